@@ -1,0 +1,365 @@
+package autocall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestColdStartFetchesOneToken(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  Option
+	}{{"secret key", WithSecretKey(testSecretKey)}, {"API key", WithAPIKey(testAPIKey)}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			// The token answer is slow, so every goroutine arrives while the
+			// first fetch is in flight.
+			f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 200, okRead) })
+			c := newTestClient(t, f.URL, tc.opt)
+			const n = 1000
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			var failed atomic.Int64
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					if _, err := doRead(c); err != nil {
+						failed.Add(1)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			assert.Zero(t, failed.Load())
+			assert.Equal(t, int64(1), f.tokens.Load(), "exactly one token request")
+			assert.Equal(t, n, f.count(readPath))
+		})
+	}
+}
+
+func TestTokenWaiterGivesUpWithItsContext(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	ts := TokenSourceFunc(func(ctx context.Context) (Token, error) {
+		calls.Add(1)
+		select {
+		case <-release:
+			return Token{Value: "late"}, nil
+		case <-ctx.Done():
+			return Token{}, ctx.Err()
+		}
+	})
+	f := newFakeAPI(t)
+	f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 200, okRead) })
+	c := newTestClient(t, f.URL, WithTokenSource(ts))
+
+	ctx, cancel := context.WithTimeout(bg(), 50*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	err := c.do(ctx, readReq(), &testResult{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(begin), time.Second, "returned at once when its ctx ended")
+	assert.Equal(t, 0, f.count(readPath))
+
+	// The fetch itself went on for the others, and its token is used.
+	close(release)
+	_, err = doRead(c)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), calls.Load())
+	assert.Equal(t, "late", f.last(readPath).Auth)
+}
+
+func TestTokenEndpointDown(t *testing.T) {
+	var tokenHits atomic.Int64
+	down := newFakeAPI(t)
+	down.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		down.record(r)
+		if r.URL.Path == "/api/v1/users/generate_access_token" {
+			tokenHits.Add(1)
+			writeJSON(w, 503, `{"messsage":"Service Unavailable","code":503,"status":false,"data":{"error":"maintenance"}}`)
+			return
+		}
+		writeJSON(w, 200, okRead)
+	})
+	c := newTestClient(t, down.URL, WithSecretKey(testSecretKey))
+
+	const n = 100
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.do(bg(), readReq(), &testResult{})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr, "every waiter gets the fetch's error")
+		assert.Equal(t, 503, apiErr.HTTPStatus)
+		assert.Equal(t, "/api/v1/users/generate_access_token", apiErr.Path)
+	}
+	assert.Equal(t, int64(3), tokenHits.Load(), "one fetch, with its own retries")
+	assert.Equal(t, 0, down.count(readPath))
+
+	// Straight after, no new fetch: the failure is remembered briefly.
+	err := c.do(bg(), readReq(), &testResult{})
+	require.Error(t, err)
+	assert.Equal(t, int64(3), tokenHits.Load(), "not retried in a tight loop")
+}
+
+func TestTokenFetchBackoffGrows(t *testing.T) {
+	var calls atomic.Int64
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tc := &tokenCache{
+		src: TokenSourceFunc(func(context.Context) (Token, error) {
+			calls.Add(1)
+			return Token{}, errors.New("down")
+		}),
+		refreshable: true, fetchTimeout: time.Second, onToken: func(string) {},
+		now: func() time.Time { return now },
+	}
+	_, err := tc.token(bg())
+	require.Error(t, err)
+	_, _ = tc.token(bg())
+	assert.Equal(t, int64(1), calls.Load(), "within the first pause")
+	now = now.Add(1100 * time.Millisecond)
+	_, _ = tc.token(bg())
+	assert.Equal(t, int64(2), calls.Load())
+	now = now.Add(1100 * time.Millisecond)
+	_, _ = tc.token(bg())
+	assert.Equal(t, int64(2), calls.Load(), "the pause has doubled to 2s")
+	now = now.Add(time.Second)
+	_, _ = tc.token(bg())
+	assert.Equal(t, int64(3), calls.Load())
+}
+
+func TestEmptyTokenIsAnError(t *testing.T) {
+	c := newTestClient(t, "http://127.0.0.1:1", WithTokenSource(TokenSourceFunc(func(context.Context) (Token, error) {
+		return Token{}, nil
+	})))
+	err := c.do(bg(), readReq(), &testResult{})
+	assert.ErrorIs(t, err, ErrUnexpectedResponse)
+}
+
+func TestEarlyRefresh(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var calls atomic.Int64
+	var fail atomic.Bool
+	tc := &tokenCache{
+		src: TokenSourceFunc(func(context.Context) (Token, error) {
+			n := calls.Add(1)
+			if fail.Load() {
+				return Token{}, errors.New("refresh failed")
+			}
+			return Token{Value: fmt.Sprintf("t%d", n), Expiry: now.Add(time.Hour)}, nil
+		}),
+		refreshable: true, fetchTimeout: time.Second, onToken: func(string) {},
+		now: func() time.Time { return now },
+	}
+	tok, err := tc.token(bg())
+	require.NoError(t, err)
+	assert.Equal(t, "t1", tok)
+
+	now = now.Add(49 * time.Minute) // before the last ten minutes
+	tok, _ = tc.token(bg())
+	assert.Equal(t, "t1", tok)
+	assert.Equal(t, int64(1), calls.Load())
+
+	now = now.Add(2 * time.Minute) // 9 minutes left: refreshed well before expiry
+	tok, _ = tc.token(bg())
+	assert.Equal(t, "t2", tok)
+	assert.Equal(t, int64(2), calls.Load())
+
+	// A failed early refresh keeps the still-valid token, and is not
+	// retried on every call.
+	now = now.Add(55 * time.Minute)
+	fail.Store(true)
+	tok, err = tc.token(bg())
+	require.NoError(t, err)
+	assert.Equal(t, "t2", tok)
+	tok, _ = tc.token(bg())
+	assert.Equal(t, "t2", tok)
+	assert.Equal(t, int64(3), calls.Load())
+
+	// Past expiry the old token is never sent.
+	now = now.Add(10 * time.Minute)
+	_, err = tc.token(bg())
+	require.ErrorContains(t, err, "refresh failed")
+}
+
+func TestRefreshTimes(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	refresh, stale := refreshTimes(now, now.Add(24*time.Hour))
+	assert.Equal(t, now.Add(24*time.Hour-10*time.Minute), refresh)
+	assert.Equal(t, now.Add(24*time.Hour-30*time.Second), stale)
+	refresh, stale = refreshTimes(now, now.Add(100*time.Second))
+	assert.Equal(t, now.Add(80*time.Second), refresh)
+	assert.Equal(t, now.Add(95*time.Second), stale)
+	refresh, stale = refreshTimes(now, time.Time{})
+	assert.True(t, refresh.IsZero() && stale.IsZero())
+}
+
+func TestSecretKeyTokenExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		expireAt string
+		want     func(now time.Time) time.Time
+	}{
+		{`15552000`, func(now time.Time) time.Time { return now.Add(180 * 24 * time.Hour) }},
+		{`"3600"`, func(now time.Time) time.Time { return now.Add(time.Hour) }},
+		{`1893456000`, func(time.Time) time.Time { return time.Unix(1893456000, 0) }},
+		{`null`, func(time.Time) time.Time { return time.Time{} }},
+	} {
+		t.Run(tc.expireAt, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, 200, `{"data":{"access_token":"abc","expire_at":`+tc.expireAt+`}}`)
+			})
+			c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
+			now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+			c.now = func() time.Time { return now }
+			tok, err := c.tokens.src.Token(bg())
+			require.NoError(t, err)
+			assert.Equal(t, "abc", tok.Value)
+			assert.True(t, tc.want(now).Equal(tok.Expiry), "got %v", tok.Expiry)
+		})
+	}
+}
+
+func TestAPIKeyTokenLives24Hours(t *testing.T) {
+	f := newFakeAPI(t)
+	c := newTestClient(t, f.URL, WithAPIKey(testAPIKey))
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return now }
+	tok, err := c.tokens.src.Token(bg())
+	require.NoError(t, err)
+	assert.Equal(t, testToken, tok.Value)
+	assert.Equal(t, now.Add(24*time.Hour), tok.Expiry)
+	assert.Equal(t, "apiKey="+testAPIKey, f.last("/api/auth").Query)
+	assert.NotContains(t, tok.String(), testToken, "a printed Token hides its value")
+}
+
+func TestWrongCredentialIsUnauthorized(t *testing.T) {
+	f := newFakeAPI(t)
+	for _, opt := range []Option{WithSecretKey("wrong-secret"), WithAPIKey("wrong-key")} {
+		c := newTestClient(t, f.URL, opt)
+		err := c.do(bg(), readReq(), &testResult{})
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.NotContains(t, err.Error(), "wrong-")
+	}
+	assert.Equal(t, 0, f.count(readPath))
+}
+
+// rejectingAPI answers 401 (in the given form) to any token but the good one.
+func rejectingAPI(t *testing.T, path string, good func() string, reject func(w http.ResponseWriter)) *fakeAPI {
+	f := newFakeAPI(t)
+	f.handle(path, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		auth := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if auth != good() {
+			reject(w)
+			return
+		}
+		if strings.HasPrefix(path, "POST") {
+			writeJSON(w, 200, okCreate)
+		} else {
+			writeJSON(w, 200, okRead)
+		}
+	})
+	return f
+}
+
+func TestUnauthorizedRefetchesTokenOnce(t *testing.T) {
+	rejections := map[string]func(w http.ResponseWriter){
+		"plain-text 401": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(401)
+			_, _ = w.Write([]byte("Unauthorized"))
+		},
+		"token_expired in 200": func(w http.ResponseWriter) {
+			writeJSON(w, 200, `{"status_code":-9999,"message":"token_expired"}`)
+		},
+		"status_code 401 in 200": func(w http.ResponseWriter) { writeJSON(w, 200, `{"status_code":401,"payload":null}`) },
+		"auth_invalid": func(w http.ResponseWriter) {
+			writeJSON(w, 400, `{"status_code":-9999,"payload":{"error":"auth_invalid"}}`)
+		},
+		"api_key_invalid": func(w http.ResponseWriter) {
+			writeJSON(w, 401, `{"status_code":-9999,"payload":{"status":"fail","error":"api_key_invalid","message":"Invalid"}}`)
+		},
+	}
+	for name, reject := range rejections {
+		t.Run(name+"/recovers", func(t *testing.T) {
+			// The first token is stale on the server; the second works.
+			f := rejectingAPI(t, "POST "+createPath, func() string { return tokenN(2) }, reject)
+			c := newTestClient(t, f.URL, WithAPIKey(testAPIKey))
+			res, err := doCreate(c)
+			require.NoError(t, err)
+			assert.Equal(t, "c1", res.ID)
+			assert.Equal(t, int64(2), f.tokens.Load())
+			assert.Equal(t, 2, f.count(createPath), "a refusal placed nothing, so one resend is safe")
+		})
+		t.Run(name+"/gives up", func(t *testing.T) {
+			f := rejectingAPI(t, "POST "+createPath, func() string { return "never" }, reject)
+			c := newTestClient(t, f.URL, WithAPIKey(testAPIKey))
+			_, err := doCreate(c)
+			require.ErrorIs(t, err, ErrUnauthorized)
+			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+			assert.Equal(t, int64(2), f.tokens.Load())
+			assert.Equal(t, 2, f.count(createPath))
+		})
+	}
+}
+
+func TestManyRejectionsOfOneTokenCauseOneRefetch(t *testing.T) {
+	f := rejectingAPI(t, "GET "+readPath, func() string { return tokenN(2) }, func(w http.ResponseWriter) {
+		writeJSON(w, 401, `{"messsage":"Unauthorized","code":401,"status":false,"data":{"error":"token_expired"}}`)
+	})
+	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
+	_, err := c.tokens.token(bg()) // warm: every goroutine starts with token 1
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := doRead(c)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(2), f.tokens.Load())
+}
+
+func TestStaticTokenRejectedIsNotResent(t *testing.T) {
+	f := rejectingAPI(t, "GET "+readPath, func() string { return "other" }, func(w http.ResponseWriter) {
+		w.WriteHeader(401)
+	})
+	c := newTestClient(t, f.URL, WithAccessToken(testToken))
+	_, err := doRead(c)
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, 1, f.count(readPath), "asking again would give the same token")
+}
+
+func TestForbiddenDoesNotRefetch(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 403, `{"messsage":"Forbidden","code":403,"status":false,"data":{"error":"permission_denied"}}`)
+	})
+	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
+	_, err := doRead(c)
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, int64(1), f.tokens.Load(), "the token is fine; the permission is missing")
+	assert.Equal(t, 1, f.count(readPath))
+}

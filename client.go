@@ -1,0 +1,305 @@
+// Package autocall is a client for the Vietnamese cloud call-center APIs that
+// phone customers automatically: OMICall auto-call campaigns (recordings,
+// text-to-speech, key-press menus) and TEL4VN OTP voice calls, TTS templates
+// and call detail reports.
+//
+// A Client is safe for concurrent use. Requests that place calls are never
+// sent twice unless the first attempt provably did not reach the provider;
+// when the outcome cannot be known the error matches ErrOutcomeUnknown.
+package autocall
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Version is the SDK's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// DefaultTimeout bounds one attempt of one request.
+const DefaultTimeout = 30 * time.Second
+
+// vietnam is Asia/Ho_Chi_Minh. Vietnam has kept UTC+7 without daylight
+// saving since 1975, so a fixed zone is exact and needs no tzdata.
+var vietnam = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)
+
+// Client talks to one provider's base URL with one credential.
+type Client struct {
+	AutoCall *AutoCallService // OMICall auto-call
+	OTP      *OTPService      // TEL4VN OTP voice calls
+	TTS      *TTSService      // TEL4VN text-to-speech templates and calls
+	CDR      *CDRService      // TEL4VN call detail reports
+
+	common service
+
+	baseURL   string // no trailing slash
+	rc        *resty.Client
+	hc        *http.Client
+	tokens    *tokenCache
+	retry     RetryPolicy
+	timeout   time.Duration
+	logger    *slog.Logger
+	userAgent string
+	loc       *time.Location
+	redact    *redactor
+	now       func() time.Time
+}
+
+type service struct{ client *Client }
+
+// Option configures a Client.
+type Option func(*settings)
+
+type settings struct {
+	creds     []string // the names of the credential options given, to find none or two
+	secretKey string
+	apiKey    string
+	token     string
+	source    TokenSource
+	hc        *http.Client
+	timeout   time.Duration
+	retry     RetryPolicy
+	logger    *slog.Logger
+	userAgent string
+	loc       *time.Location
+	errs      []*ValidationError
+}
+
+func (s *settings) fail(field, reason string) { s.errs = append(s.errs, invalid(field, "", reason)) }
+
+// WithSecretKey authenticates with a TEL4VN secret key, exchanged for an
+// access token at POST /api/v1/users/generate_access_token.
+func WithSecretKey(secret string) Option {
+	return func(s *settings) {
+		s.creds = append(s.creds, "WithSecretKey")
+		if secret == "" {
+			s.fail("SecretKey", "empty")
+		}
+		s.secretKey = secret
+	}
+}
+
+// WithAPIKey authenticates with an OMICall API key, exchanged for an access
+// token at GET /api/auth?apiKey=.
+func WithAPIKey(key string) Option {
+	return func(s *settings) {
+		s.creds = append(s.creds, "WithAPIKey")
+		if key == "" {
+			s.fail("APIKey", "empty")
+		}
+		s.apiKey = key
+	}
+}
+
+// WithAccessToken uses a token issued out of band. It is never refreshed: a
+// rejection is returned as ErrUnauthorized.
+func WithAccessToken(token string) Option {
+	return func(s *settings) {
+		s.creds = append(s.creds, "WithAccessToken")
+		if token == "" {
+			s.fail("AccessToken", "empty")
+		}
+		s.token = token
+	}
+}
+
+// WithTokenSource uses tokens from ts, cached by the Client.
+func WithTokenSource(ts TokenSource) Option {
+	return func(s *settings) {
+		s.creds = append(s.creds, "WithTokenSource")
+		if ts == nil {
+			s.fail("TokenSource", "nil")
+		}
+		s.source = ts
+	}
+}
+
+// WithHTTPClient sends requests through a copy of hc; hc itself is never
+// changed. Its Timeout, if any, applies on top of WithTimeout.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) { s.hc = hc }
+}
+
+// WithTimeout bounds each attempt of a request (default 30s). The ctx given
+// to each method bounds the whole, retries included.
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) {
+		if d <= 0 {
+			s.fail("Timeout", "must be positive")
+		}
+		s.timeout = d
+	}
+}
+
+// WithRetryPolicy replaces DefaultRetryPolicy; zero fields keep the defaults.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(s *settings) {
+		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {
+			s.fail("RetryPolicy", "negative field")
+		}
+		s.retry = p
+	}
+}
+
+// WithLogger logs each attempt at debug level: method, path, status,
+// attempt and duration. Never a secret, a query string or a body.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) { s.logger = l }
+}
+
+// WithUserAgent replaces the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(s *settings) { s.userAgent = ua }
+}
+
+// WithLocation sets the zone CDR times are read in (default Asia/Ho_Chi_Minh).
+func WithLocation(loc *time.Location) Option {
+	return func(s *settings) {
+		if loc == nil {
+			s.fail("Location", "nil")
+		}
+		s.loc = loc
+	}
+}
+
+// NewClient returns a Client for the API at baseURL (for example
+// https://public-v1.omicall.com). Exactly one credential option is needed.
+// Invalid settings are a *ValidationError.
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	s := settings{
+		timeout:   DefaultTimeout,
+		retry:     DefaultRetryPolicy,
+		userAgent: "autocall-go/" + Version,
+		loc:       vietnam,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&s)
+		}
+	}
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.errs) > 0 {
+		return nil, s.errs[0]
+	}
+	switch len(s.creds) {
+	case 0:
+		return nil, invalid("Credential", "", "none given: use one of WithSecretKey, WithAPIKey, WithAccessToken, WithTokenSource")
+	case 1:
+	default:
+		return nil, invalid("Credential", "", "more than one given: "+strings.Join(s.creds, ", "))
+	}
+
+	c := &Client{
+		baseURL:   base,
+		retry:     s.retry.withDefaults(),
+		timeout:   s.timeout,
+		logger:    s.logger,
+		userAgent: s.userAgent,
+		loc:       s.loc,
+		now:       time.Now,
+		redact:    newRedactor(s.secretKey, s.apiKey, s.token),
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c.hc = copyHTTPClient(s.hc)
+	c.rc = resty.NewWithClient(c.hc).
+		SetLogger(discardLogger{}).
+		SetRetryCount(0) // the retry decision is ours: resty would resend POSTs
+	c.tokens = c.newTokenCache(s)
+
+	c.common.client = c
+	c.AutoCall = (*AutoCallService)(&c.common)
+	c.OTP = (*OTPService)(&c.common)
+	c.TTS = (*TTSService)(&c.common)
+	c.CDR = (*CDRService)(&c.common)
+	return c, nil
+}
+
+func (c *Client) newTokenCache(s settings) *tokenCache {
+	tc := &tokenCache{
+		refreshable: true,
+		now:         c.now,
+		onToken:     c.redact.addToken,
+		// A fetch has its own retries; this bounds it for callers that wait
+		// with no deadline of their own.
+		fetchTimeout: time.Duration(c.retry.MaxAttempts) * (c.timeout + c.retry.MaxDelay),
+	}
+	switch {
+	case s.secretKey != "":
+		tc.src = &secretKeySource{c: c, key: s.secretKey}
+	case s.apiKey != "":
+		tc.src = &apiKeySource{c: c, key: s.apiKey}
+	case s.token != "":
+		tc.src, tc.refreshable = staticSource{tok: s.token}, false
+	default:
+		tc.src = s.source
+	}
+	return tc
+}
+
+// BaseURL returns the base URL requests are sent to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// CloseIdleConnections closes the Client's idle keep-alive connections.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+func parseBaseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case err != nil:
+		return "", invalid("BaseURL", raw, "not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", invalid("BaseURL", raw, "must be an absolute http or https URL")
+	case u.Host == "":
+		return "", invalid("BaseURL", raw, "has no host")
+	case u.User != nil:
+		return "", invalid("BaseURL", "", "must not carry user credentials")
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", invalid("BaseURL", raw, "must not have a query or fragment")
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// copyHTTPClient copies hc so that nothing the SDK sets reaches the
+// caller's client. An *http.Transport is cloned so that its connections
+// can count what they write (see wire.go); another RoundTripper is used as
+// it is, with less proof of what was sent. Redirects are not followed: none of the APIs redirects,
+// and a followed 307 would send a call-creating POST a second time.
+func copyHTTPClient(hc *http.Client) *http.Client {
+	var cp http.Client
+	if hc != nil {
+		cp = *hc
+	}
+	switch tr := cp.Transport.(type) {
+	case nil:
+		tr2 := http.DefaultTransport.(*http.Transport).Clone()
+		countWrites(tr2)
+		cp.Transport = tr2
+	case *http.Transport:
+		tr = tr.Clone()
+		countWrites(tr)
+		cp.Transport = tr
+	}
+	if cp.CheckRedirect == nil {
+		cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return &cp
+}
+
+// discardLogger silences resty, which would otherwise print warnings that
+// may include request details.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

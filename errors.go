@@ -1,0 +1,206 @@
+package autocall
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinels for errors.Is. Every error the SDK returns matches at least one
+// of them or a context error, so callers never need to read error strings.
+var (
+	// ErrValidation: the SDK rejected the request before sending; nothing was sent.
+	ErrValidation = errors.New("autocall: invalid request")
+	// ErrInvalidPhone: a phone number the SDK or the provider rejects.
+	ErrInvalidPhone = errors.New("autocall: invalid phone number")
+	// ErrUnauthorized: the credential or token was refused (401/403,
+	// token_expired, api_key_invalid, auth_invalid, …).
+	ErrUnauthorized = errors.New("autocall: unauthorized")
+	// ErrNotFound: 404 or resource_not_found.
+	ErrNotFound = errors.New("autocall: not found")
+	// ErrRateLimited: 429 or rate_limit_exceeded.
+	ErrRateLimited = errors.New("autocall: rate limited")
+	// ErrLimitService: the plan does not allow this service (limit_service).
+	ErrLimitService = errors.New("autocall: service not included in plan")
+	// ErrLimitWord: the daily text-to-speech quota is spent (limit_word).
+	ErrLimitWord = errors.New("autocall: daily text-to-speech limit reached")
+	// ErrLimitWordSession: over 300 characters of text in one session.
+	ErrLimitWordSession = errors.New("autocall: text-to-speech session limit exceeded")
+	// ErrBalanceNotEnough: the account balance cannot pay for the call.
+	ErrBalanceNotEnough = errors.New("autocall: balance is not enough")
+	// ErrOutcomeUnknown: a call-creating request may or may not have been
+	// carried out. Do not resend blindly: look the call up first.
+	ErrOutcomeUnknown = errors.New("autocall: outcome unknown, the call may have been placed")
+	// ErrUnexpectedResponse: a body that is not what the API documents
+	// (HTML, plain text, truncated JSON, a success without its data).
+	ErrUnexpectedResponse = errors.New("autocall: unexpected response")
+)
+
+// ErrorCode is a provider's error code, as found in an envelope's message,
+// payload.error or data.error.
+type ErrorCode string
+
+// Codes named by the providers' documents and public code.
+const (
+	CodeLimitService         ErrorCode = "limit_service"
+	CodeLimitWord            ErrorCode = "limit_word"
+	CodeLimitWordSession     ErrorCode = "limit_word_session"
+	CodeBalanceNotEnough     ErrorCode = "balance_is_not_enough"
+	CodeAPIKeyRequired       ErrorCode = "api_key_is_required"
+	CodeAPIKeyInvalid        ErrorCode = "api_key_invalid"
+	CodeAuthInvalid          ErrorCode = "auth_invalid"
+	CodeTenantDisabled       ErrorCode = "tenant_disabled"
+	CodeTokenExpired         ErrorCode = "token_expired"
+	CodeDataRequired         ErrorCode = "data_is_required"
+	CodeRequestBodyRequired  ErrorCode = "request_body_required"
+	CodeInvalidPhoneNumber   ErrorCode = "invalid_phone_number"
+	CodeResourceNotFound     ErrorCode = "resource_not_found"
+	CodePermissionDenied     ErrorCode = "permission_denied"
+	CodeRateLimitExceeded    ErrorCode = "rate_limit_exceeded"
+	CodeNumberCallOutInvalid ErrorCode = "number_call_out_invalid"
+	CodeExtensionInvalid     ErrorCode = "extension_invalid"
+	CodeUserBusy             ErrorCode = "user_busy"
+	CodeDoNotCall            ErrorCode = "do_not_call"
+)
+
+// codeSentinels maps provider codes to the sentinel they match.
+var codeSentinels = map[ErrorCode]error{
+	CodeLimitService:         ErrLimitService,
+	CodeLimitWord:            ErrLimitWord,
+	CodeLimitWordSession:     ErrLimitWordSession,
+	CodeBalanceNotEnough:     ErrBalanceNotEnough,
+	CodeAPIKeyRequired:       ErrUnauthorized,
+	CodeAPIKeyInvalid:        ErrUnauthorized,
+	CodeAuthInvalid:          ErrUnauthorized,
+	CodeTenantDisabled:       ErrUnauthorized,
+	CodeTokenExpired:         ErrUnauthorized,
+	CodePermissionDenied:     ErrUnauthorized,
+	CodeInvalidPhoneNumber:   ErrInvalidPhone,
+	CodeNumberCallOutInvalid: ErrInvalidPhone,
+	CodeResourceNotFound:     ErrNotFound,
+	CodeRateLimitExceeded:    ErrRateLimited,
+}
+
+// statusSentinels maps HTTP statuses (and the envelopes' own status codes,
+// which follow HTTP) to sentinels.
+var statusSentinels = map[int]error{
+	401: ErrUnauthorized,
+	403: ErrUnauthorized,
+	404: ErrNotFound,
+	429: ErrRateLimited,
+}
+
+// APIError is an answer from a provider that is not a success.
+type APIError struct {
+	HTTPStatus int
+	StatusCode int       // the envelope's status_code / code, when present
+	Code       ErrorCode // from message, payload.error or data.error
+	Message    string
+	Method     string
+	Path       string // no query string, so no API key
+	RetryAfter time.Duration
+	Body       []byte // at most 64 KiB, secrets redacted
+
+	// unexpected: the body was not the provider's envelope (HTML, text,
+	// truncated JSON) or a success lacked its data.
+	unexpected bool
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "autocall: %s %s: HTTP %d", e.Method, e.Path, e.HTTPStatus)
+	if e.StatusCode != 0 && e.StatusCode != e.HTTPStatus {
+		fmt.Fprintf(&b, ", status %d", e.StatusCode)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	}
+	if e.Message != "" && e.Message != string(e.Code) {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.unexpected {
+		b.WriteString(" (unexpected response)")
+	}
+	return b.String()
+}
+
+// Is maps provider codes and HTTP statuses to the sentinels.
+func (e *APIError) Is(target error) bool {
+	if target == ErrUnexpectedResponse {
+		return e.unexpected
+	}
+	if s, ok := codeSentinels[e.Code]; ok && s == target {
+		return true
+	}
+	if s, ok := statusSentinels[e.HTTPStatus]; ok && s == target {
+		return true
+	}
+	if s, ok := statusSentinels[e.StatusCode]; ok && s == target {
+		return true
+	}
+	return false
+}
+
+// Unexpected reports whether the body was not what the API documents.
+func (e *APIError) Unexpected() bool { return e.unexpected }
+
+// ValidationError is a request the SDK refused to send.
+type ValidationError struct {
+	Field  string // e.g. "Callees[3]", "Speed", "Params.due_date"
+	Value  string
+	Reason string
+
+	also error // a second sentinel: ErrInvalidPhone, ErrLimitWordSession
+}
+
+func (e *ValidationError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("autocall: invalid %s %q: %s", e.Field, e.Value, e.Reason)
+	}
+	return fmt.Sprintf("autocall: invalid %s: %s", e.Field, e.Reason)
+}
+
+// Is matches ErrValidation, and ErrInvalidPhone or ErrLimitWordSession
+// where the problem is a phone number or a text too long.
+func (e *ValidationError) Is(target error) bool {
+	return target == ErrValidation || (e.also != nil && target == e.also)
+}
+
+func invalid(field, value, reason string) *ValidationError {
+	return &ValidationError{Field: field, Value: value, Reason: reason}
+}
+
+// OutcomeUnknownError is returned when a call-creating request may have
+// reached the provider but no definite answer came back: a reset after the
+// request was written, a timeout, a 5xx, or a garbled success. The call may
+// have been placed; it was not resent.
+type OutcomeUnknownError struct {
+	Method, Path string
+	Err          error // the cause: a transport error or an *APIError
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("autocall: %s %s: outcome unknown, the call may have been placed: %v", e.Method, e.Path, e.Err)
+}
+
+// Is matches ErrOutcomeUnknown.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// Unwrap returns the cause.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// TransportError is a request that got no HTTP answer: the connection failed,
+// was reset, or timed out. Attempts says how many times it was tried.
+type TransportError struct {
+	Method, Path string
+	Attempts     int
+	Err          error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("autocall: %s %s: %v (after %d attempt(s))", e.Method, e.Path, e.Err, e.Attempts)
+}
+
+// Unwrap returns the cause, such as a *net.OpError or context.DeadlineExceeded.
+func (e *TransportError) Unwrap() error { return e.Err }

@@ -1,0 +1,86 @@
+package envelope
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestOMICall(t *testing.T) {
+	cases := []struct {
+		name, body string
+		want       Result
+	}{
+		{"document success", `{"status_code": 9999, "payload": {"autocall_id": "91d3"}}`,
+			Result{Decoded: true, OK: true, StatusCode: 9999, Data: []byte(`{"autocall_id": "91d3"}`)}},
+		{"string status", `{"status_code":"9999","payload":{}}`,
+			Result{Decoded: true, OK: true, StatusCode: 9999, Data: []byte(`{}`)}},
+		{"code in message", `{"status_code":-9999,"message":"limit_word"}`,
+			Result{Decoded: true, StatusCode: -9999, Code: "limit_word", Message: "limit_word"}},
+		{"code in payload.error", `{"status_code":-9999,"message":"Bad request","payload":{"status":"fail","error":"data_is_required","message":"Please check your input param"}}`,
+			Result{Decoded: true, StatusCode: -9999, Code: "data_is_required", Message: "Please check your input param",
+				Data: []byte(`{"status":"fail","error":"data_is_required","message":"Please check your input param"}`)}},
+		{"sentence is not a code", `{"status_code":401,"message":"Unauthorized"}`,
+			Result{Decoded: true, StatusCode: 401, Message: "Unauthorized"}},
+		{"object message", `{"status_code":-1,"message":{"x":1}}`,
+			Result{Decoded: true, StatusCode: -1, Message: `{"x":1}`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := OMICall([]byte(tc.body))
+			if tc.want.Data == nil {
+				got.Data = nil
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	for _, bad := range []string{``, `Unauthorized`, `<html>502</html>`, `{"status_code":9999,"payload":{`, `[]`, `{"payload":{}}`, `{"status_code":"abc"}`, `null`} {
+		assert.False(t, OMICall([]byte(bad)).Decoded, bad)
+	}
+}
+
+func TestTEL4VN(t *testing.T) {
+	cases := []struct {
+		name, body string
+		ok         bool
+		status     int
+		code, msg  string
+	}{
+		{"document: data only", `{"data":{"campaign_id":"1"}}`, true, 0, "", ""},
+		{"full success", `{"message":"OK","code":200,"status":true,"data":{"a":1}}`, true, 200, "", ""},
+		{"failure with messsage", `{"messsage":"Bad Request","code":400,"status":false,"data":{"error":"campaign_not_found"}}`, false, 400, "campaign_not_found", "Bad Request"},
+		{"status false alone", `{"status":false,"data":null}`, false, 0, "", ""},
+		{"code 500 only", `{"code":500,"message":"Internal"}`, false, 500, "", "Internal"},
+		{"data.error in a 200 envelope", `{"code":200,"status":true,"data":{"error":"limit_word","message":"quota"}}`, false, 200, "limit_word", "quota"},
+		{"top-level error", `{"code":401,"error":"token_expired"}`, false, 401, "token_expired", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := TEL4VN([]byte(tc.body))
+			assert.True(t, got.Decoded)
+			assert.Equal(t, tc.ok, got.OK)
+			assert.Equal(t, tc.status, got.StatusCode)
+			assert.Equal(t, tc.code, got.Code)
+			assert.Equal(t, tc.msg, got.Message)
+		})
+	}
+	for _, bad := range []string{``, `Unauthorized`, `<!doctype html><title>502</title>`, `{"data":{"campaign_id":"1"`, `{"foo":1}`, `"data"`} {
+		assert.False(t, TEL4VN([]byte(bad)).Decoded, bad)
+	}
+}
+
+func FuzzEnvelopes(f *testing.F) {
+	for _, s := range []string{`{"status_code":9999,"payload":{}}`, `{"data":{"error":"x"},"code":"400"}`, `{"messsage":"x","status":false}`, `<html>`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, r := range []Result{OMICall(body), TEL4VN(body)} {
+			if !r.Decoded && (r.OK || r.Data != nil || r.Code != "") {
+				t.Fatalf("undecoded body reported content: %+v", r)
+			}
+			if r.OK && r.Code != "" {
+				t.Fatalf("success with an error code: %+v", r)
+			}
+		}
+	})
+}

@@ -1,0 +1,95 @@
+package autocall
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A call-creating request may be resent only when the first attempt
+// provably never reached the provider. httptrace's WroteRequest is no
+// proof: it fires once the request is in the transport's buffer, before a
+// byte has left. So the Client's transport counts the bytes each connection
+// has really written, and each attempt notes the count when it gets its
+// connection: if the attempt fails with the count unchanged, nothing of the
+// request left this machine.
+
+// countingConn counts the bytes written through it.
+type countingConn struct {
+	net.Conn
+	written atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
+}
+
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func countingDial(dial dialFunc) dialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: c}, nil
+	}
+}
+
+// countWrites makes tr's connections countingConns. tr must be the
+// Client's own copy.
+func countWrites(tr *http.Transport) {
+	switch {
+	case tr.DialContext != nil:
+		tr.DialContext = countingDial(tr.DialContext)
+	case tr.Dial == nil: //lint:ignore SA1019 a caller's deprecated Dial is left alone, unproven
+		tr.DialContext = countingDial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext)
+	}
+	if tr.DialTLSContext != nil {
+		tr.DialTLSContext = countingDial(tr.DialTLSContext)
+	}
+}
+
+// wireTracker follows one attempt's connection.
+type wireTracker struct {
+	mu    sync.Mutex
+	got   bool          // the attempt was given a connection
+	conn  *countingConn // nil when the transport's connections are not ours
+	start int64
+}
+
+func (w *wireTracker) trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			c := info.Conn
+			if tc, ok := c.(*tls.Conn); ok {
+				c = tc.NetConn()
+			}
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.got, w.conn, w.start = true, nil, 0
+			if cc, ok := c.(*countingConn); ok {
+				w.conn, w.start = cc, cc.written.Load()
+			}
+		},
+	})
+}
+
+// mayHaveSent is false only when the attempt provably wrote nothing: it
+// never had a connection, or its connection wrote no byte after it got it.
+// A transport the SDK cannot see into gives no proof once connected.
+func (w *wireTracker) mayHaveSent() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.got {
+		return false
+	}
+	return w.conn == nil || w.conn.written.Load() > w.start
+}
