@@ -2,7 +2,6 @@ package autocall
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -239,29 +238,4 @@ func (tc *tokenCache) invalidate(tok string) {
 	if tc.tok.Value == tok {
 		tc.tok, tc.refreshAt, tc.staleAt = Token{}, time.Time{}, time.Time{}
 	}
-}
-
-// flexInt reads a JSON number or a numeric string; providers send both.
-type flexInt int64
-
-func (n *flexInt) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if s == "null" || s == `""` {
-		*n = 0
-		return nil
-	}
-	if len(s) >= 2 && s[0] == '"' {
-		s = s[1 : len(s)-1]
-	}
-	var f json.Number = json.Number(s)
-	if i, err := f.Int64(); err == nil {
-		*n = flexInt(i)
-		return nil
-	}
-	fl, err := f.Float64()
-	if err != nil {
-		return fmt.Errorf("not a number: %s", b)
-	}
-	*n = flexInt(fl)
-	return nil
 }

@@ -1,0 +1,100 @@
+package autocall
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// CampaignResult is what TEL4VN answers to an OTP or TTS run: the calls it
+// accepted and the callees it refused. Some callees may be refused while
+// others are called; that is not an error.
+type CampaignResult struct {
+	CampaignID string
+	Accepted   []CallID    // data.results.success
+	Rejected   []Rejection // data.results.fail
+}
+
+// CallID identifies one call, e.g.
+// "1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321".
+type CallID string
+
+// Phone is the callee's number: the last part of the id.
+func (id CallID) Phone() string {
+	s := string(id)
+	return s[strings.LastIndexByte(s, '_')+1:]
+}
+
+// Rejection is a callee the provider refused, with its reason
+// ("Wrong Format").
+type Rejection struct{ Phone, Reason string }
+
+// campaignData is data of an OTP or TTS answer.
+type campaignData struct {
+	CampaignID flexString `json:"campaign_id"`
+	Results    *struct {
+		Success []CallID            `json:"success"`
+		Fail    []map[string]string `json:"fail"`
+	} `json:"results"`
+}
+
+// check: we always send at least one callee, so an answer that accounts
+// for none is not a real success, and calls may have been placed.
+func (d *campaignData) check() error {
+	if d.Results == nil || len(d.Results.Success)+len(d.Results.Fail) == 0 {
+		return errMissing("data.results")
+	}
+	return nil
+}
+
+func (d *campaignData) result() *CampaignResult {
+	r := &CampaignResult{CampaignID: string(d.CampaignID), Accepted: d.Results.Success}
+	for _, f := range d.Results.Fail {
+		keys := make([]string, 0, len(f))
+		for k := range f {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			r.Rejected = append(r.Rejected, Rejection{Phone: k, Reason: f[k]})
+		}
+	}
+	return r
+}
+
+// campaignBody is the wire form of OTP and TTS runs.
+type campaignBody struct {
+	Caller         string            `json:"caller"`
+	Callees        []string          `json:"callees"`
+	Params         map[string]string `json:"params"`
+	CallbackURL    string            `json:"callback_url,omitempty"`
+	CallbackAPIKey string            `json:"callback_apikey,omitempty"`
+}
+
+// campaignCommon checks what OTP and TTS runs share.
+func campaignCommon(campaignID, caller string, callees []string, cbURL, cbKey string) (string, *campaignBody, error) {
+	seg, err := pathSegment("CampaignID", campaignID)
+	if err != nil {
+		return "", nil, err
+	}
+	b := &campaignBody{CallbackURL: cbURL, CallbackAPIKey: cbKey}
+	if b.Caller, err = callerNumber("Caller", caller, true); err != nil {
+		return "", nil, err
+	}
+	if b.Callees, err = normalizePhones("Callees", callees); err != nil {
+		return "", nil, err
+	}
+	if err = callbackURL("CallbackURL", cbURL); err != nil {
+		return "", nil, err
+	}
+	if cbKey != "" && cbURL == "" {
+		return "", nil, invalid("CallbackAPIKey", "", "set without CallbackURL")
+	}
+	return seg, b, nil
+}
+
+// String summarises the result for logs: "2 accepted, 1 rejected".
+func (r *CampaignResult) String() string {
+	return fmt.Sprintf("campaign %s: %d accepted, %d rejected", r.CampaignID, len(r.Accepted), len(r.Rejected))
+}
+

@@ -1,0 +1,95 @@
+package autocall
+
+import "fmt"
+
+// Target types of a dialplan step, as OMICall names them.
+const (
+	targetRecording = "Recording"
+	targetText      = "Text_variable"
+	targetIVRMenu   = "Ivr_menu"
+)
+
+// Dialplan is what an auto-call plays, step by step: recordings, spoken
+// text and key-press (IVR) menus. Build it with NewDialplan and chain:
+//
+//	autocall.NewDialplan().Text("Đơn hàng của bạn là").Text("CKHDKD00203").Recording("5ed0c6dffb7b390007e5211")
+//
+// It becomes the request's template_dialplans and variables: each Text is a
+// Text_variable step whose words are the next entry of variables. A
+// Dialplan is checked when a request is sent; the builder itself never fails.
+type Dialplan struct {
+	steps []dialplanStep
+}
+
+type dialplanStep struct {
+	TargetType string `json:"target_type"`
+	Target     string `json:"target,omitempty"`
+	text       string
+}
+
+// NewDialplan returns an empty Dialplan.
+func NewDialplan() *Dialplan { return &Dialplan{} }
+
+// Recording plays the recording with this id (OMICall: Tổng đài » Lời chào).
+func (d *Dialplan) Recording(id string) *Dialplan {
+	d.steps = append(d.steps, dialplanStep{TargetType: targetRecording, Target: id})
+	return d
+}
+
+// Text speaks s with the request's voice and speed.
+func (d *Dialplan) Text(s string) *Dialplan {
+	d.steps = append(d.steps, dialplanStep{TargetType: targetText, text: s})
+	return d
+}
+
+// IVRMenu runs the key-press menu with this id (OMICall: Tổng đài » Danh
+// sách kịch bản bấm phím).
+func (d *Dialplan) IVRMenu(id string) *Dialplan {
+	d.steps = append(d.steps, dialplanStep{TargetType: targetIVRMenu, Target: id})
+	return d
+}
+
+// Len is the number of steps.
+func (d *Dialplan) Len() int {
+	if d == nil {
+		return 0
+	}
+	return len(d.steps)
+}
+
+// TextChars counts the characters of text the Dialplan speaks, as OMICall's
+// per-session limit counts them (code points after NFC).
+func (d *Dialplan) TextChars() int {
+	n := 0
+	for _, s := range d.steps {
+		n += charCount(s.text)
+	}
+	return n
+}
+
+// wire checks the Dialplan and returns template_dialplans and variables,
+// the text NFC-normalised.
+func (d *Dialplan) wire() ([]dialplanStep, []string, error) {
+	if d.Len() == 0 {
+		return nil, nil, invalid("Dialplan", "", "no step: add a Recording, Text or IVRMenu")
+	}
+	steps := make([]dialplanStep, len(d.steps))
+	vars := []string{} // sent as [] when empty, as the document's examples do
+	for i, s := range d.steps {
+		field := fmt.Sprintf("Dialplan[%d]", i)
+		if s.TargetType == targetText {
+			if err := required(field, s.text); err != nil {
+				return nil, nil, err
+			}
+			vars = append(vars, nfc(s.text))
+		} else if err := required(field, s.Target); err != nil {
+			return nil, nil, invalid(field, "", s.TargetType+" with an empty id")
+		}
+		steps[i] = dialplanStep{TargetType: s.TargetType, Target: s.Target}
+	}
+	if n := d.TextChars(); n > MaxSessionChars {
+		return nil, nil, &ValidationError{Field: "Dialplan", Value: fmt.Sprintf("%d characters", n),
+			Reason: fmt.Sprintf("more than %d characters of text in one session", MaxSessionChars), also: ErrLimitWordSession}
+	}
+	return steps, vars, nil
+}

@@ -1,0 +1,106 @@
+package autocall
+
+import (
+	"fmt"
+	"strings"
+)
+
+// oldMobilePrefixes maps the 11-digit mobile prefixes retired in 2018 to the
+// 10-digit prefixes that replaced them.
+var oldMobilePrefixes = map[string]string{
+	// Viettel
+	"0162": "032", "0163": "033", "0164": "034", "0165": "035",
+	"0166": "036", "0167": "037", "0168": "038", "0169": "039",
+	// MobiFone
+	"0120": "070", "0121": "079", "0122": "077", "0126": "076", "0128": "078",
+	// VinaPhone
+	"0123": "083", "0124": "084", "0125": "085", "0127": "081", "0129": "082",
+	// Vietnamobile
+	"0186": "056", "0188": "058",
+	// Gmobile
+	"0199": "059",
+}
+
+// NormalizePhone returns a Vietnamese phone number in the national form the
+// providers expect ("0987654321"). It accepts the forms seen in the wild:
+// +84987654321, 84987654321, 0084…, "+84 98 765 43 21", "098.765.4321",
+// "(028) 3821 2345". Mobile numbers are 10 digits (03, 05, 07, 08, 09),
+// fixed lines 11 digits (02 then the area code). A number with a mobile
+// prefix retired in 2018 gets an error naming the prefix that replaced it.
+// Errors match ErrInvalidPhone and ErrValidation.
+func NormalizePhone(s string) (string, error) {
+	n, reason := normalizePhone(s)
+	if reason != "" {
+		return "", &ValidationError{Field: "Phone", Value: s, Reason: reason, also: ErrInvalidPhone}
+	}
+	return n, nil
+}
+
+// phoneError names the field of a list that holds a bad number.
+func phoneError(field, s string) (string, *ValidationError) {
+	n, reason := normalizePhone(s)
+	if reason != "" {
+		return "", &ValidationError{Field: field, Value: s, Reason: reason, also: ErrInvalidPhone}
+	}
+	return n, nil
+}
+
+func normalizePhone(s string) (string, string) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')' || r == '\u00a0':
+		default:
+			return "", fmt.Sprintf("unexpected character %q", r)
+		}
+	}
+	d := b.String()
+	switch {
+	case d == "":
+		return "", "empty"
+	case strings.HasPrefix(d, "0084"):
+		d = "0" + d[4:]
+	case strings.HasPrefix(d, "84") && (len(d) == 11 || len(d) == 12):
+		d = "0" + d[2:]
+	}
+	if len(d) == 11 {
+		if repl, ok := oldMobilePrefixes[d[:4]]; ok {
+			return "", fmt.Sprintf("prefix %s was replaced by %s in 2018: the number is now %s", d[:4], repl, repl+d[4:])
+		}
+	}
+	switch {
+	case len(d) == 10 && d[0] == '0' && strings.ContainsRune("35789", rune(d[1])):
+		return d, ""
+	case len(d) == 11 && strings.HasPrefix(d, "02"):
+		return d, ""
+	case d[0] != '0':
+		return "", "not a Vietnamese number: expected 0…, 84… or +84…"
+	}
+	return "", "not a Vietnamese mobile (10 digits, 03/05/07/08/09) or fixed line (11 digits, 02…)"
+}
+
+// normalizePhones normalises a list, refusing an empty list, a bad number
+// or a number given twice (after normalisation: "+84 98…" and "098…").
+func normalizePhones(field string, phones []string) ([]string, error) {
+	if len(phones) == 0 {
+		return nil, invalid(field, "", "no phone number")
+	}
+	out := make([]string, len(phones))
+	seen := make(map[string]int, len(phones))
+	for i, p := range phones {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		n, err := phoneError(f, p)
+		if err != nil {
+			return nil, err
+		}
+		if j, dup := seen[n]; dup {
+			return nil, invalid(f, p, fmt.Sprintf("same number as %s[%d]", field, j))
+		}
+		seen[n] = i
+		out[i] = n
+	}
+	return out, nil
+}

@@ -1,0 +1,76 @@
+package autocall
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Template is a TEL4VN text-to-speech script: Content holds {{placeholder}}
+// keys that each call fills in from TTSRequest.Params.
+type Template struct {
+	Name    string // unique within the campaign
+	Content string // "Chào bạn {{customer_name}} vui lòng thanh toán …"
+}
+
+var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}\s]+)\s*\}\}`)
+
+// Placeholders lists the template's keys in order of first use, each once.
+func (t Template) Placeholders() []string {
+	var keys []string
+	for _, m := range placeholderRE.FindAllStringSubmatch(t.Content, -1) {
+		if !slices.Contains(keys, m[1]) {
+			keys = append(keys, m[1])
+		}
+	}
+	return keys
+}
+
+// Render returns the text with each placeholder replaced by its value, as
+// the provider fills it in. params must fill exactly the template's
+// placeholders: a missing or unknown key is a *ValidationError naming
+// "Params.<key>".
+func (t Template) Render(params map[string]string) (string, error) {
+	return t.fill(params, func(v string) string { return v })
+}
+
+func (t Template) fill(params map[string]string, value func(string) string) (string, error) {
+	if err := t.checkParams(params); err != nil {
+		return "", err
+	}
+	out := placeholderRE.ReplaceAllStringFunc(t.Content, func(m string) string {
+		return value(nfc(params[placeholderRE.FindStringSubmatch(m)[1]]))
+	})
+	return nfc(out), nil
+}
+
+// checkParams finds the document 003 mistake before it costs a call: a run
+// that sends due_days to a template that says {{due_date}}.
+func (t Template) checkParams(params map[string]string) error {
+	keys := t.Placeholders()
+	for _, k := range keys {
+		if _, ok := params[k]; !ok {
+			return invalid("Params."+k, "", fmt.Sprintf("missing: template %q says {{%s}}", t.Name, k))
+		}
+	}
+	extra := make([]string, 0)
+	for k := range params {
+		if !slices.Contains(keys, k) {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		slices.Sort(extra)
+		return invalid("Params."+extra[0], params[extra[0]],
+			fmt.Sprintf("template %q has no {{%s}}; its placeholders are %s", t.Name, extra[0], braces(keys)))
+	}
+	return nil
+}
+
+func braces(keys []string) string {
+	if len(keys) == 0 {
+		return "none"
+	}
+	return "{{" + strings.Join(keys, "}}, {{") + "}}"
+}

@@ -1,0 +1,102 @@
+package autocall
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxSessionChars is OMICall's limit on text-to-speech characters in one
+// auto-call session (limit_word_session). MaxDailyChars is the daily quota
+// (limit_word), which only the provider can count.
+const (
+	MaxSessionChars = 300
+	MaxDailyChars   = 3000
+)
+
+// nfc returns s in Unicode NFC. Vietnamese typed on some keyboards or
+// pasted from macOS is NFD ("ế" as e + ̂ + ́); the engine and the
+// providers' character counts expect the composed form.
+func nfc(s string) string { return norm.NFC.String(s) }
+
+// charCount counts characters as a reader would: Unicode code points after
+// NFC, so "Nguyễn" is 6 whether it was typed composed or not.
+func charCount(s string) int { return utf8.RuneCountInString(nfc(s)) }
+
+// wholeSeconds checks a duration sent on the wire as whole seconds.
+func wholeSeconds(field string, d time.Duration) (int64, error) {
+	switch {
+	case d < 0:
+		return 0, invalid(field, d.String(), "negative")
+	case d%time.Second != 0:
+		return 0, invalid(field, d.String(), "not a whole number of seconds")
+	}
+	return int64(d / time.Second), nil
+}
+
+func nonNegative(field string, n int) error {
+	if n < 0 {
+		return invalid(field, fmt.Sprint(n), "negative")
+	}
+	return nil
+}
+
+func required(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return invalid(field, "", "empty")
+	}
+	return nil
+}
+
+// callbackURL checks an optional webhook address.
+func callbackURL(field, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return invalid(field, raw, "must be an absolute http or https URL")
+	}
+	return nil
+}
+
+// callerNumber checks a caller id or hotline: providers assign these
+// (hotlines, 1900/1800 numbers, trunk ids), so only the characters are
+// checked, not the Vietnamese numbering plan.
+func callerNumber(field, s string, need bool) (string, error) {
+	if s == "" {
+		if need {
+			return "", invalid(field, "", "empty")
+		}
+		return "", nil
+	}
+	if n, reason := normalizePhone(s); reason == "" {
+		return n, nil // a Vietnamese number: national form, like the callees
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0, r == ' ', r == '.', r == '-', r == '(', r == ')':
+		default:
+			return "", invalid(field, s, fmt.Sprintf("unexpected character %q", r))
+		}
+	}
+	if b.Len() < 3 || b.Len() > 15 {
+		return "", invalid(field, s, "must have 3 to 15 digits")
+	}
+	return b.String(), nil
+}
+
+// pathSegment checks and escapes an id that goes into a URL path.
+func pathSegment(field, id string) (string, error) {
+	if strings.TrimSpace(id) == "" {
+		return "", invalid(field, "", "empty")
+	}
+	return url.PathEscape(id), nil
+}
