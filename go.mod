@@ -4,6 +4,7 @@ go 1.24.0
 
 require (
 	github.com/go-resty/resty/v2 v2.17.2
+	github.com/jarcoal/httpmock v1.4.2
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.19.0

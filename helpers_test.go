@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -247,3 +248,5 @@ func assertNoSecrets(t *testing.T, what, s string) {
 }
 
 func bg() context.Context { return context.Background() }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -46,24 +46,31 @@ func (t Template) fill(params map[string]string, value func(string) string) (str
 }
 
 // checkParams finds the document 003 mistake before it costs a call: a run
-// that sends due_days to a template that says {{due_date}}.
+// that sends due_days to a template that says {{due_date}}. The key the
+// caller wrote is named first, since that is the one to fix.
 func (t Template) checkParams(params map[string]string) error {
 	keys := t.Placeholders()
+	var missing, extra []string
 	for _, k := range keys {
 		if _, ok := params[k]; !ok {
-			return invalid("Params."+k, "", fmt.Sprintf("missing: template %q says {{%s}}", t.Name, k))
+			missing = append(missing, k)
 		}
 	}
-	extra := make([]string, 0)
 	for k := range params {
 		if !slices.Contains(keys, k) {
 			extra = append(extra, k)
 		}
 	}
-	if len(extra) > 0 {
-		slices.Sort(extra)
+	slices.Sort(extra)
+	switch {
+	case len(extra) > 0 && len(missing) > 0:
+		return invalid("Params."+extra[0], params[extra[0]],
+			fmt.Sprintf("template %q has no {{%s}} and needs %s", t.Name, extra[0], braces(missing)))
+	case len(extra) > 0:
 		return invalid("Params."+extra[0], params[extra[0]],
 			fmt.Sprintf("template %q has no {{%s}}; its placeholders are %s", t.Name, extra[0], braces(keys)))
+	case len(missing) > 0:
+		return invalid("Params."+missing[0], "", fmt.Sprintf("missing: template %q says {{%s}}", t.Name, missing[0]))
 	}
 	return nil
 }
