@@ -1,0 +1,61 @@
+package autocall
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/unicode/norm"
+)
+
+func TestSpeak(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.410.000":          "mười triệu bốn trăm mười nghìn",
+		"1.005.000":           "một triệu không trăm linh năm nghìn",
+		"1.000.000":           "một triệu",
+		"999.999.999.999.999": "chín trăm chín mươi chín nghìn chín trăm chín mươi chín tỷ chín trăm chín mươi chín triệu chín trăm chín mươi chín nghìn chín trăm chín mươi chín",
+		"#15":                 "mười lăm",
+		"#105":                "một trăm linh năm",
+		"#-3":                 "âm ba",
+		"0987654321":          "không chín tám bảy sáu năm bốn ba hai một",
+		"123456789":           "một hai ba bốn năm sáu bảy tám chín",
+		"30/01/2021":          "ba mươi tháng một năm hai không hai mươi mốt",
+		"01/12/2005":          "một tháng mười hai năm hai không không năm",
+		"Nguyễn Văn A":        "Nguyễn Văn A",
+		"":                    "",
+		// Not the documented formats: read as written, so shown unchanged.
+		"30/1/2021":             "30/1/2021",
+		"32/01/2021":            "32/01/2021",
+		"10,410,000":            "10,410,000",
+		"10.41.000":             "10.41.000",
+		"#":                     "#",
+		"#1.000":                "#1.000",
+		"1.000.000.000.000.000": "1.000.000.000.000.000",
+		"#99999999999999999999": "#99999999999999999999",
+	} {
+		assert.Equal(t, want, Speak(in), in)
+	}
+	assert.Equal(t, Speak(Money(10410000)), "mười triệu bốn trăm mười nghìn")
+	assert.Equal(t, Speak(Number(21)), "hai mươi mốt")
+	assert.Equal(t, Speak(Digits("098 765 4321")), "không chín tám bảy sáu năm bốn ba hai một")
+}
+
+func TestPreviewDocumentExample(t *testing.T) {
+	params := map[string]string{"customer_name": "Nguyễn Văn A", "due_amount": "10.410.000", "due_date": "30/01/2021"}
+	got, err := docTemplate.Preview(params)
+	require.NoError(t, err)
+	const want = "Chào bạn Nguyễn Văn A vui lòng thanh toán khoản nợ mười triệu bốn trăm mười nghìn trước ngày ba mươi tháng một năm hai không hai mươi mốt"
+	assert.Equal(t, want, got)
+
+	// Typed in NFD, the same sentence comes out, in NFC.
+	nfdTmpl := Template{Name: docTemplate.Name, Content: norm.NFD.String(docTemplate.Content)}
+	params["customer_name"] = norm.NFD.String("Nguyễn Văn A")
+	got, err = nfdTmpl.Preview(params)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+
+	_, err = docTemplate.Preview(map[string]string{"customer_name": "A", "due_amount": "1", "due_days": "#15"})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "Params.due_days", ve.Field)
+}
