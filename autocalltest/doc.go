@@ -1,0 +1,52 @@
+// Package autocalltest is an in-process sandbox of both providers' APIs,
+// for tests and for the quickstart: no account, no network, nobody phoned.
+//
+//	srv := autocalltest.NewServer()
+//	defer srv.Close()
+//	c, _ := autocall.NewClient(srv.URL, autocall.WithSecretKey(autocalltest.SecretKey)) // TEL4VN
+//	o, _ := autocall.NewClient(srv.URL, autocall.WithAPIKey(autocalltest.APIKey))       // OMICall
+//
+// It answers in each provider's own envelope, as the documents describe:
+//
+//   - Tokens: POST /api/v1/users/generate_access_token with SecretKey,
+//     GET /api/auth?apiKey= with APIKey. A token works only on its own
+//     provider's paths and in that provider's Authorization form: "Bearer
+//     <token>" on /api/auto_call/…, the raw token on /api/v2/…. Tokens live
+//     24 hours (OMICall) and 180 days (TEL4VN) of sandbox time, or what
+//     WithTokenLifetime says; an expired one is refused with token_expired.
+//
+//   - OMICall auto-call: more than 300 characters of text in one session is
+//     limit_word_session; more than 3,000 in one day is limit_word; a plan
+//     without auto-call (SetAutoCallEnabled(false)) is limit_service.
+//
+//   - Every call spends CallPrice from the balance when one is set
+//     (SetBalance); a request it cannot pay for is balance_is_not_enough
+//     and places nothing.
+//
+//   - TEL4VN OTP and TTS: callees that are not Vietnamese numbers in
+//     national form land in results.fail as "Wrong Format", the others in
+//     results.success with call ids shaped like the document's. A TTS run
+//     needs its template imported first and its placeholders filled.
+//
+//   - Calls: each accepted TEL4VN call has a CDR (GET /api/v2/report/{id}).
+//     Time stands still until the test calls Advance. A call rings for
+//     RingTime with no status, then ends; an answered call talks for
+//     TalkTime first. The callee's number chooses the outcome:
+//
+//     …0001 BUSY           …0005 CANCEL
+//     …0002 NOANWSER       …0006 FAIL
+//     …0003 CONGESTION     …0007 INVALIDNUMBER
+//     …0004 ERROR          …009K ANSWERED, key K pressed (K = 0–9)
+//     anything else: ANSWERED, keypress 127 (hang-up)
+//
+//   - Callbacks: when a call ends, its CDR is POSTed as JSON to the
+//     request's callback_url, with callback_apikey in the X-API-Key header.
+//
+//   - Faults: FailNext scripts the next N answers on a path: any status and
+//     body, an HTML error page, a connection reset, a delay, and optionally
+//     after handling the request as usual (the call placed, the answer lost).
+//
+//   - Requests records what the sandbox received, secrets redacted.
+//
+// Any campaign id is accepted.
+package autocalltest
