@@ -9,6 +9,7 @@
 package autocall
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -303,3 +304,11 @@ type discardLogger struct{}
 func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
+
+// Authenticate makes sure the Client holds a usable token, fetching one if
+// needed: a start-up check that the credential works. Other methods do
+// this by themselves.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, err := c.tokens.token(ctx)
+	return err
+}
