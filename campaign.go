@@ -97,4 +97,3 @@ func campaignCommon(campaignID, caller string, callees []string, cbURL, cbKey st
 func (r *CampaignResult) String() string {
 	return fmt.Sprintf("campaign %s: %d accepted, %d rejected", r.CampaignID, len(r.Accepted), len(r.Rejected))
 }
-

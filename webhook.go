@@ -186,7 +186,9 @@ type PanicError struct {
 	Stack []byte
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("autocall: webhook func panicked: %v", e.Value) }
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("autocall: webhook func panicked: %v", e.Value)
+}
 
 type webhook struct {
 	key     [32]byte
