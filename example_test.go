@@ -408,3 +408,40 @@ func ExampleValidationError() {
 	}
 	// Output: Speed - must be from -3 to 3
 }
+
+func ExampleOutcomeUnknownError() {
+	srv, tel4vn, _ := sandbox()
+	defer srv.Close()
+	// The provider answers with a proxy's HTML 502 after placing the call.
+	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Process: true, HTML: true})
+	_, err := tel4vn.OTP.Send(ctx, "1", &autocall.OTPRequest{Caller: "0123456789", Callees: []string{"0987654321"}, TemplateName: "template_otp_1", Code: "M43TUI"})
+
+	var unknown *autocall.OutcomeUnknownError
+	var apiErr *autocall.APIError
+	fmt.Println(errors.As(err, &unknown), errors.As(err, &apiErr), apiErr.HTTPStatus, apiErr.Unexpected())
+	fmt.Println(len(srv.Calls()), "call placed, and not placed again")
+	// Output:
+	// true true 502 true
+	// 1 call placed, and not placed again
+}
+
+func ExampleTransportError() {
+	srv := autocalltest.NewServer()
+	url := srv.URL
+	srv.Close() // nothing listens there now
+	c, _ := autocall.NewClient(url, autocall.WithAccessToken("tok"),
+		autocall.WithRetryPolicy(autocall.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
+	_, err := c.CDR.Get(ctx, "1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321")
+	var te *autocall.TransportError
+	fmt.Println(errors.As(err, &te), te.Attempts, errors.Is(err, autocall.ErrOutcomeUnknown))
+	// Output: true 2 false
+}
+
+func ExampleTokenSourceFunc_Token() {
+	ts := autocall.TokenSourceFunc(func(context.Context) (autocall.Token, error) {
+		return autocall.Token{Value: "from-vault"}, nil
+	})
+	tok, _ := ts.Token(ctx)
+	fmt.Println(tok.Expiry.IsZero()) // unknown expiry: used until rejected
+	// Output: true
+}
