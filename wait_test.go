@@ -3,6 +3,7 @@ package autocall
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,10 +100,14 @@ func TestWaitReturnsOtherErrorsAndValidates(t *testing.T) {
 
 func TestWaitBackoffGrows(t *testing.T) {
 	f := newFakeAPI(t)
+	var mu sync.Mutex
 	var times []time.Time
 	f.handle("GET /api/v2/report/c1", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		mu.Lock()
 		times = append(times, time.Now())
-		if len(times) < 5 {
+		n := len(times)
+		mu.Unlock()
+		if n < 5 {
 			writeJSON(w, 200, `{"data":{"id":"c1","status":""}}`)
 			return
 		}
@@ -111,6 +116,8 @@ func TestWaitBackoffGrows(t *testing.T) {
 	c := newTestClient(t, f.URL, WithAccessToken(testToken))
 	_, err := c.CDR.Wait(bg(), "c1", WithPollInterval(20*time.Millisecond, 80*time.Millisecond))
 	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
 	require.Len(t, times, 5)
 	// 20, 40, 80, 80 ms: each gap at least its planned wait.
 	for i, want := range []time.Duration{20, 40, 80, 80} {

@@ -37,17 +37,26 @@ func (s *Server) FailNext(path string, n int, f Fault) {
 	}
 }
 
+// takeFaultLocked uses a fault scripted for the exact path first, then the
+// one with the longest matching prefix.
 func (s *Server) takeFaultLocked(path string) (Fault, bool) {
-	for key, list := range s.faults {
-		if len(list) == 0 {
-			continue
-		}
-		if key == path || (strings.HasSuffix(key, "*") && strings.HasPrefix(path, strings.TrimSuffix(key, "*"))) {
-			s.faults[key] = list[1:]
-			return list[0], true
+	best := ""
+	if len(s.faults[path]) > 0 {
+		best = path
+	} else {
+		for key, list := range s.faults {
+			prefix, ok := strings.CutSuffix(key, "*")
+			if ok && len(list) > 0 && strings.HasPrefix(path, prefix) && len(key) > len(best) {
+				best = key
+			}
 		}
 	}
-	return Fault{}, false
+	if best == "" {
+		return Fault{}, false
+	}
+	f := s.faults[best][0]
+	s.faults[best] = s.faults[best][1:]
+	return f, true
 }
 
 func (f Fault) write(w http.ResponseWriter, r *http.Request, body []byte, handled *httptest.ResponseRecorder, s *Server) {

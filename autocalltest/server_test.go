@@ -375,3 +375,20 @@ func TestTTSNeedsItsTemplate(t *testing.T) {
 	require.NoError(t, run(map[string]string{"name": "A", "amount": autocall.Money(10410000)}))
 	assert.Equal(t, map[string]string{"no_cuoc": tmpl.Content}, srv.Templates("1"))
 }
+
+func TestFaultMatchingPrefersTheExactPath(t *testing.T) {
+	srv := newSandbox(t)
+	c := tel4vn(t, srv)
+	srv.FailNext("/api/v2/*", 1, autocalltest.Fault{Status: 404, Body: `{"code":404,"status":false,"data":{"error":"from /api/v2/*"}}`})
+	srv.FailNext("/api/v2/report/*", 1, autocalltest.Fault{Status: 404, Body: `{"code":404,"status":false,"data":{"error":"from /api/v2/report/*"}}`})
+	srv.FailNext("/api/v2/report/x", 1, autocalltest.Fault{Status: 404, Body: `{"code":404,"status":false,"data":{"error":"exact"}}`})
+	var apiErr *autocall.APIError
+	for _, want := range []string{"exact", "from /api/v2/report/*", "from /api/v2/*"} {
+		_, err := c.CDR.Get(ctx, "x")
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, want, string(apiErr.Code))
+	}
+	_, err := c.CDR.Get(ctx, "x")
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "resource_not_found", string(apiErr.Code), "faults used up")
+}
