@@ -42,6 +42,7 @@ type Client struct {
 	baseURL   string // no trailing slash
 	rc        *resty.Client
 	hc        *http.Client
+	counting  bool // hc's connections count their writes (wire.go)
 	tokens    *tokenCache
 	retry     RetryPolicy
 	timeout   time.Duration
@@ -212,7 +213,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	c.hc = copyHTTPClient(s.hc)
+	c.hc, c.counting = copyHTTPClient(s.hc)
 	c.rc = resty.NewWithClient(c.hc).
 		SetLogger(discardLogger{}).
 		SetRetryCount(0) // the retry decision is ours: resty would resend POSTs
@@ -276,25 +277,26 @@ func parseBaseURL(raw string) (string, error) {
 // can count what they write (see wire.go); another RoundTripper is used as
 // it is, with less proof of what was sent. Redirects are not followed: none of the APIs redirects,
 // and a followed 307 would send a call-creating POST a second time.
-func copyHTTPClient(hc *http.Client) *http.Client {
+func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
 	var cp http.Client
 	if hc != nil {
 		cp = *hc
 	}
-	switch tr := cp.Transport.(type) {
+	var tr *http.Transport
+	switch t := cp.Transport.(type) {
 	case nil:
-		tr2 := http.DefaultTransport.(*http.Transport).Clone()
-		countWrites(tr2)
-		cp.Transport = tr2
+		tr = http.DefaultTransport.(*http.Transport).Clone()
 	case *http.Transport:
-		tr = tr.Clone()
-		countWrites(tr)
+		tr = t.Clone()
+	}
+	if tr != nil {
+		counting = countWrites(tr)
 		cp.Transport = tr
 	}
 	if cp.CheckRedirect == nil {
 		cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
-	return &cp
+	return &cp, counting
 }
 
 // discardLogger silences resty, which would otherwise print warnings that

@@ -3,6 +3,7 @@ package autocall
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -473,4 +474,33 @@ func TestManyGoroutinesShareOneClient(t *testing.T) {
 		t.Error(err)
 	}
 	assert.Equal(t, 50, f.count(readPath))
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A RoundTripper the SDK cannot see into gives no proof that a request was
+// not sent, except a failed dial.
+func TestForeignTransportGivesNoProof(t *testing.T) {
+	var calls atomic.Int64
+	lost := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		return nil, io.ErrUnexpectedEOF // as if the answer was lost after sending
+	})
+	c := newTestClient(t, "http://127.0.0.1:1", WithAccessToken(testToken), WithHTTPClient(&http.Client{Transport: lost}))
+	_, err := doCreate(c)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, int64(1), calls.Load(), "not resent")
+
+	calls.Store(0)
+	refused := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	})
+	c = newTestClient(t, "http://127.0.0.1:1", WithAccessToken(testToken), WithHTTPClient(&http.Client{Transport: refused}))
+	_, err = doCreate(c)
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, int64(3), calls.Load(), "a failed dial proves nothing was sent")
 }

@@ -164,7 +164,7 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 	}()
 
 	if herr != nil && !errors.Is(herr, resty.ErrResponseBodyTooLarge) {
-		return c.transportFailure(ctx, r, herr, n, status != 0 || wire.mayHaveSent())
+		return c.transportFailure(ctx, r, herr, n, status != 0 || wire.mayHaveSent(c.counting, herr))
 	}
 	return c.answer(r, resp, out, herr != nil)
 }

@@ -2,6 +2,7 @@ package autocall
 
 import (
 	"context"
+	"errors"
 	"crypto/tls"
 	"net"
 	"net/http"
@@ -43,18 +44,21 @@ func countingDial(dial dialFunc) dialFunc {
 	}
 }
 
-// countWrites makes tr's connections countingConns. tr must be the
-// Client's own copy.
-func countWrites(tr *http.Transport) {
+// countWrites makes tr's connections countingConns, and reports whether
+// it could. tr must be the Client's own copy.
+func countWrites(tr *http.Transport) bool {
 	switch {
 	case tr.DialContext != nil:
 		tr.DialContext = countingDial(tr.DialContext)
 	case tr.Dial == nil: //lint:ignore SA1019 a caller's deprecated Dial is left alone, unproven
 		tr.DialContext = countingDial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext)
+	default:
+		return false
 	}
 	if tr.DialTLSContext != nil {
 		tr.DialTLSContext = countingDial(tr.DialTLSContext)
 	}
+	return true
 }
 
 // wireTracker follows one attempt's connection.
@@ -82,14 +86,32 @@ func (w *wireTracker) trace(ctx context.Context) context.Context {
 	})
 }
 
-// mayHaveSent is false only when the attempt provably wrote nothing: it
-// never had a connection, or its connection wrote no byte after it got it.
-// A transport the SDK cannot see into gives no proof once connected.
-func (w *wireTracker) mayHaveSent() bool {
+// mayHaveSent is false only when the attempt provably wrote nothing: the
+// dial failed; or, on the SDK's own counting transport, the attempt never
+// had a connection or its connection wrote no byte after it got it. A
+// transport the SDK cannot see into gives no other proof.
+func (w *wireTracker) mayHaveSent(counting bool, err error) bool {
+	if isDialError(err) {
+		return false
+	}
+	if !counting {
+		return true
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.got {
 		return false
 	}
 	return w.conn == nil || w.conn.written.Load() > w.start
+}
+
+// isDialError: the connection was never made (refused, unreachable, no
+// such host), so no byte of the request can have left.
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
