@@ -88,88 +88,30 @@ const KeypressHangup = "127"
 // cdrTimeLayout is how TEL4VN writes times, in Vietnam time.
 const cdrTimeLayout = "2006-01-02 15:04:05"
 
-type cdrWire struct {
-	ID          flexString      `json:"id"`
-	CampaignID  flexString      `json:"campaign_id"`
-	CodeOTP     flexString      `json:"code_otp"`
-	CreatedAt   *string         `json:"created_at"`
-	StartedAt   *string         `json:"started_at"`
-	EndedAt     *string         `json:"ended_at"`
-	Duration    flexInt         `json:"duration"`
-	Keypress    flexString      `json:"keypress"`
-	PhoneNumber flexString      `json:"phone_number"`
-	UserID      flexString      `json:"user_id"`
-	Param       json.RawMessage `json:"param"`
-	Type        string          `json:"type"`
-	Status      string          `json:"status"`
-}
+// cdrWire is data of a report answer, read leniently.
+type cdrWire struct{ f fields }
+
+func (w *cdrWire) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &w.f) }
 
 func (w *cdrWire) check() error {
-	if w.ID == "" && w.Status == "" {
+	if w.f.str("id") == "" && w.f.str("status") == "" {
 		return errMissing("data.id")
 	}
 	return nil
 }
 
 func (w *cdrWire) cdr(loc *time.Location) *CDR {
+	f := w.f
 	c := &CDR{
-		ID: string(w.ID), CampaignID: string(w.CampaignID), CodeOTP: string(w.CodeOTP),
-		Keypress: string(w.Keypress), PhoneNumber: string(w.PhoneNumber), UserID: string(w.UserID),
-		CreatedAt: parseCDRTime(w.CreatedAt, loc), StartedAt: parseCDRTime(w.StartedAt, loc), EndedAt: parseCDRTime(w.EndedAt, loc),
-		Duration: time.Duration(w.Duration) * time.Second,
-		Type:     CallType(strings.ToUpper(strings.TrimSpace(w.Type))),
-		Status:   ParseCallStatus(w.Status),
+		ID: f.str("id"), CampaignID: f.str("campaign_id"), CodeOTP: f.str("code_otp"),
+		Keypress: f.str("keypress"), PhoneNumber: f.str("phone_number"), UserID: f.str("user_id"),
+		CreatedAt: f.time(loc, "created_at"), StartedAt: f.time(loc, "started_at"), EndedAt: f.time(loc, "ended_at"),
+		Duration: time.Duration(f.int("duration")) * time.Second,
+		Type:     CallType(strings.ToUpper(f.str("type"))),
+		Status:   ParseCallStatus(f.str("status")),
 	}
-	c.RawParam, c.Params = decodeParam(w.Param)
+	c.RawParam, c.Params = decodeParam(f["param"])
 	return c
-}
-
-// parseCDRTime reads "2006-01-02 15:04:05" in loc, or RFC 3339. Null,
-// empty, zero ("0000-00-00 00:00:00") and unreadable times are zero: a
-// wrong time is worse than none.
-func parseCDRTime(s *string, loc *time.Location) time.Time {
-	if s == nil {
-		return time.Time{}
-	}
-	v := strings.TrimSpace(*s)
-	if v == "" || strings.HasPrefix(v, "0000") {
-		return time.Time{}
-	}
-	if t, err := time.ParseInLocation(cdrTimeLayout, v, loc); err == nil {
-		return t
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.In(loc)
-	}
-	return time.Time{}
-}
-
-// decodeParam reads param: a JSON object encoded as a string (as the
-// document shows), or the object itself. Values that are not strings keep
-// their JSON text. A param that is neither gives nil Params.
-func decodeParam(raw json.RawMessage) (string, map[string]string) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	text := string(raw)
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		text = s
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal([]byte(text), &obj) != nil || obj == nil {
-		return text, nil
-	}
-	params := make(map[string]string, len(obj))
-	for k, v := range obj {
-		var str string
-		if json.Unmarshal(v, &str) == nil {
-			params[k] = str
-		} else {
-			params[k] = string(v)
-		}
-	}
-	return text, params
 }
 
 // Get returns the report of one call (GET /api/v2/report/{callId}). A call

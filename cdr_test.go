@@ -60,6 +60,12 @@ func TestCDRDecoding(t *testing.T) {
 	assert.True(t, bad.CreatedAt.IsZero())
 	assert.True(t, bad.StartedAt.IsZero(), "an unreadable time is zero, not wrong")
 
+	odd := get(`{"data":{"id":"x","status":"BUSY","duration":"abc","keypress":{"k":1},"ended_at":1610339349}}`)
+	assert.Equal(t, StatusBusy, odd.Status, "a field of an odd type does not lose the report")
+	assert.Zero(t, odd.Duration)
+	assert.Empty(t, odd.Keypress)
+	assert.Equal(t, time.Unix(1610339349, 0).In(vietnam), odd.EndedAt, "Unix seconds, as some events carry")
+
 	obj := get(`{"data":{"id":"x","param":{"amount":10410000,"name":"A"},"started_at":"2021-01-11T04:28:54Z"}}`)
 	assert.Equal(t, map[string]string{"amount": "10410000", "name": "A"}, obj.Params)
 	assert.Equal(t, time.Date(2021, 1, 11, 11, 28, 54, 0, vietnam), obj.StartedAt)

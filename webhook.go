@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -76,7 +75,7 @@ func ParseCallEvent(body []byte, loc *time.Location) (*CallEvent, error) {
 	if loc == nil {
 		loc = vietnam
 	}
-	f := eventFields(m)
+	f := fields(m)
 	ev := &CallEvent{
 		CallID:       f.str("id", "call_id"),
 		CampaignID:   f.str("campaign_id"),
@@ -102,58 +101,6 @@ func ParseCallEvent(body []byte, loc *time.Location) (*CallEvent, error) {
 	}
 	_, ev.Params = decodeParam(m["param"])
 	return ev, nil
-}
-
-// eventFields reads loosely typed members of an event.
-type eventFields map[string]json.RawMessage
-
-// str returns the first of keys that is a string or a number, as text.
-func (f eventFields) str(keys ...string) string {
-	for _, k := range keys {
-		raw, ok := f[k]
-		if !ok {
-			continue
-		}
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			if s = strings.TrimSpace(s); s != "" {
-				return s
-			}
-			continue
-		}
-		var n json.Number
-		if json.Unmarshal(raw, &n) == nil {
-			return n.String()
-		}
-	}
-	return ""
-}
-
-func (f eventFields) int(keys ...string) int64 {
-	for _, k := range keys {
-		if s := f.str(k); s != "" {
-			if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && n < 1e9 {
-				return int64(n)
-			}
-		}
-	}
-	return 0
-}
-
-func (f eventFields) time(loc *time.Location, keys ...string) time.Time {
-	for _, k := range keys {
-		s := f.str(k)
-		if s == "" {
-			continue
-		}
-		if t := parseCDRTime(&s, loc); !t.IsZero() {
-			return t
-		}
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > unixTimeThreshold && n < 1e12 {
-			return time.Unix(n, 0).In(loc)
-		}
-	}
-	return time.Time{}
 }
 
 // WebhookOption configures WebhookHandler.
