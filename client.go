@@ -273,10 +273,11 @@ func parseBaseURL(raw string) (string, error) {
 }
 
 // copyHTTPClient copies hc so that nothing the SDK sets reaches the
-// caller's client. An *http.Transport is cloned so that its connections
-// can count what they write (see wire.go); another RoundTripper is used as
-// it is, with less proof of what was sent. Redirects are not followed: none of the APIs redirects,
-// and a followed 307 would send a call-creating POST a second time.
+// caller's client. An *http.Transport is cloned so that its connections can
+// count what they write (see wire.go); another RoundTripper is used as it
+// is, with less proof of what was sent. Redirects are not followed: none of
+// the APIs redirects, and a followed 307 would send a call-creating POST a
+// second time.
 func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
 	var cp http.Client
 	if hc != nil {

@@ -1,6 +1,9 @@
 package autocall
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // Target types of a dialplan step, as OMICall names them.
 const (
@@ -60,6 +63,9 @@ func (d *Dialplan) Len() int {
 // TextChars counts the characters of text the Dialplan speaks, as OMICall's
 // per-session limit counts them (code points after NFC).
 func (d *Dialplan) TextChars() int {
+	if d == nil {
+		return 0
+	}
 	n := 0
 	for _, s := range d.steps {
 		n += charCount(s.text)
@@ -75,20 +81,23 @@ func (d *Dialplan) wire() ([]dialplanStep, []string, error) {
 	}
 	steps := make([]dialplanStep, len(d.steps))
 	vars := []string{} // sent as [] when empty, as the document's examples do
+	chars := 0
 	for i, s := range d.steps {
 		field := fmt.Sprintf("Dialplan[%d]", i)
 		if s.TargetType == targetText {
 			if err := required(field, s.text); err != nil {
 				return nil, nil, err
 			}
-			vars = append(vars, nfc(s.text))
+			v := nfc(s.text)
+			chars += utf8.RuneCountInString(v)
+			vars = append(vars, v)
 		} else if err := required(field, s.Target); err != nil {
 			return nil, nil, invalid(field, "", s.TargetType+" with an empty id")
 		}
 		steps[i] = dialplanStep{TargetType: s.TargetType, Target: s.Target}
 	}
-	if n := d.TextChars(); n > MaxSessionChars {
-		return nil, nil, &ValidationError{Field: "Dialplan", Value: fmt.Sprintf("%d characters", n),
+	if chars > MaxSessionChars {
+		return nil, nil, &ValidationError{Field: "Dialplan", Value: fmt.Sprintf("%d characters", chars),
 			Reason: fmt.Sprintf("more than %d characters of text in one session", MaxSessionChars), also: ErrLimitWordSession}
 	}
 	return steps, vars, nil

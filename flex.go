@@ -44,9 +44,7 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		*s = flexString(v)
-	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
-		*s = flexString(b)
-	default: // an object or a boolean where a string was documented: keep its text
+	default:
 		*s = flexString(b)
 	}
 	return nil

@@ -28,16 +28,10 @@ var oldMobilePrefixes = map[string]string{
 // fixed lines 11 digits (02 then the area code). A number with a mobile
 // prefix retired in 2018 gets an error naming the prefix that replaced it.
 // Errors match ErrInvalidPhone and ErrValidation.
-func NormalizePhone(s string) (string, error) {
-	n, reason := normalizePhone(s)
-	if reason != "" {
-		return "", &ValidationError{Field: "Phone", Value: s, Reason: reason, also: ErrInvalidPhone}
-	}
-	return n, nil
-}
+func NormalizePhone(s string) (string, error) { return normalizeField("Phone", s) }
 
-// phoneError names the field of a list that holds a bad number.
-func phoneError(field, s string) (string, *ValidationError) {
+// normalizeField is NormalizePhone with the field to name in the error.
+func normalizeField(field, s string) (string, error) {
 	n, reason := normalizePhone(s)
 	if reason != "" {
 		return "", &ValidationError{Field: field, Value: s, Reason: reason, also: ErrInvalidPhone}
@@ -45,7 +39,9 @@ func phoneError(field, s string) (string, *ValidationError) {
 	return n, nil
 }
 
-func normalizePhone(s string) (string, string) {
+// phoneDigits drops the separators people write numbers with, and a
+// leading +; any other character is a reason to refuse.
+func phoneDigits(s string) (string, string) {
 	var b strings.Builder
 	for i, r := range strings.TrimSpace(s) {
 		switch {
@@ -57,8 +53,14 @@ func normalizePhone(s string) (string, string) {
 			return "", fmt.Sprintf("unexpected character %q", r)
 		}
 	}
-	d := b.String()
+	return b.String(), ""
+}
+
+func normalizePhone(s string) (string, string) {
+	d, reason := phoneDigits(s)
 	switch {
+	case reason != "":
+		return "", reason
 	case d == "":
 		return "", "empty"
 	case strings.HasPrefix(d, "0084"):
@@ -92,7 +94,7 @@ func normalizePhones(field string, phones []string) ([]string, error) {
 	seen := make(map[string]int, len(phones))
 	for i, p := range phones {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		n, err := phoneError(f, p)
+		n, err := normalizeField(f, p)
 		if err != nil {
 			return nil, err
 		}

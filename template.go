@@ -39,10 +39,15 @@ func (t Template) fill(params map[string]string, value func(string) string) (str
 	if err := t.checkParams(params); err != nil {
 		return "", err
 	}
-	out := placeholderRE.ReplaceAllStringFunc(t.Content, func(m string) string {
-		return value(nfc(params[placeholderRE.FindStringSubmatch(m)[1]]))
-	})
-	return nfc(out), nil
+	var b strings.Builder
+	last := 0
+	for _, m := range placeholderRE.FindAllStringSubmatchIndex(t.Content, -1) {
+		b.WriteString(t.Content[last:m[0]])
+		b.WriteString(value(params[t.Content[m[2]:m[3]]]))
+		last = m[1]
+	}
+	b.WriteString(t.Content[last:])
+	return nfc(b.String()), nil // once, over the whole text: values may be NFD too
 }
 
 // checkParams finds the document 003 mistake before it costs a call: a run

@@ -77,20 +77,14 @@ func callerNumber(field, s string, need bool) (string, error) {
 	if n, reason := normalizePhone(s); reason == "" {
 		return n, nil // a Vietnamese number: national form, like the callees
 	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0, r == ' ', r == '.', r == '-', r == '(', r == ')':
-		default:
-			return "", invalid(field, s, fmt.Sprintf("unexpected character %q", r))
-		}
-	}
-	if b.Len() < 3 || b.Len() > 15 {
+	d, reason := phoneDigits(s)
+	switch {
+	case reason != "":
+		return "", invalid(field, s, reason)
+	case len(d) < 3 || len(d) > 15:
 		return "", invalid(field, s, "must have 3 to 15 digits")
 	}
-	return b.String(), nil
+	return d, nil
 }
 
 // pathSegment checks and escapes an id that goes into a URL path.

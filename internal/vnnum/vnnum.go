@@ -26,7 +26,10 @@
 // Numbers from 0 to Max are read; negative numbers take "âm".
 package vnnum
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Max is the largest number read: 999 999 999 999 999 (just under a
 // triệu tỷ).
@@ -134,11 +137,10 @@ func Digits(s string) string {
 // không hai mươi mốt"), or one by one when the tens digit is 0 ("2005" →
 // "hai không không năm").
 func Year(y int) string {
-	head := Digits(string(rune('0'+y/1000%10)) + string(rune('0'+y/100%10)))
-	tail := y % 100
-	if tail < 10 {
-		return head + " " + Digits("0"+string(rune('0'+tail)))
+	s := fmt.Sprintf("%04d", y%10000)
+	if s[2] == '0' {
+		return Digits(s)
 	}
-	words, _ := Words(int64(tail))
-	return head + " " + words
+	words, _ := Words(int64(y % 100))
+	return Digits(s[:2]) + " " + words
 }
