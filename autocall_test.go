@@ -100,6 +100,15 @@ func TestExecuteByPhoneWire(t *testing.T) {
 		"num_retry": 1, "num_per_call": 15, "distance_per_call": 30, "distance_retry": 300}`, string(rec.Body))
 }
 
+func TestDialplanCounts(t *testing.T) {
+	var none *Dialplan
+	assert.Zero(t, none.Len())
+	assert.Zero(t, none.TextChars(), "a nil Dialplan counts nothing, and does not panic")
+	plan := NewDialplan().Text(norm.NFD.String("Nguyễn")).Recording("r").Text("ab")
+	assert.Equal(t, 3, plan.Len())
+	assert.Equal(t, 8, plan.TextChars())
+}
+
 func TestExecuteByExtension(t *testing.T) {
 	f := omicallAPI(t)
 	c := newTestClient(t, f.URL, WithAPIKey(testAPIKey))

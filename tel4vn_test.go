@@ -280,3 +280,15 @@ func TestFormatters(t *testing.T) {
 	assert.Equal(t, "0987654321", Digits("098 765.4321"))
 	assert.Equal(t, "30/01/2021", Date(time.Date(2021, 1, 30, 23, 0, 0, 0, time.UTC)))
 }
+
+func TestTTSRunSendsParamsInNFC(t *testing.T) {
+	f := tel4vnAPI(t)
+	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
+	nfd := norm.NFD.String("Nguyễn Văn Ánh")
+	require.NotEqual(t, "Nguyễn Văn Ánh", nfd)
+	_, err := c.TTS.Run(bg(), "1", &TTSRequest{Caller: "1234567890", Callees: []string{"0987654321"},
+		TemplateName: "t", Params: map[string]string{"customer_name": nfd}})
+	require.NoError(t, err)
+	params := jsonMap(t, f.last(runPath).Body)["params"].(map[string]any)
+	assert.Equal(t, "Nguyễn Văn Ánh", params["customer_name"])
+}

@@ -63,12 +63,17 @@ func TestWaitTreatsNotFoundAsPending(t *testing.T) {
 	assert.Equal(t, int64(4), n.Load())
 }
 
-func TestWaitEndsWithItsContext(t *testing.T) {
+// ringingForever serves a call c1 that never ends.
+func ringingForever(t *testing.T) (*fakeAPI, *Client) {
 	f := newFakeAPI(t)
 	f.handle("GET /api/v2/report/c1", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSON(w, 200, `{"data":{"id":"c1","status":""}}`)
 	})
-	c := newTestClient(t, f.URL, WithAccessToken(testToken))
+	return f, newTestClient(t, f.URL, WithAccessToken(testToken))
+}
+
+func TestWaitEndsWithItsContext(t *testing.T) {
+	f, c := ringingForever(t)
 	ctx, cancel := context.WithTimeout(bg(), 100*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
@@ -123,4 +128,15 @@ func TestWaitBackoffGrows(t *testing.T) {
 	for i, want := range []time.Duration{20, 40, 80, 80} {
 		assert.GreaterOrEqual(t, times[i+1].Sub(times[i]), want*time.Millisecond, "gap %d", i)
 	}
+}
+
+func TestWaitStartsAtOneSecondByDefault(t *testing.T) {
+	assert.Equal(t, time.Second, DefaultPollMin)
+	assert.Equal(t, 15*time.Second, DefaultPollMax)
+	f, c := ringingForever(t)
+	ctx, cancel := context.WithTimeout(bg(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := c.CDR.Wait(ctx, "c1")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 2, f.count("/api/v2/report/c1"), "looked up at once, then after 1s, and the next is 2s later")
 }

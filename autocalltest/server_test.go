@@ -312,6 +312,20 @@ func TestFaults(t *testing.T) {
 		require.ErrorIs(t, err, autocall.ErrOutcomeUnknown)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
+	t.Run("delay only", func(t *testing.T) {
+		srv := newSandbox(t)
+		tok := token(t, srv, "tel4vn")
+		srv.FailNext("/api/v2/report/*", 1, autocalltest.Fault{Delay: 300 * time.Millisecond})
+		begin := time.Now()
+		status, _ := raw(t, "GET", srv.URL+"/api/v2/report/x", tok, "")
+		assert.GreaterOrEqual(t, time.Since(begin), 300*time.Millisecond)
+		assert.Equal(t, 404, status, "then the usual answer")
+		c := tel4vn(t, srv, autocall.WithTimeout(100*time.Millisecond))
+		srv.FailNext("/api/v2/report/*", 1, autocalltest.Fault{Delay: time.Second})
+		_, err := c.CDR.Get(ctx, "x")
+		require.ErrorIs(t, err, autocall.ErrNotFound, "a read timed out once, retried, and got the usual answer")
+		assert.Equal(t, 3, srv.Count("/api/v2/report/x"))
+	})
 	t.Run("429 then through", func(t *testing.T) {
 		srv := newSandbox(t)
 		srv.FailNext(path, 2, autocalltest.Fault{Status: 429, Body: `{"status_code":429,"message":"rate_limit_exceeded"}`,
