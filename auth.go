@@ -2,13 +2,14 @@ package autocall
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // TokenSource supplies access tokens. The Client caches what it returns,
@@ -42,6 +43,10 @@ func (t Token) String() string {
 // Token lifetimes the providers document.
 const (
 	omicallTokenLifetime = 24 * time.Hour
+	// defaultTokenLifetime applies when TEL4VN's expire_at is missing or
+	// unreadable: the token is used, and refreshed early, as if it lived
+	// an hour. A token that dies sooner is refetched on its first 401.
+	defaultTokenLifetime = time.Hour
 	// expire_at above this is a Unix time (older TEL4VN servers), below it a
 	// lifetime in seconds.
 	unixTimeThreshold = 1_000_000_000
@@ -54,8 +59,8 @@ type secretKeySource struct {
 }
 
 type tel4vnToken struct {
-	AccessToken string  `json:"access_token"`
-	ExpireAt    flexInt `json:"expire_at"`
+	AccessToken string          `json:"access_token"`
+	ExpireAt    json.RawMessage `json:"expire_at"`
 }
 
 func (t *tel4vnToken) check() error {
@@ -75,14 +80,44 @@ func (s *secretKeySource) Token(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	tok := Token{Value: out.AccessToken}
-	switch n := int64(out.ExpireAt); {
-	case n > unixTimeThreshold:
-		tok.Expiry = time.Unix(n, 0)
-	case n > 0:
-		tok.Expiry = s.c.now().Add(time.Duration(n) * time.Second)
+	return Token{Value: out.AccessToken, Expiry: tokenExpiry(out.ExpireAt, s.c.now())}, nil
+}
+
+// tokenExpiry reads expire_at in the forms servers write it: a lifetime in
+// seconds or a Unix time (a number or a numeric string), a Go duration
+// ("3600s"), or a date (RFC 3339, or "2006-01-02 15:04:05" in Vietnam time).
+// Anything else keeps the token for defaultTokenLifetime rather than throw
+// a working token away.
+func tokenExpiry(raw json.RawMessage, now time.Time) time.Time {
+	s := strings.TrimSpace(string(raw))
+	if len(s) >= 2 && s[0] == '"' {
+		if json.Unmarshal(raw, &s) != nil {
+			s = ""
+		}
+		s = strings.TrimSpace(s)
 	}
-	return tok, nil
+	if s == "" || s == "null" {
+		return now.Add(defaultTokenLifetime)
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		switch n := int64(f); {
+		case n > unixTimeThreshold && n < 1e11:
+			return time.Unix(n, 0)
+		case n > 0 && n <= unixTimeThreshold:
+			return now.Add(time.Duration(n) * time.Second)
+		}
+		return now.Add(defaultTokenLifetime)
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(d)
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t
+	}
+	if t, err := time.ParseInLocation(cdrTimeLayout, s, vietnam); err == nil {
+		return t
+	}
+	return now.Add(defaultTokenLifetime)
 }
 
 // apiKeySource is OMICall's GET /api/auth?apiKey=. The answer carries no
@@ -123,14 +158,18 @@ func (s staticSource) Token(context.Context) (Token, error) { return Token{Value
 // tokenCache shares one token among all of a Client's goroutines, in the
 // manner of aws-sdk-go-v2's CredentialsCache: one fetch at a time, refresh
 // early, waiters give up with their own context.
+//
+// Two kinds of fetch run: a refresh of a token that still works runs on its
+// own, bounded by fetchTimeout, while every caller goes on using the old
+// token; a fetch that callers wait for (no usable token) stops as soon as the
+// last of them has given up, so that nobody's work outlives its caller.
 type tokenCache struct {
 	src          TokenSource
 	refreshable  bool // false for WithAccessToken: asking again gives the same token
 	now          func() time.Time
 	fetchTimeout time.Duration
 	onToken      func(string)
-
-	group singleflight.Group
+	onRefreshErr func(error) // a failed early refresh, which no caller sees
 
 	mu        sync.Mutex
 	tok       Token
@@ -139,6 +178,18 @@ type tokenCache struct {
 	failErr   error     // the last fetch's error, returned until failUntil
 	failUntil time.Time
 	failWait  time.Duration
+	inflight  *tokenFetch
+}
+
+// tokenFetch is one fetch and the callers waiting for it.
+type tokenFetch struct {
+	done       chan struct{} // closed when val and err are set
+	val        string
+	err        error
+	cancel     context.CancelFunc
+	waiters    int  // under tokenCache.mu
+	background bool // an early refresh: runs to its end whoever waits
+	abandoned  bool // every waiter left and the fetch was cancelled
 }
 
 // Bounds of the pause after a failed fetch, so that a broken token endpoint
@@ -148,36 +199,47 @@ const (
 	maxFetchBackoff = 30 * time.Second
 )
 
-// token returns a usable token, fetching it if there is none or it is about
-// to expire.
+// token returns a usable token, fetching it if there is none. A token about
+// to expire is returned at once while a refresh runs on its own.
 func (tc *tokenCache) token(ctx context.Context) (string, error) {
 	now := tc.now()
 	tc.mu.Lock()
-	cur, valid := tc.tok.Value, tc.validLocked(now)
-	early := valid && !tc.refreshAt.IsZero() && !now.Before(tc.refreshAt)
 	coolingDown := now.Before(tc.failUntil)
-	failErr := tc.failErr
+	if tc.validLocked(now) {
+		cur := tc.tok.Value
+		if !tc.refreshAt.IsZero() && !now.Before(tc.refreshAt) && !coolingDown && tc.inflight == nil {
+			tc.startLocked(ctx, true)
+		}
+		tc.mu.Unlock()
+		return cur, nil
+	}
+	if coolingDown && tc.inflight == nil {
+		err := tc.failErr
+		tc.mu.Unlock()
+		return "", err
+	}
+	f := tc.inflight
+	if f == nil {
+		f = tc.startLocked(ctx, false)
+	}
+	f.waiters++
 	tc.mu.Unlock()
 
-	switch {
-	case valid && (!early || coolingDown):
-		return cur, nil
-	case !valid && coolingDown:
-		return "", failErr
-	}
-
-	ch := tc.group.DoChan("token", func() (any, error) { return tc.fetch(ctx) })
 	select {
+	case <-f.done:
+		return f.val, f.err
 	case <-ctx.Done():
-		return "", ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			if valid { // an early refresh failed; the old token still works
-				return cur, nil
+		tc.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 && !f.background {
+			f.abandoned = true
+			f.cancel() // nobody is left to use what it brings
+			if tc.inflight == f {
+				tc.inflight = nil // a later caller starts afresh
 			}
-			return "", res.Err
 		}
-		return res.Val.(string), nil
+		tc.mu.Unlock()
+		return "", ctx.Err()
 	}
 }
 
@@ -185,38 +247,61 @@ func (tc *tokenCache) validLocked(now time.Time) bool {
 	return tc.tok.Value != "" && (tc.staleAt.IsZero() || now.Before(tc.staleAt))
 }
 
-// fetch runs once for all waiters. It is detached from the first caller's
-// cancellation so that one impatient caller does not fail the others.
-func (tc *tokenCache) fetch(ctx context.Context) (string, error) {
+// startLocked starts a fetch. It is detached from ctx's cancellation (one
+// impatient caller must not fail the others) but keeps its values.
+func (tc *tokenCache) startLocked(ctx context.Context, background bool) *tokenFetch {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tc.fetchTimeout)
+	f := &tokenFetch{done: make(chan struct{}), cancel: cancel, background: background}
+	tc.inflight = f
+	go tc.run(fctx, f)
+	return f
+}
+
+func (tc *tokenCache) run(ctx context.Context, f *tokenFetch) {
+	defer f.cancel()
+	tok, err := tc.src.Token(ctx)
+	if err == nil {
+		err = checkToken(tok.Value)
+	}
+
 	now := tc.now()
 	tc.mu.Lock()
-	// A caller that saw no token may arrive just after another fetch ended.
-	if tc.validLocked(now) && (tc.refreshAt.IsZero() || now.Before(tc.refreshAt)) {
-		v := tc.tok.Value
-		tc.mu.Unlock()
-		return v, nil
-	}
-	tc.mu.Unlock()
-
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tc.fetchTimeout)
-	defer cancel()
-	tok, err := tc.src.Token(fctx)
-	if err == nil && tok.Value == "" {
-		err = fmt.Errorf("%w: the token source returned an empty token", ErrUnexpectedResponse)
-	}
-
-	now = tc.now()
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if err != nil {
+	switch {
+	case err == nil:
+		tc.onToken(tok.Value)
+		tc.tok, tc.failErr, tc.failUntil, tc.failWait = tok, nil, time.Time{}, 0
+		tc.refreshAt, tc.staleAt = refreshTimes(now, tok.Expiry)
+		f.val = tok.Value
+	case f.abandoned:
+		// Cancelled because nobody waits: not the endpoint's failure.
+	default:
 		tc.failWait = min(max(tc.failWait*2, minFetchBackoff), maxFetchBackoff)
 		tc.failErr, tc.failUntil = err, now.Add(tc.failWait)
-		return "", err
 	}
-	tc.onToken(tok.Value)
-	tc.tok, tc.failErr, tc.failUntil, tc.failWait = tok, nil, time.Time{}, 0
-	tc.refreshAt, tc.staleAt = refreshTimes(now, tok.Expiry)
-	return tok.Value, nil
+	f.err = err
+	if tc.inflight == f {
+		tc.inflight = nil
+	}
+	tc.mu.Unlock()
+	if err != nil && f.background && tc.onRefreshErr != nil {
+		tc.onRefreshErr(err)
+	}
+	close(f.done)
+}
+
+// checkToken refuses a token that cannot travel in a header: a value with
+// a control character or a space would make every request fail (or, worse,
+// add a header) for the whole of its lifetime.
+func checkToken(v string) error {
+	if v == "" {
+		return fmt.Errorf("%w: the token source returned an empty token", ErrUnexpectedResponse)
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("%w: the token has a byte (0x%02x at %d) that is not allowed in an Authorization header", ErrUnexpectedResponse, c, i)
+		}
+	}
+	return nil
 }
 
 // refreshTimes: refresh during the last fifth of the lifetime (at most ten

@@ -51,13 +51,14 @@ func TestColdStartFetchesOneToken(t *testing.T) {
 
 func TestTokenWaiterGivesUpWithItsContext(t *testing.T) {
 	release := make(chan struct{})
-	var calls atomic.Int64
+	var calls, cancelled atomic.Int64
 	ts := TokenSourceFunc(func(ctx context.Context) (Token, error) {
 		calls.Add(1)
 		select {
 		case <-release:
 			return Token{Value: "late"}, nil
 		case <-ctx.Done():
+			cancelled.Add(1)
 			return Token{}, ctx.Err()
 		}
 	})
@@ -65,20 +66,131 @@ func TestTokenWaiterGivesUpWithItsContext(t *testing.T) {
 	f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 200, okRead) })
 	c := newTestClient(t, f.URL, WithTokenSource(ts))
 
+	// Two waiters: the impatient one leaves, the fetch goes on for the other.
+	patient := make(chan error, 1)
+	go func() { patient <- c.do(bg(), readReq(), &testResult{}) }()
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, time.Second, time.Millisecond)
 	ctx, cancel := context.WithTimeout(bg(), 50*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
 	err := c.do(ctx, readReq(), &testResult{})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(begin), time.Second, "returned at once when its ctx ended")
-	assert.Equal(t, 0, f.count(readPath))
+	assert.Zero(t, cancelled.Load(), "one impatient caller does not cancel the others' fetch")
 
-	// The fetch itself went on for the others, and its token is used.
 	close(release)
-	_, err = doRead(c)
-	require.NoError(t, err)
+	require.NoError(t, <-patient)
 	assert.Equal(t, int64(1), calls.Load())
 	assert.Equal(t, "late", f.last(readPath).Auth)
+}
+
+// A fetch that every waiter has left stops at once (issue: it went on
+// retrying for its whole timeout, and goleak caught it now and then).
+func TestTokenFetchStopsWhenLastWaiterLeaves(t *testing.T) {
+	var calls atomic.Int64
+	stopped := make(chan struct{})
+	ts := TokenSourceFunc(func(ctx context.Context) (Token, error) {
+		if calls.Add(1) == 1 {
+			<-ctx.Done()
+			close(stopped)
+			return Token{}, ctx.Err()
+		}
+		return Token{Value: "second"}, nil
+	})
+	c := newTestClient(t, "http://127.0.0.1:1", WithTokenSource(ts))
+	ctx, cancel := context.WithCancel(bg())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	_, err := c.tokens.token(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	select {
+	case <-stopped:
+	case <-time.After(time.Second):
+		t.Fatal("the fetch went on after its last waiter left")
+	}
+	// The abandoned fetch is no failure of the endpoint: the next caller
+	// fetches at once instead of getting a cached error.
+	tok, err := c.tokens.token(bg())
+	require.NoError(t, err)
+	assert.Equal(t, "second", tok)
+}
+
+// While the cached token is valid, a hanging token endpoint delays nobody
+// (issue: every caller in the refresh window waited on the refresh).
+func TestEarlyRefreshDoesNotBlockCallers(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	hang := make(chan struct{})
+	var calls atomic.Int64
+	var logs logBuffer
+	c := newTestClient(t, "http://127.0.0.1:1", WithTokenSource(TokenSourceFunc(func(ctx context.Context) (Token, error) {
+		if calls.Add(1) == 1 {
+			return Token{Value: "t1", Expiry: clock().Add(time.Hour)}, nil
+		}
+		select {
+		case <-hang:
+		case <-ctx.Done():
+		}
+		return Token{}, errors.New("token endpoint hangs")
+	})), WithLogger(logs.logger()))
+	c.tokens.now = clock
+	_, err := c.tokens.token(bg())
+	require.NoError(t, err)
+
+	mu.Lock()
+	now = now.Add(55 * time.Minute) // in the refresh window, 5 minutes left
+	mu.Unlock()
+	for i := 0; i < 50; i++ {
+		ctx, cancel := context.WithTimeout(bg(), 100*time.Millisecond)
+		tok, err := c.tokens.token(ctx)
+		cancel()
+		require.NoError(t, err)
+		assert.Equal(t, "t1", tok)
+	}
+	require.Eventually(t, func() bool { return calls.Load() == 2 }, time.Second, time.Millisecond)
+	c.tokens.mu.Lock()
+	f := c.tokens.inflight
+	c.tokens.mu.Unlock()
+	require.NotNil(t, f)
+	close(hang)
+	<-f.done
+	assert.Contains(t, logs.String(), "token refresh failed", "a failed early refresh is logged")
+	// Backed off: the next callers neither wait nor start another refresh.
+	tok, err := c.tokens.token(bg())
+	require.NoError(t, err)
+	assert.Equal(t, "t1", tok)
+	assert.Equal(t, int64(2), calls.Load(), "one refresh, whatever the number of callers")
+}
+
+// A token that cannot travel in a header is a bad answer and is never cached.
+func TestTokenWithHeaderBreakingBytes(t *testing.T) {
+	for _, bad := range []string{`abc\r\nX-Injected: 1`, `abc def`, `abc\u0000`, `tok\u00e9`} {
+		t.Run(bad, func(t *testing.T) {
+			f := newFakeAPI(t)
+			var hits atomic.Int64
+			f.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/api/v1/users/generate_access_token" {
+					if hits.Add(1) > 3 {
+						writeJSON(w, 200, `{"data":{"access_token":"good","expire_at":3600}}`)
+						return
+					}
+					writeJSON(w, 200, `{"data":{"access_token":"`+bad+`","expire_at":3600}}`)
+					return
+				}
+				writeJSON(w, 200, okRead)
+			})
+			c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
+			err := c.do(bg(), readReq(), &testResult{})
+			require.ErrorIs(t, err, ErrUnexpectedResponse)
+			assert.Contains(t, err.Error(), "not allowed in an Authorization header")
+			c.tokens.mu.Lock()
+			assert.Empty(t, c.tokens.tok.Value, "never cached")
+			c.tokens.failUntil = time.Time{}
+			c.tokens.mu.Unlock()
+		})
+	}
+	_, err := NewClient("http://x", WithAccessToken("a\r\nb"))
+	assert.ErrorIs(t, err, ErrValidation)
 }
 
 func TestTokenEndpointDown(t *testing.T) {
@@ -181,6 +293,9 @@ func TestEarlyRefresh(t *testing.T) {
 
 	now = now.Add(2 * time.Minute) // 9 minutes left: refreshed well before expiry
 	tok, _ = tc.token(bg())
+	assert.Equal(t, "t1", tok, "the old token serves while the refresh runs")
+	waitRefresh(tc)
+	tok, _ = tc.token(bg())
 	assert.Equal(t, "t2", tok)
 	assert.Equal(t, int64(2), calls.Load())
 
@@ -191,6 +306,7 @@ func TestEarlyRefresh(t *testing.T) {
 	tok, err = tc.token(bg())
 	require.NoError(t, err)
 	assert.Equal(t, "t2", tok)
+	waitRefresh(tc)
 	tok, _ = tc.token(bg())
 	assert.Equal(t, "t2", tok)
 	assert.Equal(t, int64(3), calls.Load())
@@ -199,6 +315,16 @@ func TestEarlyRefresh(t *testing.T) {
 	now = now.Add(10 * time.Minute)
 	_, err = tc.token(bg())
 	require.ErrorContains(t, err, "refresh failed")
+}
+
+// waitRefresh waits for a background refresh, if one runs.
+func waitRefresh(tc *tokenCache) {
+	tc.mu.Lock()
+	f := tc.inflight
+	tc.mu.Unlock()
+	if f != nil {
+		<-f.done
+	}
 }
 
 func TestRefreshTimes(t *testing.T) {
@@ -221,7 +347,15 @@ func TestSecretKeyTokenExpiry(t *testing.T) {
 		{`15552000`, func(now time.Time) time.Time { return now.Add(180 * 24 * time.Hour) }},
 		{`"3600"`, func(now time.Time) time.Time { return now.Add(time.Hour) }},
 		{`1893456000`, func(time.Time) time.Time { return time.Unix(1893456000, 0) }},
-		{`null`, func(time.Time) time.Time { return time.Time{} }},
+		{`"3600s"`, func(now time.Time) time.Time { return now.Add(time.Hour) }},
+		{`"2026-11-23T00:00:00Z"`, func(time.Time) time.Time { return time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) }},
+		{`"2026-11-23 07:00:00"`, func(time.Time) time.Time { return time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) }},
+		{`"1893456000"`, func(time.Time) time.Time { return time.Unix(1893456000, 0) }},
+		// Unreadable or absent: the token is kept, for the default lifetime.
+		{`null`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
+		{`"tomorrow"`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
+		{`{"s":1}`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
+		{`-5`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
 	} {
 		t.Run(tc.expireAt, func(t *testing.T) {
 			f := newFakeAPI(t)

@@ -104,8 +104,8 @@ func WithAPIKey(key string) Option {
 func WithAccessToken(token string) Option {
 	return func(s *settings) {
 		s.creds = append(s.creds, "WithAccessToken")
-		if token == "" {
-			s.fail("AccessToken", "empty")
+		if err := checkToken(token); err != nil {
+			s.fail("AccessToken", strings.TrimPrefix(err.Error(), ErrUnexpectedResponse.Error()+": "))
 		}
 		s.token = token
 	}
@@ -232,6 +232,10 @@ func (c *Client) newTokenCache(s settings) *tokenCache {
 		refreshable: true,
 		now:         c.now,
 		onToken:     c.redact.addToken,
+		onRefreshErr: func(err error) {
+			c.logger.LogAttrs(context.Background(), slog.LevelWarn, "autocall token refresh failed; the current token is still used",
+				slog.String("error", c.redact.string(err.Error())))
+		},
 		// A fetch has its own retries; this bounds it for callers that wait
 		// with no deadline of their own.
 		fetchTimeout: time.Duration(c.retry.MaxAttempts) * (c.timeout + c.retry.MaxDelay),
