@@ -138,6 +138,9 @@ func (s *AutoCallService) ExecuteByExtension(ctx context.Context, req *Extension
 	if len(req.Extensions) == 0 {
 		return nil, invalid("Extensions", "", "no extension")
 	}
+	if len(req.Extensions) > MaxCallees {
+		return nil, invalid("Extensions", fmt.Sprintf("%d extensions", len(req.Extensions)), fmt.Sprintf("more than %d in one request: split it", MaxCallees))
+	}
 	seen := map[string]int{}
 	for i, ext := range req.Extensions {
 		field := fmt.Sprintf("Extensions[%d]", i)
@@ -158,6 +161,9 @@ func voiceAndPlan(name string, voice Voice, speed int, plan *Dialplan) (*autoCal
 	if speed < -3 || speed > 3 {
 		return nil, invalid("Speed", fmt.Sprint(speed), "must be from -3 to 3")
 	}
+	if err := spoken("Name", name, false); err != nil {
+		return nil, err
+	}
 	steps, vars, err := plan.wire()
 	if err != nil {
 		return nil, err
@@ -167,7 +173,8 @@ func voiceAndPlan(name string, voice Voice, speed int, plan *Dialplan) (*autoCal
 
 func (s *AutoCallService) execute(ctx context.Context, path string, body *autoCallBody) (*AutoCallSession, error) {
 	var out autoCallPayload
-	err := s.client.do(ctx, &request{method: http.MethodPost, path: path, body: body, provider: omicall, creates: true}, &out)
+	err := s.client.do(ctx, &request{method: http.MethodPost, path: path, body: body, provider: omicall, creates: true,
+		limit: answerLimit(len(body.PhoneNumberList) + len(body.Extensions))}, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -123,7 +123,8 @@ func WithTokenSource(ts TokenSource) Option {
 }
 
 // WithHTTPClient sends requests through a copy of hc; hc itself is never
-// changed. Its Timeout, if any, applies on top of WithTimeout.
+// changed. Its Timeout, if any, applies on top of WithTimeout. Its
+// CheckRedirect is not used: the SDK follows no redirect.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) { s.hc = hc }
 }
@@ -259,27 +260,30 @@ func (c *Client) BaseURL() string { return c.baseURL }
 // CloseIdleConnections closes the Client's idle keep-alive connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
+// parseBaseURL checks the base URL. An error quotes it only once it is
+// known to carry no password: an unparseable URL is not quoted at all.
 func parseBaseURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	switch {
 	case err != nil:
-		return "", invalid("BaseURL", raw, "not a URL")
+		return "", invalid("BaseURL", "", "not a URL (not quoted: it may hold a password)")
+	case u.User != nil:
+		return "", invalid("BaseURL", "", "must not carry user credentials")
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "", invalid("BaseURL", raw, "must be an absolute http or https URL")
 	case u.Host == "":
 		return "", invalid("BaseURL", raw, "has no host")
-	case u.User != nil:
-		return "", invalid("BaseURL", "", "must not carry user credentials")
 	case u.RawQuery != "" || u.Fragment != "":
-		return "", invalid("BaseURL", raw, "must not have a query or fragment")
+		return "", invalid("BaseURL", u.Scheme+"://"+u.Host+u.Path, "must not have a query or fragment")
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // copyHTTPClient copies hc so that nothing the SDK sets reaches the
 // caller's client. An *http.Transport is cloned so that its connections can
-// count what they write (see wire.go); another RoundTripper is used as it
-// is, with less proof of what was sent. Redirects are not followed: none of
+// count what they write, and split so that creates never go out on a
+// connection idle long enough for the server to be closing it (wire.go);
+// another RoundTripper is used as it is, with less proof of what was sent. Redirects are not followed: none of
 // the APIs redirects, and a followed 307 would send a call-creating POST a
 // second time.
 func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
@@ -295,12 +299,18 @@ func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
 		tr = t.Clone()
 	}
 	if tr != nil {
+		if tr.MaxIdleConnsPerHost == 0 {
+			tr.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+		}
+		if tr.MaxIdleConns != 0 && tr.MaxIdleConns < tr.MaxIdleConnsPerHost {
+			tr.MaxIdleConns = tr.MaxIdleConnsPerHost
+		}
 		counting = countWrites(tr)
-		cp.Transport = tr
+		cp.Transport = newSplitTransport(tr, createMaxIdle)
 	}
-	if cp.CheckRedirect == nil {
-		cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	}
+	// Whatever the caller's client says: a followed 307 or 308 would send a
+	// call-creating POST, and a TEL4VN secret_key body, to another host.
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &cp, counting
 }
 
@@ -316,6 +326,9 @@ func (discardLogger) Debugf(string, ...any) {}
 // needed: a start-up check that the credential works. Other methods do
 // this by themselves.
 func (c *Client) Authenticate(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext()
+	}
 	_, err := c.tokens.token(ctx)
 	return err
 }

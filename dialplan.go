@@ -88,6 +88,9 @@ func (d *Dialplan) wire() ([]dialplanStep, []string, error) {
 			if err := required(field, s.text); err != nil {
 				return nil, nil, err
 			}
+			if err := spoken(field, s.text, false); err != nil {
+				return nil, nil, err
+			}
 			v := nfc(s.text)
 			chars += utf8.RuneCountInString(v)
 			vars = append(vars, v)

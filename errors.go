@@ -8,7 +8,10 @@ import (
 )
 
 // Sentinels for errors.Is. Every error the SDK returns matches at least one
-// of them or a context error, so callers never need to read error strings.
+// of them, so callers never need to read error strings: ErrValidation
+// (nothing sent), ErrNetwork (no answer), ErrRefused, ErrServer or
+// ErrUnexpectedResponse (an answer), ErrOutcomeUnknown (a call may have been
+// placed), plus the precise ones below.
 var (
 	// ErrValidation: the SDK rejected the request before sending; nothing was sent.
 	ErrValidation = errors.New("autocall: invalid request")
@@ -33,8 +36,20 @@ var (
 	// carried out. Do not resend blindly: look the call up first.
 	ErrOutcomeUnknown = errors.New("autocall: outcome unknown, the call may have been placed")
 	// ErrUnexpectedResponse: a body that is not what the API documents
-	// (HTML, plain text, truncated JSON, a success without its data).
+	// (HTML, plain text, truncated JSON, a success without its data, a
+	// redirect).
 	ErrUnexpectedResponse = errors.New("autocall: unexpected response")
+	// ErrRefused: the provider answered, in its own envelope, that it did
+	// not do what was asked (any 4xx, or an error inside a 2xx), whether or
+	// not the SDK knows its code. Matched with the more precise sentinel,
+	// if any (ErrNotFound, ErrLimitWord, …).
+	ErrRefused = errors.New("autocall: refused by the provider")
+	// ErrServer: the provider answered with a 5xx status. For a request that
+	// places calls it comes with ErrOutcomeUnknown.
+	ErrServer = errors.New("autocall: provider server error")
+	// ErrNetwork: no HTTP answer came (refused connection, reset, timeout).
+	// Also matches the cause: a *net.OpError, context.DeadlineExceeded.
+	ErrNetwork = errors.New("autocall: network failure")
 )
 
 // ErrorCode is a provider's error code, as found in an envelope's message,
@@ -127,8 +142,13 @@ func (e *APIError) Error() string {
 
 // Is maps provider codes and HTTP statuses to the sentinels.
 func (e *APIError) Is(target error) bool {
-	if target == ErrUnexpectedResponse {
+	switch target {
+	case ErrUnexpectedResponse:
 		return e.unexpected
+	case ErrServer:
+		return e.HTTPStatus >= 500
+	case ErrRefused:
+		return !e.unexpected && e.HTTPStatus < 500
 	}
 	if s, ok := codeSentinels[e.Code]; ok && s == target {
 		return true
@@ -204,3 +224,6 @@ func (e *TransportError) Error() string {
 
 // Unwrap returns the cause, such as a *net.OpError or context.DeadlineExceeded.
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// Is matches ErrNetwork.
+func (e *TransportError) Is(target error) bool { return target == ErrNetwork }

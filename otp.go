@@ -34,10 +34,13 @@ func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPReques
 	if err := required("Code", req.Code); err != nil {
 		return nil, err
 	}
+	if err := spoken("Code", req.Code, false); err != nil {
+		return nil, err
+	}
 	body.Params = map[string]string{"template_name": req.TemplateName, "code_otp": nfc(req.Code)}
 	var out campaignData
 	err = s.client.do(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/otp",
-		body: body, provider: tel4vn, creates: true}, &out)
+		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -84,11 +84,20 @@ func normalizePhone(s string) (string, string) {
 	return "", "not a Vietnamese mobile (10 digits, 03/05/07/08/09) or fixed line (11 digits, 02…)"
 }
 
+// MaxCallees is the most numbers (or extensions) one call-creating request
+// may carry; more are refused before sending. It bounds the answer the SDK
+// must read to learn every call id (about 100 bytes a callee), so that the
+// answer to a request that placed calls is never lost to a size limit.
+const MaxCallees = 10_000
+
 // normalizePhones normalises a list, refusing an empty list, a bad number
 // or a number given twice (after normalisation: "+84 98…" and "098…").
 func normalizePhones(field string, phones []string) ([]string, error) {
 	if len(phones) == 0 {
 		return nil, invalid(field, "", "no phone number")
+	}
+	if len(phones) > MaxCallees {
+		return nil, invalid(field, fmt.Sprintf("%d numbers", len(phones)), fmt.Sprintf("more than %d in one request: split it", MaxCallees))
 	}
 	out := make([]string, len(phones))
 	seen := make(map[string]int, len(phones))

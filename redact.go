@@ -1,6 +1,8 @@
 package autocall
 
 import (
+	"encoding/json"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,19 +24,37 @@ var secretFields = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|secre
 // error strings, logs, APIError.Body.
 type redactor struct {
 	mu      sync.RWMutex
-	secrets []string // fixed credentials, then the most recent tokens
-	fixed   int
+	secrets []string // every form of: the fixed credentials, then the recent tokens
+	fixed   int      // how many of secrets are the fixed credentials' forms
+	tokens  []string // the most recent tokens, oldest first
 }
 
 func newRedactor(fixed ...string) *redactor {
 	r := &redactor{}
 	for _, s := range fixed {
-		if s != "" {
-			r.secrets = append(r.secrets, s)
-		}
+		r.secrets = appendForms(r.secrets, s)
 	}
 	r.fixed = len(r.secrets)
 	return r
+}
+
+// appendForms adds sec and the forms a server may echo it in: JSON-escaped
+// ("a\/b", "\u003c"), URL-encoded (query and path), so that an echo in
+// any of them is hidden too.
+func appendForms(dst []string, sec string) []string {
+	if sec == "" {
+		return dst
+	}
+	forms := []string{sec, url.QueryEscape(sec), url.PathEscape(sec), strings.ReplaceAll(sec, "/", `\/`)}
+	if j, err := json.Marshal(sec); err == nil {
+		forms = append(forms, string(j[1:len(j)-1]), strings.ReplaceAll(string(j[1:len(j)-1]), "/", `\/`))
+	}
+	for _, f := range forms {
+		if !slices.Contains(dst, f) {
+			dst = append(dst, f)
+		}
+	}
+	return dst
 }
 
 // addToken remembers a token, forgetting the oldest beyond maxKnownTokens.
@@ -44,18 +64,21 @@ func (r *redactor) addToken(tok string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.secrets {
-		if s == tok {
-			return
-		}
+	if slices.Contains(r.secrets[r.fixed:], tok) {
+		return
 	}
-	r.secrets = append(r.secrets, tok)
-	if extra := len(r.secrets) - r.fixed - maxKnownTokens; extra > 0 {
-		r.secrets = append(r.secrets[:r.fixed], r.secrets[r.fixed+extra:]...)
+	r.tokens = append(r.tokens, tok)
+	if len(r.tokens) > maxKnownTokens {
+		r.tokens = r.tokens[len(r.tokens)-maxKnownTokens:]
+	}
+	r.secrets = r.secrets[:r.fixed]
+	for _, t := range r.tokens {
+		r.secrets = appendForms(r.secrets, t)
 	}
 }
 
-func (r *redactor) string(s string) string {
+// string hides every known secret in s, and extra, the request's own.
+func (r *redactor) string(s string, extra ...string) string {
 	s = secretFields.ReplaceAllStringFunc(s, func(m string) string {
 		sub := secretFields.FindStringSubmatch(m)
 		if sub[1] != "" {
@@ -66,17 +89,13 @@ func (r *redactor) string(s string) string {
 	r.mu.RLock()
 	secrets := slices.Clone(r.secrets)
 	r.mu.RUnlock()
+	for _, e := range extra {
+		secrets = appendForms(secrets, e)
+	}
 	// Longest first: a token that begins another must not leave its tail.
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, sec := range secrets {
 		s = strings.ReplaceAll(s, sec, redacted)
 	}
 	return s
-}
-
-func (r *redactor) bytes(b []byte) []byte {
-	if len(b) == 0 {
-		return b
-	}
-	return []byte(r.string(string(b)))
 }

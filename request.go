@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,10 +18,16 @@ import (
 )
 
 // Body limits: what is read of an answer, and what an APIError keeps of it.
+// A request that places calls to n callees may read answerLimit(n): its
+// answer lists a call id per callee, and the answer to a request that
+// placed calls must never be lost to a size limit.
 const (
 	maxResponseBody = 1 << 20
 	maxErrorBody    = 64 << 10
+	perCalleeAnswer = 1 << 10 // a call id or a refusal is under 100 bytes
 )
+
+func answerLimit(callees int) int64 { return maxResponseBody + int64(callees)*perCalleeAnswer }
 
 type provider uint8
 
@@ -40,6 +47,8 @@ type request struct {
 	// creates: the request places calls, so it is resent only when the
 	// previous attempt provably never reached the provider.
 	creates bool
+	limit   int64    // what is read of the answer; 0: maxResponseBody
+	secrets []string // the request's own credentials (callback_apikey), redacted like the Client's
 }
 
 // checker is implemented by results that can tell a real success from a
@@ -56,6 +65,9 @@ func errMissing(field string) error { return &missingError{field} }
 // returns nil or a typed error. A request rejected as unauthorized is sent
 // once more with a freshly fetched token.
 func (c *Client) do(ctx context.Context, r *request, out any) error {
+	if ctx == nil {
+		return errNilContext()
+	}
 	var body []byte
 	if r.body != nil {
 		var err error
@@ -122,10 +134,17 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 	defer cancel()
 	var wire wireTracker
 	actx = wire.trace(actx)
+	if r.creates {
+		actx = withCreates(actx)
+	}
 
+	limit := r.limit
+	if limit <= 0 {
+		limit = maxResponseBody
+	}
 	req := c.rc.R().
 		SetContext(actx).
-		SetResponseBodyLimit(maxResponseBody).
+		SetResponseBodyLimit(int(limit)).
 		SetHeader("User-Agent", c.userAgent).
 		SetHeader("Accept", "application/json")
 	if body != nil {
@@ -158,7 +177,7 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 			slog.Duration("duration", time.Since(start)),
 		}
 		if v.err != nil {
-			attrs = append(attrs, slog.String("error", c.redact.string(v.err.Error())))
+			attrs = append(attrs, slog.String("error", c.redact.string(v.err.Error(), r.secrets...)))
 		}
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "autocall request", attrs...)
 	}()
@@ -166,7 +185,7 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 	if herr != nil && !errors.Is(herr, resty.ErrResponseBodyTooLarge) {
 		return c.transportFailure(ctx, r, herr, n, status != 0 || wire.mayHaveSent(c.counting, herr))
 	}
-	return c.answer(r, resp, out, herr != nil)
+	return c.answer(r, resp, out, herr != nil, limit)
 }
 
 // transportFailure classifies an attempt that got no complete answer.
@@ -178,7 +197,7 @@ func (c *Client) transportFailure(ctx context.Context, r *request, cause error, 
 	if ctx.Err() != nil {
 		cause = ctx.Err() // the caller gave up, not the network
 	}
-	err := error(&TransportError{Method: r.method, Path: r.path, Attempts: n, Err: &redactedError{msg: c.redact.string(cause.Error()), err: cause}})
+	err := error(&TransportError{Method: r.method, Path: r.path, Attempts: n, Err: &redactedError{msg: c.redact.string(cause.Error(), r.secrets...), err: cause}})
 	if reached && r.creates {
 		return verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: err}}
 	}
@@ -186,10 +205,10 @@ func (c *Client) transportFailure(ctx context.Context, r *request, cause error, 
 }
 
 // answer turns an HTTP answer into nil (data decoded into out) or an error.
-func (c *Client) answer(r *request, resp *resty.Response, out any, tooLarge bool) verdict {
+func (c *Client) answer(r *request, resp *resty.Response, out any, tooLarge bool, limit int64) verdict {
 	status, raw := resp.StatusCode(), resp.Body()
 	var env envelope.Result
-	if !tooLarge {
+	if !tooLarge && utf8.Valid(raw) {
 		if r.provider == omicall {
 			env = envelope.OMICall(raw)
 		} else {
@@ -204,37 +223,60 @@ func (c *Client) answer(r *request, resp *resty.Response, out any, tooLarge bool
 		}
 	}
 
+	redact := func(s string) string { return c.redact.string(s, r.secrets...) }
 	apiErr := &APIError{
 		HTTPStatus: status,
 		StatusCode: env.StatusCode,
-		Code:       ErrorCode(c.redact.string(env.Code)),
-		Message:    c.redact.string(env.Message),
+		Code:       ErrorCode(redact(env.Code)),
+		Message:    redact(env.Message),
 		Method:     r.method,
 		Path:       r.path,
 		RetryAfter: parseRetryAfter(resp.Header(), time.Now()),
-		Body:       c.redact.bytes(truncate(raw, maxErrorBody)),
+		// Redacted whole, then cut: a secret across the cut would keep its start.
+		Body:       truncate([]byte(redact(string(raw))), maxErrorBody),
 		unexpected: !env.Decoded || success,
 	}
 	switch {
 	case decodeErr != nil:
 		apiErr.Message = decodeErr.Error()
+	case tooLarge:
+		apiErr.Message = "body larger than " + strconv.FormatInt(limit, 10) + " bytes"
+	case status >= 300 && status < 400:
+		apiErr.unexpected = true
+		apiErr.Message = "redirect" + redirectTarget(resp.Header()) + " not followed: the SDK follows no redirect"
+	case !utf8.Valid(raw):
+		apiErr.Message = "body is not valid UTF-8"
 	case !env.Decoded:
-		apiErr.Message = c.redact.string(textMessage(resp))
+		apiErr.Message = redact(textMessage(resp))
 	}
 
 	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr}}
 	switch {
-	case errors.Is(apiErr, ErrRateLimited):
-		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter} // refused before any work
+	case status == http.StatusTooManyRequests:
+		// Only an HTTP 429 proves the request was refused before any work.
+		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
 	case status >= 500:
 		if r.creates { // whatever the body says, the work may have been done
 			return unknown
 		}
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
-	case apiErr.unexpected && r.creates && status >= 200 && status < 300:
+	case r.creates && status >= 200 && status < 300 && apiErr.unexpected:
 		return unknown
+	case !r.creates && errors.Is(apiErr, ErrRateLimited):
+		// A rate-limit code under another status: resending a read is harmless.
+		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
 	}
 	return verdict{err: apiErr}
+}
+
+// redirectTarget names the host a redirect points to, never its path or
+// query, which may carry a credential.
+func redirectTarget(h http.Header) string {
+	u, err := url.Parse(h.Get("Location"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return " to " + u.Host
 }
 
 // decodeData decodes a success's data into out and checks it.

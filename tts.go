@@ -36,6 +36,9 @@ func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t Te
 	if err := required("Template.Content", t.Content); err != nil {
 		return err
 	}
+	if err := spoken("Template.Content", t.Content, true); err != nil {
+		return err
+	}
 	for _, k := range t.Placeholders() {
 		if k == reservedParam {
 			return invalid("Template.Content", "{{"+k+"}}", "template_name is reserved for the template's name")
@@ -81,12 +84,15 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 		case k == reservedParam:
 			return nil, invalid("Params."+k, v, "reserved: set TemplateName instead")
 		}
+		if err := spoken("Params."+k, v, false); err != nil {
+			return nil, err
+		}
 		body.Params[k] = nfc(v)
 	}
 	body.Params[reservedParam] = name
 	var out campaignData
 	err = s.client.do(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
-		body: body, provider: tel4vn, creates: true}, &out)
+		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -87,10 +88,36 @@ func callerNumber(field, s string, need bool) (string, error) {
 	return d, nil
 }
 
-// pathSegment checks and escapes an id that goes into a URL path.
+// pathSegment checks and escapes an id that goes into a URL path. "." and
+// ".." are refused: escaping leaves them as they are, and a normalising
+// proxy would turn /report/.. into another endpoint, same authorisation.
 func pathSegment(field, id string) (string, error) {
-	if strings.TrimSpace(id) == "" {
+	switch strings.TrimSpace(id) {
+	case "":
 		return "", invalid(field, "", "empty")
+	case ".", "..":
+		return "", invalid(field, id, "a path step, not an id")
 	}
 	return url.PathEscape(id), nil
+}
+
+// errNilContext: a nil ctx would panic in a goroutine the caller's recover
+// cannot reach (the shared token fetch), so every method refuses it first.
+func errNilContext() error {
+	return invalid("ctx", "", "nil context: pass context.Background() or a context of your own")
+}
+
+// spoken checks text that goes to the speech engine or into an OTP: valid
+// UTF-8 and no control character, which the engine would read as noise or
+// the provider mangle. multiline allows line breaks (template content).
+func spoken(field, s string, multiline bool) error {
+	if !utf8.ValidString(s) {
+		return invalid(field, strings.ToValidUTF8(s, "\uFFFD"), "not valid UTF-8")
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+			return invalid(field, "", fmt.Sprintf("control character %U at byte %d", r, i))
+		}
+	}
+	return nil
 }

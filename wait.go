@@ -40,6 +40,9 @@ func (s *CDRService) Wait(ctx context.Context, callID string, opts ...WaitOption
 	if ws.min <= 0 || ws.max < ws.min {
 		return nil, invalid("PollInterval", fmt.Sprintf("%v..%v", ws.min, ws.max), "need 0 < min <= max")
 	}
+	if ctx == nil {
+		return nil, errNilContext()
+	}
 	if _, err := pathSegment("CallID", callID); err != nil {
 		return nil, err
 	}

@@ -115,3 +115,51 @@ func isDialError(err error) bool {
 	var dns *net.DNSError
 	return errors.As(err, &dns)
 }
+
+// A server closes a keep-alive connection after it has been idle a while
+// (Node.js after 5 s, Apache after 5 s, others later). A request written
+// just as it does so reaches a socket the server has closed: it was never
+// read, but nothing on this side can prove it, so a create there would be
+// reported ErrOutcomeUnknown. Creates therefore go through a pool of their
+// own whose connections are dropped once idle longer than createMaxIdle,
+// well inside common server keep-alives; reads keep the long-lived pool.
+const createMaxIdle = 2 * time.Second
+
+// DefaultMaxIdleConnsPerHost is how many idle connections to the provider
+// the Client keeps (net/http keeps 2), so that concurrent callers and batch
+// workers reuse connections instead of opening one, with a TLS handshake,
+// per request. A transport given through WithHTTPClient with its own
+// MaxIdleConnsPerHost keeps it.
+const DefaultMaxIdleConnsPerHost = 64
+
+type createsKey struct{}
+
+// withCreates marks ctx as a call-creating request's.
+func withCreates(ctx context.Context) context.Context {
+	return context.WithValue(ctx, createsKey{}, true)
+}
+
+// splitTransport sends creates and reads through two pools.
+type splitTransport struct {
+	reads, creates *http.Transport
+}
+
+func newSplitTransport(tr *http.Transport, maxIdle time.Duration) *splitTransport {
+	cr := tr.Clone()
+	if cr.IdleConnTimeout <= 0 || cr.IdleConnTimeout > maxIdle {
+		cr.IdleConnTimeout = maxIdle
+	}
+	return &splitTransport{reads: tr, creates: cr}
+}
+
+func (t *splitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Context().Value(createsKey{}) != nil {
+		return t.creates.RoundTrip(r)
+	}
+	return t.reads.RoundTrip(r)
+}
+
+func (t *splitTransport) CloseIdleConnections() {
+	t.reads.CloseIdleConnections()
+	t.creates.CloseIdleConnections()
+}
