@@ -18,7 +18,7 @@ const maxKnownTokens = 8
 // secretFields matches JSON members and query parameters that carry
 // credentials, whatever their value, so that a secret the client never saw
 // (another user's token echoed back) is hidden too.
-var secretFields = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|secret_key|api_?key|callback_apikey|token|password)"\s*:\s*)"(?:[^"\\]|\\.)*"|((?:api_?key|access_token|token|secret_key)=)[^&\s"']+`)
+var secretFields = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|secret_key|api_?key|callback_apikey|token|password)"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)|((?:api_?key|access_token|token|secret_key)=)[^&\s"']+`)
 
 // redactor hides the client's credentials in anything that leaves the SDK:
 // error strings, logs, APIError.Body.

@@ -2,6 +2,7 @@ package autocall
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,6 +16,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxWebhookBody is the largest event body WebhookHandler reads.
@@ -184,7 +186,7 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusUnauthorized, "missing or wrong API key")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
+	body, err := readEventBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -192,6 +194,10 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		plain(w, http.StatusBadRequest, "could not read the body")
+		return
+	}
+	if !utf8.Valid(body) {
+		plain(w, http.StatusBadRequest, "body is not UTF-8")
 		return
 	}
 	ev, err := ParseCallEvent(body, h.loc)
@@ -205,6 +211,31 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	plain(w, http.StatusOK, "ok")
+}
+
+// readEventBody reads at most MaxWebhookBody, after gzip decoding when the
+// sender compressed it (a 400 there would make the provider give up on the
+// event rather than retry it).
+func readEventBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	src := io.Reader(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		// The limit holds for what the body inflates to, as well.
+		body, err := io.ReadAll(io.LimitReader(zr, MaxWebhookBody+1))
+		if err == nil && len(body) > MaxWebhookBody {
+			err = &http.MaxBytesError{Limit: MaxWebhookBody}
+		}
+		return body, err
+	default:
+		return nil, errors.New("unsupported Content-Encoding " + enc)
+	}
+	return io.ReadAll(src)
 }
 
 func (h *webhook) call(ctx context.Context, ev *CallEvent) (err error) {
