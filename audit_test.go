@@ -255,3 +255,50 @@ func TestEveryErrorHasASentinel(t *testing.T) {
 	require.ErrorIs(t, err, ErrServer)
 	assert.NotErrorIs(t, err, ErrRefused)
 }
+
+// A client knows its provider: a method of the other one fails at once and
+// sends nothing (OTP.Send on an API-key client used to POST twice).
+func TestWrongProviderSendsNothing(t *testing.T) {
+	f := newFakeAPI(t)
+	omi := newTestClient(t, f.URL, WithAPIKey(testAPIKey))
+	tel := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
+	assert.Equal(t, OMICall, omi.Provider())
+	assert.Equal(t, TEL4VN, tel.Provider())
+
+	_, err := omi.OTP.Send(bg(), "1", &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "t", Code: "1"})
+	require.ErrorIs(t, err, ErrWrongProvider)
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "WithSecretKey")
+	_, err = omi.CDR.Get(bg(), "x")
+	require.ErrorIs(t, err, ErrWrongProvider)
+	_, err = tel.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Recording("r"), Phones: []string{"0987654321"}})
+	require.ErrorIs(t, err, ErrWrongProvider)
+	assert.Contains(t, err.Error(), "WithAPIKey")
+	assert.Zero(t, f.tokens.Load())
+	f.mu.Lock()
+	assert.Empty(t, f.requests, "nothing sent")
+	f.mu.Unlock()
+
+	// A hand-made token needs its provider named, and the name must agree.
+	_, err = NewClient(f.URL, WithAccessToken(testToken))
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "WithProvider")
+	_, err = NewClient(f.URL, WithAPIKey(testAPIKey), WithProvider(TEL4VN))
+	require.ErrorIs(t, err, ErrValidation)
+	c, err := NewClient(f.URL, WithAccessToken(testToken), WithProvider(OMICall))
+	require.NoError(t, err)
+	assert.Equal(t, OMICall, c.Provider())
+}
+
+// A zero or nil Client fails with an error that says why, not a panic.
+func TestZeroClient(t *testing.T) {
+	var zero Client
+	var nilClient *Client
+	require.ErrorIs(t, zero.Authenticate(bg()), ErrValidation)
+	require.ErrorIs(t, nilClient.Authenticate(bg()), ErrValidation)
+	_, err := zero.CDR.Get(bg(), "x")
+	require.ErrorIs(t, err, ErrValidation)
+	_, err = zero.OTP.Send(bg(), "1", &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "t", Code: "1"})
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "NewClient")
+}

@@ -173,7 +173,7 @@ func voiceAndPlan(name string, voice Voice, speed int, plan *Dialplan) (*autoCal
 
 func (s *AutoCallService) execute(ctx context.Context, path string, body *autoCallBody) (*AutoCallSession, error) {
 	var out autoCallPayload
-	err := s.client.do(ctx, &request{method: http.MethodPost, path: path, body: body, provider: omicall, creates: true,
+	err := (*service)(s).call(ctx, &request{method: http.MethodPost, path: path, body: body, provider: omicall, creates: true,
 		limit: answerLimit(len(body.PhoneNumberList) + len(body.Extensions))}, &out)
 	if err != nil {
 		return nil, err

@@ -222,7 +222,7 @@ func TestAutoCallErrorCodes(t *testing.T) {
 			"payload.error": `{"status_code":-9999,"payload":{"status":"fail","error":"` + string(code) + `","message":"x"}}`,
 		} {
 			for _, status := range []int{200, 400} {
-				c, mt := mockClient(t)
+				c, mt := mockClientFor(t, OMICall)
 				mockJSON(mt, "POST", "https://api.example.test"+byPhonePath, status, []byte(body))
 				_, err := c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("x"), Phones: []string{"0987654321"}})
 				require.ErrorIs(t, err, sentinel, "%s in %s, HTTP %d", code, name, status)
@@ -237,7 +237,7 @@ func TestAutoCallErrorCodes(t *testing.T) {
 }
 
 func TestAutoCallIdlessSuccessIsUnknown(t *testing.T) {
-	c, mt := mockClient(t)
+	c, mt := mockClientFor(t, OMICall)
 	mockJSON(mt, "POST", "https://api.example.test"+byPhonePath, 200, []byte(`{"status_code":9999,"payload":{"name":"x"}}`))
 	_, err := c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("x"), Phones: []string{"0987654321"}})
 	require.ErrorIs(t, err, ErrOutcomeUnknown)

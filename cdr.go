@@ -122,7 +122,7 @@ func (s *CDRService) Get(ctx context.Context, callID string) (*CDR, error) {
 		return nil, err
 	}
 	var out cdrWire
-	if err := s.client.do(ctx, &request{method: http.MethodGet, path: "/api/v2/report/" + seg, provider: tel4vn}, &out); err != nil {
+	if err := (*service)(s).call(ctx, &request{method: http.MethodGet, path: "/api/v2/report/" + seg, provider: tel4vn}, &out); err != nil {
 		return nil, err
 	}
 	return out.cdr(s.client.loc), nil

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ type Client struct {
 
 	common service
 
+	provider  Provider
 	baseURL   string // no trailing slash
 	rc        *resty.Client
 	hc        *http.Client
@@ -58,7 +60,40 @@ type service struct{ client *Client }
 // Option configures a Client.
 type Option func(*settings)
 
+// Provider is the API a Client talks to. A Client serves one provider:
+// OMICall clients have AutoCall, TEL4VN clients OTP, TTS and CDR.
+type Provider uint8
+
+const (
+	// OMICall: auto-call campaigns, authenticated with an API key
+	// (WithAPIKey). Production base URL: https://public-v1.omicall.com.
+	OMICall Provider = iota + 1
+	// TEL4VN: OTP voice calls, TTS templates and call reports,
+	// authenticated with a secret key (WithSecretKey).
+	TEL4VN
+)
+
+func (p Provider) String() string {
+	switch p {
+	case OMICall:
+		return "OMICall"
+	case TEL4VN:
+		return "TEL4VN"
+	}
+	return "Provider(" + strconv.Itoa(int(p)) + ")"
+}
+
+// credentialFor names the credential option that makes a client of p.
+func (p Provider) credentialFor() string {
+	if p == OMICall {
+		return "WithAPIKey"
+	}
+	return "WithSecretKey"
+}
+
 type settings struct {
+	provider  Provider // from the credential, or WithProvider
+	named     Provider // WithProvider's
 	creds     []string // the names of the credential options given, to find none or two
 	secretKey string
 	apiKey    string
@@ -80,6 +115,7 @@ func (s *settings) fail(field, reason string) { s.errs = append(s.errs, invalid(
 func WithSecretKey(secret string) Option {
 	return func(s *settings) {
 		s.creds = append(s.creds, "WithSecretKey")
+		s.provider = TEL4VN
 		if secret == "" {
 			s.fail("SecretKey", "empty")
 		}
@@ -92,6 +128,7 @@ func WithSecretKey(secret string) Option {
 func WithAPIKey(key string) Option {
 	return func(s *settings) {
 		s.creds = append(s.creds, "WithAPIKey")
+		s.provider = OMICall
 		if key == "" {
 			s.fail("APIKey", "empty")
 		}
@@ -99,8 +136,9 @@ func WithAPIKey(key string) Option {
 	}
 }
 
-// WithAccessToken uses a token issued out of band. It is never refreshed: a
-// rejection is returned as ErrUnauthorized.
+// WithAccessToken uses a token issued out of band, for the provider named
+// with WithProvider. It is never refreshed: a rejection is returned as
+// ErrUnauthorized.
 func WithAccessToken(token string) Option {
 	return func(s *settings) {
 		s.creds = append(s.creds, "WithAccessToken")
@@ -111,7 +149,8 @@ func WithAccessToken(token string) Option {
 	}
 }
 
-// WithTokenSource uses tokens from ts, cached by the Client.
+// WithTokenSource uses tokens from ts, cached by the Client, for the
+// provider named with WithProvider.
 func WithTokenSource(ts TokenSource) Option {
 	return func(s *settings) {
 		s.creds = append(s.creds, "WithTokenSource")
@@ -119,6 +158,18 @@ func WithTokenSource(ts TokenSource) Option {
 			s.fail("TokenSource", "nil")
 		}
 		s.source = ts
+	}
+}
+
+// WithProvider names the provider of a client made with WithAccessToken or
+// WithTokenSource. WithAPIKey (OMICall) and WithSecretKey (TEL4VN) name it
+// themselves; naming another is an error.
+func WithProvider(p Provider) Option {
+	return func(s *settings) {
+		if p != OMICall && p != TEL4VN {
+			s.fail("Provider", "must be OMICall or TEL4VN")
+		}
+		s.named = p
 	}
 }
 
@@ -200,8 +251,17 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	default:
 		return nil, invalid("Credential", "", "more than one given: "+strings.Join(s.creds, ", "))
 	}
+	switch {
+	case s.provider == 0 && s.named == 0:
+		return nil, invalid("Provider", "", s.creds[0]+" needs WithProvider(autocall.OMICall) or WithProvider(autocall.TEL4VN)")
+	case s.provider != 0 && s.named != 0 && s.named != s.provider:
+		return nil, invalid("Provider", s.named.String(), s.creds[0]+" makes a "+s.provider.String()+" client")
+	case s.provider == 0:
+		s.provider = s.named
+	}
 
 	c := &Client{
+		provider:  s.provider,
 		baseURL:   base,
 		retry:     s.retry.withDefaults(),
 		timeout:   s.timeout,
@@ -253,6 +313,9 @@ func (c *Client) newTokenCache(s settings) *tokenCache {
 	}
 	return tc
 }
+
+// Provider returns the provider the Client talks to.
+func (c *Client) Provider() Provider { return c.provider }
 
 // BaseURL returns the base URL requests are sent to.
 func (c *Client) BaseURL() string { return c.baseURL }
@@ -326,6 +389,9 @@ func (discardLogger) Debugf(string, ...any) {}
 // needed: a start-up check that the credential works. Other methods do
 // this by themselves.
 func (c *Client) Authenticate(ctx context.Context) error {
+	if c == nil || c.tokens == nil {
+		return errZeroClient()
+	}
 	if ctx == nil {
 		return errNilContext()
 	}

@@ -66,7 +66,7 @@ func TestNewClientDefaults(t *testing.T) {
 	assert.NotNil(t, c.TTS)
 	assert.NotNil(t, c.CDR)
 
-	c, err = NewClient("http://127.0.0.1:8080/prefix", WithAccessToken("t"), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	c, err = NewClient("http://127.0.0.1:8080/prefix", WithAccessToken("t"), WithProvider(TEL4VN), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:8080/prefix", c.BaseURL())
 	assert.Equal(t, RetryPolicy{MaxAttempts: 1, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second}, c.retry)
@@ -74,7 +74,7 @@ func TestNewClientDefaults(t *testing.T) {
 
 func TestWithHTTPClientIsCopied(t *testing.T) {
 	hc := &http.Client{Timeout: 7 * time.Second}
-	c, err := NewClient("https://example.com", WithAccessToken("t"), WithHTTPClient(hc))
+	c, err := NewClient("https://example.com", WithAccessToken("t"), WithProvider(TEL4VN), WithHTTPClient(hc))
 	require.NoError(t, err)
 	assert.Nil(t, hc.Transport, "the caller's client was given a transport")
 	assert.Nil(t, hc.CheckRedirect, "the caller's client was given a redirect policy")
@@ -82,7 +82,7 @@ func TestWithHTTPClientIsCopied(t *testing.T) {
 	assert.Equal(t, 7*time.Second, c.hc.Timeout)
 
 	// Two clients never share one resty client.
-	c2, err := NewClient("https://example.com", WithAccessToken("t"), WithHTTPClient(hc))
+	c2, err := NewClient("https://example.com", WithAccessToken("t"), WithProvider(TEL4VN), WithHTTPClient(hc))
 	require.NoError(t, err)
 	assert.NotSame(t, c.rc, c2.rc)
 	assert.NotSame(t, c.hc, c2.hc)

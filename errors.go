@@ -47,6 +47,10 @@ var (
 	// ErrServer: the provider answered with a 5xx status. For a request that
 	// places calls it comes with ErrOutcomeUnknown.
 	ErrServer = errors.New("autocall: provider server error")
+	// ErrWrongProvider: a method of one provider called on a client of the
+	// other (OTP.Send on a WithAPIKey client). Nothing was sent. Also
+	// matches ErrValidation.
+	ErrWrongProvider = errors.New("autocall: method of another provider")
 	// ErrNetwork: no HTTP answer came (refused connection, reset, timeout).
 	// Also matches the cause: a *net.OpError, context.DeadlineExceeded.
 	ErrNetwork = errors.New("autocall: network failure")

@@ -80,7 +80,7 @@ func ExampleWithTokenSource() {
 	ts := autocall.TokenSourceFunc(func(ctx context.Context) (autocall.Token, error) {
 		return autocall.Token{Value: "1ebe8f88MzA1MTNkZjMtZjc3My00MTmY", Expiry: time.Now().Add(time.Hour)}, nil
 	})
-	c, err := autocall.NewClient("https://api.tel4vn.example", autocall.WithTokenSource(ts))
+	c, err := autocall.NewClient("https://api.tel4vn.example", autocall.WithTokenSource(ts), autocall.WithProvider(autocall.TEL4VN))
 	fmt.Println(c != nil, err)
 	// Output: true <nil>
 }
@@ -429,7 +429,7 @@ func ExampleTransportError() {
 	srv := autocalltest.NewServer()
 	url := srv.URL
 	srv.Close() // nothing listens there now
-	c, _ := autocall.NewClient(url, autocall.WithAccessToken("tok"),
+	c, _ := autocall.NewClient(url, autocall.WithAccessToken("tok"), autocall.WithProvider(autocall.TEL4VN),
 		autocall.WithRetryPolicy(autocall.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
 	_, err := c.CDR.Get(ctx, "1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321")
 	var te *autocall.TransportError

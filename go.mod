@@ -7,7 +7,6 @@ require (
 	github.com/jarcoal/httpmock v1.4.2
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
-	golang.org/x/sync v0.19.0
 	golang.org/x/text v0.34.0
 )
 

@@ -49,8 +49,13 @@ func jsonMap(t *testing.T, b []byte) map[string]any {
 // pure decoding tests, where no socket behaviour matters.
 func mockClient(t *testing.T) (*Client, *httpmock.MockTransport) {
 	t.Helper()
+	return mockClientFor(t, TEL4VN)
+}
+
+func mockClientFor(t *testing.T, p Provider) (*Client, *httpmock.MockTransport) {
+	t.Helper()
 	mt := httpmock.NewMockTransport()
-	c := newTestClient(t, "https://api.example.test", WithAccessToken(testToken),
+	c := newTestClient(t, "https://api.example.test", WithAccessToken(testToken), WithProvider(p),
 		WithHTTPClient(&http.Client{Transport: mt}))
 	return c, mt
 }

@@ -160,6 +160,14 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 func newTestClient(t *testing.T, baseURL string, opts ...Option) *Client {
 	t.Helper()
 	all := append([]Option{WithRetryPolicy(fastRetry), WithTimeout(2 * time.Second)}, opts...)
+	// A token given by hand needs its provider: TEL4VN unless the test says.
+	var s settings
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.provider == 0 && s.named == 0 {
+		all = append(all, WithProvider(TEL4VN))
+	}
 	c, err := NewClient(baseURL, all...)
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)

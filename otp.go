@@ -39,7 +39,7 @@ func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPReques
 	}
 	body.Params = map[string]string{"template_name": req.TemplateName, "code_otp": nfc(req.Code)}
 	var out campaignData
-	err = s.client.do(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/otp",
+	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/otp",
 		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)
 	if err != nil {
 		return nil, err

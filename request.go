@@ -29,11 +29,14 @@ const (
 
 func answerLimit(callees int) int64 { return maxResponseBody + int64(callees)*perCalleeAnswer }
 
-type provider uint8
+// The providers' wire differences: OMICall's envelope is status_code /
+// payload and its header "Authorization: Bearer <token>"; TEL4VN's is
+// data / status / code and "Authorization: <token>".
+type provider = Provider
 
 const (
-	omicall provider = iota + 1 // envelope status_code/payload; Authorization: Bearer <token>
-	tel4vn                      // envelope data/status/code; Authorization: <token>
+	omicall = OMICall
+	tel4vn  = TEL4VN
 )
 
 // request is one API operation.

@@ -1,5 +1,10 @@
 package autocall
 
+import (
+	"context"
+	"fmt"
+)
+
 // AutoCallService places OMICall auto-call sessions.
 type AutoCallService service
 
@@ -11,3 +16,24 @@ type TTSService service
 
 // CDRService reads TEL4VN call detail reports.
 type CDRService service
+
+// call is the entry of every service method: it refuses a nil or zero
+// Client, and a method of the other provider, before anything is sent.
+func (s *service) call(ctx context.Context, r *request, out any) error {
+	if s == nil || s.client == nil || s.client.rc == nil {
+		return errZeroClient()
+	}
+	c := s.client
+	if r.provider != c.provider {
+		// An OMICall token at a TEL4VN endpoint would be refused, the token
+		// refetched and a call-creating request sent a second time.
+		return &ValidationError{Field: "Client", Value: c.provider.String(), also: ErrWrongProvider,
+			Reason: fmt.Sprintf("%s %s is a %s endpoint: make its client with %s (or WithProvider(autocall.%s))",
+				r.method, r.path, r.provider, r.provider.credentialFor(), r.provider)}
+	}
+	return c.do(ctx, r, out)
+}
+
+func errZeroClient() error {
+	return invalid("Client", "", "not made by NewClient: a zero or nil Client cannot send")
+}

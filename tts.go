@@ -44,7 +44,7 @@ func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t Te
 			return invalid("Template.Content", "{{"+k+"}}", "template_name is reserved for the template's name")
 		}
 	}
-	return s.client.do(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice/import",
+	return (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice/import",
 		body: map[string]string{"name": t.Name, "content": nfc(t.Content)}, provider: tel4vn, creates: true}, nil)
 }
 
@@ -91,7 +91,7 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	}
 	body.Params[reservedParam] = name
 	var out campaignData
-	err = s.client.do(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
+	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
 		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	autocall "github.com/autocallvn/autocall-go"
@@ -101,17 +102,23 @@ func configure(env func(string) string) (*config, error) {
 	default:
 		return nil, errors.New("AUTOCALL_BASE_URL is set but no credential: set AUTOCALL_SECRET_KEY, AUTOCALL_API_KEY or AUTOCALL_ACCESS_TOKEN")
 	}
-	c, err := autocall.NewClient(base, opt)
+	var p autocall.Provider
+	switch strings.ToLower(provider) {
+	case "tel4vn":
+		p = autocall.TEL4VN
+	case "omicall":
+		p = autocall.OMICall
+	default:
+		return nil, errors.New("with AUTOCALL_ACCESS_TOKEN, set AUTOCALL_PROVIDER to tel4vn or omicall")
+	}
+	c, err := autocall.NewClient(base, opt, autocall.WithProvider(p))
 	if err != nil {
 		return nil, err
 	}
-	switch provider {
-	case "tel4vn":
+	if p == autocall.TEL4VN {
 		cfg.tel4vn = c
-	case "omicall":
+	} else {
 		cfg.omicall = c
-	default:
-		return nil, errors.New("with AUTOCALL_ACCESS_TOKEN, set AUTOCALL_PROVIDER to tel4vn or omicall")
 	}
 	return cfg, nil
 }

@@ -1,0 +1,156 @@
+package autocall
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Fuzz targets for every parser of provider data that lives in this
+// package: each endpoint's answer (through the whole pipeline), the token
+// answers, template placeholders and spoken readings. scripts/fuzz runs
+// them, and those of internal/envelope, internal/vnnum, events and phones,
+// for a given time each.
+
+// fuzzClient answers every request with status and body, counting them.
+func fuzzClient(t *testing.T, p Provider, status int, body []byte, calls *atomic.Int64) *Client {
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+	})
+	c, err := NewClient("http://provider.invalid", WithAccessToken(testToken), WithProvider(p),
+		WithHTTPClient(&http.Client{Transport: rt}), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Microsecond, MaxDelay: time.Microsecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func FuzzAnswers(f *testing.F) {
+	for _, e := range matrixEndpoints[:6] {
+		f.Add(uint8(0), 200, []byte(e.ok))
+	}
+	for i, s := range []string{`{}`, `{"data":null}`, `{"status_code":9999,"payload":null}`, `<html>`, `{"data":{"results":{"success":[1],"fail":[{"a":1}]}}}`,
+		`{"data":{"id":1,"status":"NOANWSER","duration":"abc","param":"{\"a\":{\"b\":1}}","created_at":"0000-00-00 00:00:00"}}`,
+		`{"status_code":"9999","payload":{"autocall_id":123}}`, `{"messsage":"x","code":401,"status":false,"data":{"error":"` + testToken + `"}}`} {
+		f.Add(uint8(i), 200, []byte(s))
+	}
+	f.Add(uint8(2), 500, []byte(`{"status_code":429,"message":"rate_limit_exceeded"}`))
+	f.Add(uint8(5), 429, []byte(``))
+	f.Fuzz(func(t *testing.T, which uint8, status int, body []byte) {
+		if status < 100 || status > 599 {
+			status = 200
+		}
+		e := matrixEndpoints[int(which)%6]
+		var calls atomic.Int64
+		c := fuzzClient(t, e.provider, status, body, &calls)
+		err := e.call(context.Background(), c)
+		if err == nil {
+			if status < 200 || status > 299 {
+				t.Fatalf("%s: success on HTTP %d", e.name, status)
+			}
+			return
+		}
+		assertTopSentinelF(t, err)
+		if e.creates && calls.Load() > 1 && status != 429 && !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("%s: create sent %d times on HTTP %d: %v", e.name, calls.Load(), status, err)
+		}
+		if strings.Contains(err.Error(), testToken) || strings.Contains(apiBody(err), testToken) {
+			t.Fatalf("%s: the token leaks: %v", e.name, err)
+		}
+	})
+}
+
+func FuzzTokenAnswer(f *testing.F) {
+	f.Add(true, []byte(matrixEndpoints[6].ok))
+	f.Add(false, []byte(matrixEndpoints[7].ok))
+	for _, s := range []string{`{"data":{"access_token":"a","expire_at":"3600s"}}`, `{"data":{"access_token":"a","expire_at":"2026-01-01T00:00:00Z"}}`,
+		`{"data":{"access_token":"a\r\nb"}}`, `{"status_code":9999,"payload":{"access_token":""}}`, `{"data":{"access_token":"a","expire_at":1e300}}`} {
+		f.Add(true, []byte(s))
+		f.Add(false, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, secret bool, body []byte) {
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(bytes.NewReader(body)), Request: r}, nil
+		})
+		cred := WithAPIKey(testAPIKey)
+		if secret {
+			cred = WithSecretKey(testSecretKey)
+		}
+		c, err := NewClient("http://provider.invalid", cred, WithHTTPClient(&http.Client{Transport: rt}),
+			WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Authenticate(context.Background()); err != nil {
+			assertTopSentinelF(t, err)
+			return
+		}
+		c.tokens.mu.Lock()
+		tok := c.tokens.tok
+		c.tokens.mu.Unlock()
+		if checkToken(tok.Value) != nil {
+			t.Fatalf("cached a token that cannot travel in a header: %q", tok.Value)
+		}
+		if tok.Expiry.IsZero() {
+			t.Fatal("a fetched token has no expiry")
+		}
+	})
+}
+
+func FuzzTemplate(f *testing.F) {
+	f.Add("Chào bạn {{customer_name}} vui lòng thanh toán khoản nợ {{due_amount}} trước ngày {{due_date}}", "10.410.000")
+	f.Add("{{a}}{{ a }}{{b}}{{", "30/02/2021")
+	f.Add("Nguye\u0302\u0303n {{x}}", "#-15")
+	f.Fuzz(func(t *testing.T, content, value string) {
+		tmpl := Template{Name: "t", Content: content}
+		keys := tmpl.Placeholders()
+		params := make(map[string]string, len(keys))
+		for _, k := range keys {
+			params[k] = value
+		}
+		text, err := tmpl.Render(params)
+		if err != nil {
+			t.Fatalf("Render with every placeholder filled: %v", err)
+		}
+		if _, err := tmpl.Preview(params); err != nil {
+			t.Fatalf("Preview: %v", err)
+		}
+		if len(keys) == 0 && text != nfc(content) {
+			t.Fatalf("a template without placeholders changed: %q", text)
+		}
+	})
+}
+
+func FuzzSpeak(f *testing.F) {
+	for _, s := range []string{"10.410.000", "#15", "0987654321", "30/01/2021", "31/02/2021", "Nguyễn Văn A", "#-9223372036854775808", "999.999.999.999.999.999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		out := Speak(v)
+		if out == "" && strings.TrimSpace(v) != "" {
+			t.Fatalf("%q is read as nothing", v)
+		}
+	})
+}
+
+func assertTopSentinelF(t *testing.T, err error) {
+	t.Helper()
+	for _, s := range topSentinels {
+		if errors.Is(err, s) {
+			return
+		}
+	}
+	t.Fatalf("%v matches no sentinel", err)
+}
