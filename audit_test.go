@@ -105,7 +105,7 @@ func TestDotIDsAreRefused(t *testing.T) {
 	f := newFakeAPI(t)
 	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
 	for _, id := range []string{".", "..", " .. "} {
-		_, err := c.CDR.Get(bg(), id)
+		_, err := c.CDR.Get(bg(), CallID(id))
 		require.ErrorIs(t, err, ErrValidation, id)
 		_, err = c.OTP.Send(bg(), id, &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "t", Code: "1"})
 		require.ErrorIs(t, err, ErrValidation, id)

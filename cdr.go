@@ -61,11 +61,12 @@ const (
 
 // CDR is a call detail report.
 type CDR struct {
-	ID, CampaignID string
-	CodeOTP        string // empty for failed calls
-	Keypress       string // the key pressed; "127" means hang-up
-	PhoneNumber    string
-	UserID         string
+	ID          CallID
+	CampaignID  string
+	CodeOTP     string // empty for failed calls
+	Keypress    string // the key pressed; "127" means hang-up
+	PhoneNumber string
+	UserID      string
 
 	CreatedAt, StartedAt, EndedAt time.Time // in the Client's location; zero when absent
 	Duration                      time.Duration
@@ -103,7 +104,7 @@ func (w *cdrWire) check() error {
 func (w *cdrWire) cdr(loc *time.Location) *CDR {
 	f := w.f
 	c := &CDR{
-		ID: f.str("id"), CampaignID: f.str("campaign_id"), CodeOTP: f.str("code_otp"),
+		ID: CallID(f.str("id")), CampaignID: f.str("campaign_id"), CodeOTP: f.str("code_otp"),
 		Keypress: f.str("keypress"), PhoneNumber: f.str("phone_number"), UserID: f.str("user_id"),
 		CreatedAt: f.time(loc, "created_at"), StartedAt: f.time(loc, "started_at"), EndedAt: f.time(loc, "ended_at"),
 		Duration: time.Duration(f.int("duration")) * time.Second,
@@ -116,8 +117,8 @@ func (w *cdrWire) cdr(loc *time.Location) *CDR {
 
 // Get returns the report of one call (GET /api/v2/report/{callId}). A call
 // the provider does not know (yet) is an error matching ErrNotFound.
-func (s *CDRService) Get(ctx context.Context, callID string) (*CDR, error) {
-	seg, err := pathSegment("CallID", callID)
+func (s *CDRService) Get(ctx context.Context, callID CallID) (*CDR, error) {
+	seg, err := pathSegment("CallID", string(callID))
 	if err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func TestCDRLocationAndEscaping(t *testing.T) {
 	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey), WithLocation(time.UTC))
 	cdr, err := c.CDR.Get(bg(), "a/b c")
 	require.NoError(t, err)
-	assert.Equal(t, "a/b c", cdr.ID, "the id is escaped into one path segment")
+	assert.Equal(t, CallID("a/b c"), cdr.ID, "the id is escaped into one path segment")
 	assert.Equal(t, time.Date(2021, 1, 11, 11, 28, 45, 0, time.UTC), cdr.CreatedAt)
 }
 

@@ -301,7 +301,7 @@ func ExampleCDRService_Get() {
 	res, _ := tel4vn.OTP.Send(ctx, "1", &autocall.OTPRequest{Caller: "0123456789", Callees: []string{"0987654321"}, TemplateName: "template_otp_1", Code: "M43TUI"})
 	srv.Advance(autocalltest.RingTime + autocalltest.TalkTime) // sandbox time: the call is answered and ends
 
-	cdr, err := tel4vn.CDR.Get(ctx, string(res.Accepted[0]))
+	cdr, err := tel4vn.CDR.Get(ctx, res.Accepted[0])
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func ExampleCDRService_Wait() {
 
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	cdr, err := tel4vn.CDR.Wait(ctx, string(res.Accepted[0]), autocall.WithPollInterval(10*time.Millisecond, time.Second))
+	cdr, err := tel4vn.CDR.Wait(ctx, res.Accepted[0], autocall.WithPollInterval(10*time.Millisecond, time.Second))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -32,13 +32,13 @@ func TestWaitAgainstTheSandboxClock(t *testing.T) {
 		}
 		srv.Advance(autocalltest.RingTime + autocalltest.TalkTime)
 	}()
-	cdr, err := c.CDR.Wait(bg(), string(res.Accepted[0]), fastPoll)
+	cdr, err := c.CDR.Wait(bg(), res.Accepted[0], fastPoll)
 	<-done
 	require.NoError(t, err)
 	assert.Equal(t, StatusAnswered, cdr.Status)
 	assert.GreaterOrEqual(t, srv.Count("/api/v2/report/"+string(res.Accepted[0])), 3, "pending answers were polled past")
 
-	cdr, err = c.CDR.Wait(bg(), string(res.Accepted[1]), fastPoll)
+	cdr, err = c.CDR.Wait(bg(), res.Accepted[1], fastPoll)
 	require.NoError(t, err)
 	assert.Equal(t, StatusNoAnswer, cdr.Status)
 }
@@ -81,7 +81,7 @@ func TestWaitEndsWithItsContext(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(begin), 5*time.Second, "an hour's poll interval does not hold it")
 	require.NotNil(t, cdr, "the last CDR seen is returned")
-	assert.Equal(t, "c1", cdr.ID)
+	assert.Equal(t, CallID("c1"), cdr.ID)
 	assert.Equal(t, 1, f.count("/api/v2/report/c1"))
 }
 
@@ -139,4 +139,40 @@ func TestWaitStartsAtOneSecondByDefault(t *testing.T) {
 	_, err := c.CDR.Wait(ctx, "c1")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, 2, f.count("/api/v2/report/c1"), "looked up at once, then after 1s, and the next is 2s later")
+}
+
+// A call id the provider never knows: Wait returns the not-found error
+// after the grace period, even with a context that never ends.
+func TestWaitGivesUpOnAnUnknownID(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /api/v2/report/nobody", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 404, `{"messsage":"Not Found","code":404,"status":false,"data":{"error":"resource_not_found"}}`)
+	})
+	c := newTestClient(t, f.URL, WithAccessToken(testToken))
+	begin := time.Now()
+	_, err := c.CDR.Wait(context.Background(), "nobody", fastPoll, WithNotFoundGrace(50*time.Millisecond))
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.Contains(t, err.Error(), "still unknown to the provider after 50ms")
+	assert.Less(t, time.Since(begin), 2*time.Second)
+	assert.GreaterOrEqual(t, f.count("/api/v2/report/nobody"), 2, "not-found is pending during the grace period")
+
+	_, err = c.CDR.Wait(bg(), "nobody", WithNotFoundGrace(-time.Second))
+	require.ErrorIs(t, err, ErrValidation)
+}
+
+// When ctx ends, the error says why the look-ups were not enough.
+func TestWaitKeepsTheLastErrorWhenContextEnds(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /api/v2/report/c9", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 503, `{"messsage":"down","code":503,"status":false,"data":{"error":"maintenance"}}`)
+	})
+	c := newTestClient(t, f.URL, WithAccessToken(testToken))
+	ctx, cancel := context.WithTimeout(bg(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.CDR.Wait(ctx, "c9", fastPoll)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, ErrServer, "the last look-up's error is kept")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.HTTPStatus)
 }

@@ -26,18 +26,19 @@ const MaxWebhookBody = 1 << 20
 // shapes seen in the wild decode into it: a CDR-shaped body (the report's
 // fields) and a PBX event (call_id, direction, state, billsec, press_key…).
 type CallEvent struct {
-	CallID, CampaignID, Phone string
-	Direction                 string     // PBX events: inbound or outbound
-	State                     string     // PBX events: ringing, answered, hangup, cdr
-	Status                    CallStatus // when the body carries a report status
-	Keypress                  string     // the key pressed; "127" means hang-up
-	Duration                  time.Duration
-	StartedAt, EndedAt        time.Time // zero when absent or unreadable
-	RecordingURL              string
-	Params                    map[string]string // "param", decoded
-	Type                      CallType
-	CodeOTP                   string
-	Raw                       json.RawMessage // the body as received, unknown fields included
+	CallID             CallID
+	CampaignID, Phone  string
+	Direction          string     // PBX events: inbound or outbound
+	State              string     // PBX events: ringing, answered, hangup, cdr
+	Status             CallStatus // when the body carries a report status
+	Keypress           string     // the key pressed; "127" means hang-up
+	Duration           time.Duration
+	StartedAt, EndedAt time.Time // zero when absent or unreadable
+	RecordingURL       string
+	Params             map[string]string // "param", decoded
+	Type               CallType
+	CodeOTP            string
+	Raw                json.RawMessage // the body as received, unknown fields included
 }
 
 // Key identifies the event across redeliveries: the provider retries an
@@ -50,7 +51,7 @@ func (e *CallEvent) Key() string {
 		if e.Status != "" {
 			phase += "/" + string(e.Status)
 		}
-		return e.CallID + "#" + phase
+		return string(e.CallID) + "#" + phase
 	}
 	var compact bytes.Buffer
 	if json.Compact(&compact, e.Raw) != nil {
@@ -79,7 +80,7 @@ func ParseCallEvent(body []byte, loc *time.Location) (*CallEvent, error) {
 	}
 	f := fields(m)
 	ev := &CallEvent{
-		CallID:       f.str("id", "call_id"),
+		CallID:       CallID(f.str("id", "call_id")),
 		CampaignID:   f.str("campaign_id"),
 		Direction:    strings.ToLower(f.str("direction")),
 		State:        strings.ToLower(f.str("state")),

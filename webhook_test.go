@@ -154,7 +154,7 @@ func TestCallEventShapes(t *testing.T) {
 	ev, err := ParseCallEvent([]byte(cdrEvent), nil)
 	require.NoError(t, err)
 	at := func(h, m, s int) time.Time { return time.Date(2021, 1, 11, h, m, s, 0, vietnam) }
-	assert.Equal(t, "1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321", ev.CallID)
+	assert.Equal(t, CallID("1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321"), ev.CallID)
 	assert.Equal(t, "1", ev.CampaignID)
 	assert.Equal(t, "0987654321", ev.Phone)
 	assert.Equal(t, StatusAnswered, ev.Status)
@@ -170,7 +170,7 @@ func TestCallEventShapes(t *testing.T) {
 
 	ev, err = ParseCallEvent([]byte(pbxEvent), nil)
 	require.NoError(t, err)
-	assert.Equal(t, "c-42", ev.CallID)
+	assert.Equal(t, CallID("c-42"), ev.CallID)
 	assert.Equal(t, "0912345678", ev.Phone, "outbound: the callee is to_number")
 	assert.Equal(t, "outbound", ev.Direction)
 	assert.Equal(t, "hangup", ev.State)
@@ -189,7 +189,7 @@ func TestCallEventShapes(t *testing.T) {
 
 	odd, err := ParseCallEvent([]byte(`{"id":5,"duration":"abc","status":{"x":1},"started_at":"later","param":7}`), nil)
 	require.NoError(t, err, "odd types are left zero, not refused")
-	assert.Equal(t, "5", odd.CallID)
+	assert.Equal(t, CallID("5"), odd.CallID)
 	assert.Zero(t, odd.Duration)
 	assert.True(t, odd.StartedAt.IsZero())
 }

@@ -23,7 +23,7 @@ func ExampleNewServer() {
 		log.Fatal(err)
 	}
 	srv.Advance(autocalltest.RingTime) // numbers ending in 0001 are busy
-	cdr, _ := c.CDR.Get(context.Background(), string(res.Accepted[0]))
+	cdr, _ := c.CDR.Get(context.Background(), res.Accepted[0])
 	fmt.Println(cdr.Status)
 	// Output: BUSY
 }

@@ -213,7 +213,7 @@ func TestCDRLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Accepted, 5)
 	get := func(i int) *autocall.CDR {
-		cdr, err := c.CDR.Get(ctx, string(res.Accepted[i]))
+		cdr, err := c.CDR.Get(ctx, res.Accepted[i])
 		require.NoError(t, err)
 		return cdr
 	}
@@ -342,7 +342,7 @@ func TestFaults(t *testing.T) {
 		c := tel4vn(t, srv)
 		res, err := otp(c, "0987654321")
 		require.NoError(t, err)
-		_, err = c.CDR.Get(ctx, string(res.Accepted[0]))
+		_, err = c.CDR.Get(ctx, res.Accepted[0])
 		require.NoError(t, err, "401 once: a new token, and through")
 		assert.Equal(t, 2, srv.Count("/api/v1/users/generate_access_token"))
 	})

@@ -196,7 +196,7 @@ func tel4vnSteps(ctx context.Context, p *printer, cfg *config) error {
 	if cfg.sandbox != nil {
 		cfg.sandbox.Advance(autocalltest.RingTime + autocalltest.TalkTime) // sandbox time: the call rings, is answered, ends
 	}
-	cdr, err := c.CDR.Wait(ctx, string(tts.Accepted[0]), autocall.WithPollInterval(time.Second, 15*time.Second))
+	cdr, err := c.CDR.Wait(ctx, tts.Accepted[0], autocall.WithPollInterval(time.Second, 15*time.Second))
 	if err != nil {
 		return explain(err)
 	}
