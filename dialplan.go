@@ -20,8 +20,24 @@ const (
 // It becomes the request's template_dialplans and variables: each Text is a
 // Text_variable step whose words are the next entry of variables. A
 // Dialplan is checked when a request is sent; the builder itself never fails.
+//
+// A Dialplan is immutable: each call returns a new plan and leaves its
+// receiver as it was, so a shared base (a package-level greeting) can be
+// extended from many goroutines, and base.Recording("a") and
+// base.Recording("b") are two different plans. A nil *Dialplan is empty.
 type Dialplan struct {
 	steps []dialplanStep
+}
+
+// with returns a new plan: d's steps, then s. The steps are copied, never
+// appended in place, so no two plans share a backing array.
+func (d *Dialplan) with(s dialplanStep) *Dialplan {
+	n := d.Len()
+	steps := make([]dialplanStep, n, n+1)
+	if n > 0 {
+		copy(steps, d.steps)
+	}
+	return &Dialplan{steps: append(steps, s)}
 }
 
 type dialplanStep struct {
@@ -35,21 +51,18 @@ func NewDialplan() *Dialplan { return &Dialplan{} }
 
 // Recording plays the recording with this id (OMICall: Tổng đài » Lời chào).
 func (d *Dialplan) Recording(id string) *Dialplan {
-	d.steps = append(d.steps, dialplanStep{TargetType: targetRecording, Target: id})
-	return d
+	return d.with(dialplanStep{TargetType: targetRecording, Target: id})
 }
 
 // Text speaks s with the request's voice and speed.
 func (d *Dialplan) Text(s string) *Dialplan {
-	d.steps = append(d.steps, dialplanStep{TargetType: targetText, text: s})
-	return d
+	return d.with(dialplanStep{TargetType: targetText, text: s})
 }
 
 // IVRMenu runs the key-press menu with this id (OMICall: Tổng đài » Danh
 // sách kịch bản bấm phím).
 func (d *Dialplan) IVRMenu(id string) *Dialplan {
-	d.steps = append(d.steps, dialplanStep{TargetType: targetIVRMenu, Target: id})
-	return d
+	return d.with(dialplanStep{TargetType: targetIVRMenu, Target: id})
 }
 
 // Len is the number of steps.
