@@ -50,6 +50,9 @@ type AutoCallSession struct {
 	ID        string   // autocall_id
 	Name      string   // name, when the provider echoes it
 	CallUUIDs []string // autocall_uuids (by extension)
+	// Rejected: numbers of PhoneCallRequest.Phones that the SDK did not
+	// send (malformed, or given twice); the others were.
+	Rejected []Rejection
 }
 
 // autoCallBody is the wire form of both requests.
@@ -90,7 +93,9 @@ func (p *autoCallPayload) session() *AutoCallSession {
 // ExecuteByPhone creates an auto-call session to req.Phones and starts it
 // (POST /api/auto_call/execute_by_phone). It is never sent twice unless the
 // first attempt provably did not reach OMICall; an error matching
-// ErrOutcomeUnknown means calls may have been placed.
+// ErrOutcomeUnknown means calls may have been placed. A malformed or
+// repeated number among good ones is left out and listed in the session's
+// Rejected; only a list with no good number is refused whole.
 func (s *AutoCallService) ExecuteByPhone(ctx context.Context, req *PhoneCallRequest) (*AutoCallSession, error) {
 	if req == nil {
 		return nil, invalid("PhoneCallRequest", "", "nil")
@@ -99,7 +104,8 @@ func (s *AutoCallService) ExecuteByPhone(ctx context.Context, req *PhoneCallRequ
 	if err != nil {
 		return nil, err
 	}
-	if body.PhoneNumberList, err = normalizePhones("Phones", req.Phones); err != nil {
+	var refused []Rejection
+	if body.PhoneNumberList, refused, err = normalizePhones("Phones", req.Phones); err != nil {
 		return nil, err
 	}
 	if body.CID, err = callerNumber("CID", req.CID, false); err != nil {
@@ -118,7 +124,11 @@ func (s *AutoCallService) ExecuteByPhone(ctx context.Context, req *PhoneCallRequ
 	if body.DistanceRetry, err = wholeSeconds("DistanceRetry", req.DistanceRetry); err != nil {
 		return nil, err
 	}
-	return s.execute(ctx, "/api/auto_call/execute_by_phone", body)
+	sess, err := s.execute(ctx, "/api/auto_call/execute_by_phone", body)
+	if sess != nil {
+		sess.Rejected = refused
+	}
+	return sess, err
 }
 
 // ExecuteByExtension creates an auto-call to PBX extensions and starts it

@@ -1,6 +1,7 @@
 package autocall
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -163,10 +164,9 @@ func TestAutoCallValidationSendsNothing(t *testing.T) {
 		phone  bool
 	}{
 		{"no phones", func(r *PhoneCallRequest) { r.Phones = nil }, "Phones", false},
-		{"empty phone", func(r *PhoneCallRequest) { r.Phones = []string{"0987654321", ""} }, "Phones[1]", true},
+		{"empty phone", func(r *PhoneCallRequest) { r.Phones = []string{""} }, "Phones[0]", true},
 		{"bad phone", func(r *PhoneCallRequest) { r.Phones = []string{"1234567890"} }, "Phones[0]", true},
 		{"old prefix", func(r *PhoneCallRequest) { r.Phones = []string{"01689123456"} }, "Phones[0]", true},
-		{"duplicate after normalisation", func(r *PhoneCallRequest) { r.Phones = []string{"0987654321", "+84 98 765 43 21"} }, "Phones[1]", false},
 		{"speed 4", func(r *PhoneCallRequest) { r.Speed = 4 }, "Speed", false},
 		{"speed -4", func(r *PhoneCallRequest) { r.Speed = -4 }, "Speed", false},
 		{"half second", func(r *PhoneCallRequest) { r.DistancePerCall = 1500 * time.Millisecond }, "DistancePerCall", false},
@@ -242,4 +242,24 @@ func TestAutoCallIdlessSuccessIsUnknown(t *testing.T) {
 	_, err := c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("x"), Phones: []string{"0987654321"}})
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	assert.ErrorIs(t, err, ErrUnexpectedResponse)
+}
+
+// One bad number among good ones: the good ones are called, the bad one
+// (and a repeat) listed in Rejected.
+func TestExecuteByPhoneLeavesOutBadNumbers(t *testing.T) {
+	f := omicallAPI(t)
+	c := newTestClient(t, f.URL, WithAPIKey(testAPIKey))
+	sess, err := c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("Xin chào"),
+		Phones: []string{"0987654321", "12345", "+84 98 765 43 21", "0912345678"}})
+	require.NoError(t, err)
+	require.Len(t, sess.Rejected, 2)
+	assert.Equal(t, "12345", sess.Rejected[0].Phone)
+	assert.ErrorIs(t, sess.Rejected[0].Err, ErrInvalidPhone)
+	assert.Equal(t, "+84 98 765 43 21", sess.Rejected[1].Phone)
+	assert.Contains(t, sess.Rejected[1].Reason, "same number as Phones[0]")
+	var sent struct {
+		Phones []string `json:"phone_number_list"`
+	}
+	require.NoError(t, json.Unmarshal(f.last(byPhonePath).Body, &sent))
+	assert.Equal(t, []string{"0987654321", "0912345678"}, sent.Phones)
 }

@@ -7,12 +7,12 @@ import (
 )
 
 // CampaignResult is what TEL4VN answers to an OTP or TTS run: the calls it
-// accepted and the callees it refused. Some callees may be refused while
+// accepted and the callees not called. Some callees may be refused while
 // others are called; that is not an error.
 type CampaignResult struct {
 	CampaignID string
 	Accepted   []CallID    // data.results.success
-	Rejected   []Rejection // data.results.fail
+	Rejected   []Rejection // refused by the SDK before sending, then data.results.fail
 }
 
 // CallID identifies one call, e.g.
@@ -25,9 +25,38 @@ func (id CallID) Phone() string {
 	return s[strings.LastIndexByte(s, '_')+1:]
 }
 
-// Rejection is a callee the provider refused, with its reason
-// ("Wrong Format").
-type Rejection struct{ Phone, Reason string }
+// Rejection is a callee that was not called, and why. Either the SDK
+// refused the number before sending (Phone as given; Err is a
+// *ValidationError naming the field, matching ErrInvalidPhone for a number
+// that is not a Vietnamese phone), or the provider refused it in its answer
+// (Phone as the provider wrote it, Reason its words, "Wrong Format"; Err
+// matches ErrRefused, and ErrInvalidPhone when the reason is the number's
+// format).
+type Rejection struct {
+	Phone, Reason string
+	Err           error
+}
+
+// CalleeError is a callee the provider refused in an answer that placed
+// other calls.
+type CalleeError struct{ Phone, Reason string }
+
+func (e *CalleeError) Error() string {
+	return fmt.Sprintf("autocall: callee %s refused by the provider: %s", e.Phone, e.Reason)
+}
+
+// Is matches ErrRefused, and ErrInvalidPhone when the provider says the
+// number is malformed ("Wrong Format", "invalid …").
+func (e *CalleeError) Is(target error) bool {
+	switch target {
+	case ErrRefused:
+		return true
+	case ErrInvalidPhone:
+		r := strings.ToLower(e.Reason)
+		return strings.Contains(r, "format") || strings.Contains(r, "invalid")
+	}
+	return false
+}
 
 // campaignData is data of an OTP or TTS answer.
 type campaignData struct {
@@ -47,8 +76,8 @@ func (d *campaignData) check() error {
 	return nil
 }
 
-func (d *campaignData) result() *CampaignResult {
-	r := &CampaignResult{CampaignID: string(d.CampaignID), Accepted: d.Results.Success}
+func (d *campaignData) result(refused []Rejection) *CampaignResult {
+	r := &CampaignResult{CampaignID: string(d.CampaignID), Accepted: d.Results.Success, Rejected: refused}
 	for _, f := range d.Results.Fail {
 		keys := make([]string, 0, len(f))
 		for k := range f {
@@ -56,7 +85,7 @@ func (d *campaignData) result() *CampaignResult {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			r.Rejected = append(r.Rejected, Rejection{Phone: k, Reason: f[k]})
+			r.Rejected = append(r.Rejected, Rejection{Phone: k, Reason: f[k], Err: &CalleeError{Phone: k, Reason: f[k]}})
 		}
 	}
 	return r
@@ -72,25 +101,26 @@ type campaignBody struct {
 }
 
 // campaignCommon checks what OTP and TTS runs share.
-func campaignCommon(campaignID, caller string, callees []string, cbURL, cbKey string) (string, *campaignBody, error) {
+func campaignCommon(campaignID, caller string, callees []string, cbURL, cbKey string) (string, *campaignBody, []Rejection, error) {
 	seg, err := pathSegment("CampaignID", campaignID)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	b := &campaignBody{CallbackURL: cbURL, CallbackAPIKey: cbKey}
 	if b.Caller, err = callerNumber("Caller", caller, true); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	if b.Callees, err = normalizePhones("Callees", callees); err != nil {
-		return "", nil, err
+	var rejected []Rejection
+	if b.Callees, rejected, err = normalizePhones("Callees", callees); err != nil {
+		return "", nil, nil, err
 	}
 	if err = callbackURL("CallbackURL", cbURL); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if cbKey != "" && cbURL == "" {
-		return "", nil, invalid("CallbackAPIKey", "", "set without CallbackURL")
+		return "", nil, nil, invalid("CallbackAPIKey", "", "set without CallbackURL")
 	}
-	return seg, b, nil
+	return seg, b, rejected, nil
 }
 
 // String summarises the result for logs: "2 accepted, 1 rejected".

@@ -19,12 +19,14 @@ type OTPRequest struct {
 // (POST /api/v2/campaigns/{campaignId}/otp; the document's "GET" is a
 // mistake). It is never sent twice unless the first attempt provably did
 // not reach TEL4VN; an error matching ErrOutcomeUnknown means calls may
-// have been placed. Callees the provider refuses are in Rejected, not an error.
+// have been placed. Callees that are not called are in Rejected, not an error: those the
+// SDK refused before sending (a malformed number among good ones) and those
+// the provider refused. Only a request with no good callee is refused whole.
 func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPRequest) (*CampaignResult, error) {
 	if req == nil {
 		return nil, invalid("OTPRequest", "", "nil")
 	}
-	seg, body, err := campaignCommon(campaignID, req.Caller, req.Callees, req.CallbackURL, req.CallbackAPIKey)
+	seg, body, refused, err := campaignCommon(campaignID, req.Caller, req.Callees, req.CallbackURL, req.CallbackAPIKey)
 	if err != nil {
 		return nil, err
 	}
@@ -44,5 +46,5 @@ func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPReques
 	if err != nil {
 		return nil, err
 	}
-	return out.result(), nil
+	return out.result(refused), nil
 }

@@ -90,28 +90,36 @@ func normalizePhone(s string) (string, string) {
 // answer to a request that placed calls is never lost to a size limit.
 const MaxCallees = 10_000
 
-// normalizePhones normalises a list, refusing an empty list, a bad number
-// or a number given twice (after normalisation: "+84 98…" and "098…").
-func normalizePhones(field string, phones []string) ([]string, error) {
+// normalizePhones normalises a list. A bad number or a number given twice
+// (after normalisation: "+84 98…" and "098…") is not sent but put in
+// rejected, so that one typo does not cost every other customer their
+// call; only a list with no good number at all is an error.
+func normalizePhones(field string, phones []string) (valid []string, rejected []Rejection, err error) {
 	if len(phones) == 0 {
-		return nil, invalid(field, "", "no phone number")
+		return nil, nil, invalid(field, "", "no phone number")
 	}
 	if len(phones) > MaxCallees {
-		return nil, invalid(field, fmt.Sprintf("%d numbers", len(phones)), fmt.Sprintf("more than %d in one request: split it", MaxCallees))
+		return nil, nil, invalid(field, fmt.Sprintf("%d numbers", len(phones)), fmt.Sprintf("more than %d in one request: split it", MaxCallees))
 	}
-	out := make([]string, len(phones))
+	valid = make([]string, 0, len(phones))
 	seen := make(map[string]int, len(phones))
 	for i, p := range phones {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		n, err := normalizeField(f, p)
-		if err != nil {
-			return nil, err
+		n, reason := normalizePhone(p)
+		if reason != "" {
+			e := &ValidationError{Field: fmt.Sprintf("%s[%d]", field, i), Value: p, Reason: reason, also: ErrInvalidPhone}
+			rejected = append(rejected, Rejection{Phone: p, Reason: reason, Err: e})
+			continue
 		}
 		if j, dup := seen[n]; dup {
-			return nil, invalid(f, p, fmt.Sprintf("same number as %s[%d]", field, j))
+			reason := fmt.Sprintf("same number as %s[%d]", field, j)
+			rejected = append(rejected, Rejection{Phone: p, Reason: reason, Err: invalid(fmt.Sprintf("%s[%d]", field, i), p, reason)})
+			continue
 		}
 		seen[n] = i
-		out[i] = n
+		valid = append(valid, n)
 	}
-	return out, nil
+	if len(valid) == 0 {
+		return nil, rejected, rejected[0].Err
+	}
+	return valid, rejected, nil
 }

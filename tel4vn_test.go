@@ -50,7 +50,7 @@ func withoutCallee(m map[string]any, phone string) map[string]any {
 }
 
 var docResult = &CampaignResult{CampaignID: "1", Accepted: []CallID{cdrID},
-	Rejected: []Rejection{{Phone: "1234567890", Reason: "Wrong Format"}}}
+	Rejected: []Rejection{{Phone: "1234567890", Reason: "Wrong Format", Err: &CalleeError{Phone: "1234567890", Reason: "Wrong Format"}}}}
 
 func TestTokenRequestGolden(t *testing.T) {
 	f := newFakeAPI(t)
@@ -87,7 +87,9 @@ func TestOTPSendGolden(t *testing.T) {
 	assert.Equal(t, withoutCallee(sample, "1234567890"), jsonMap(t, rec.Body))
 }
 
-func TestDocumentInvalidCalleesRefusedLocally(t *testing.T) {
+// The document's sample has a good callee and a bad one: the good one is
+// called, the bad one is listed in Rejected and never sent.
+func TestDocumentInvalidCalleeLeftOut(t *testing.T) {
 	f := tel4vnAPI(t)
 	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
 	var sample struct {
@@ -95,14 +97,27 @@ func TestDocumentInvalidCalleesRefusedLocally(t *testing.T) {
 		Callees []string `json:"callees"`
 	}
 	require.NoError(t, json.Unmarshal(readTestdata(t, "tel4vn/otp_request_sample.json"), &sample))
-	_, err := c.OTP.Send(bg(), "1", &OTPRequest{Caller: sample.Caller, Callees: sample.Callees, TemplateName: "template_otp_1", Code: "M43TUI"})
+	res, err := c.OTP.Send(bg(), "1", &OTPRequest{Caller: sample.Caller, Callees: sample.Callees, TemplateName: "template_otp_1", Code: "M43TUI"})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Rejected)
+	first := res.Rejected[0]
+	assert.Equal(t, "1234567890", first.Phone)
 	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
+	require.ErrorAs(t, first.Err, &ve)
 	assert.Equal(t, "Callees[1]", ve.Field)
-	assert.Equal(t, "1234567890", ve.Value)
+	assert.ErrorIs(t, first.Err, ErrInvalidPhone)
+	var sent struct {
+		Callees []string `json:"callees"`
+	}
+	require.NoError(t, json.Unmarshal(f.last(otpPath).Body, &sent))
+	assert.Equal(t, []string{"0987654321"}, sent.Callees, "only the good callee is sent")
+
+	// With no good callee at all, nothing is sent.
+	_, err = c.OTP.Send(bg(), "1", &OTPRequest{Caller: sample.Caller, Callees: []string{"1234567890", "12"}, TemplateName: "t", Code: "1"})
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "Callees[0]", ve.Field)
 	assert.ErrorIs(t, err, ErrInvalidPhone)
-	assert.Zero(t, f.tokens.Load())
-	assert.Zero(t, f.count(otpPath))
+	assert.Equal(t, 1, f.count(otpPath))
 }
 
 func TestImportTemplateGolden(t *testing.T) {
@@ -195,7 +210,6 @@ func TestTEL4VNValidationSendsNothing(t *testing.T) {
 		"Caller":         otp(func(r *OTPRequest) { r.Caller = "" }),
 		"Callees":        otp(func(r *OTPRequest) { r.Callees = nil }),
 		"Callees[0]":     otp(func(r *OTPRequest) { r.Callees = []string{"12345"} }),
-		"Callees[1]":     otp(func(r *OTPRequest) { r.Callees = []string{"0987654321", "84987654321"} }),
 		"TemplateName":   otp(func(r *OTPRequest) { r.TemplateName = "" }),
 		"Code":           otp(func(r *OTPRequest) { r.Code = " " }),
 		"CallbackURL":    otp(func(r *OTPRequest) { r.CallbackURL = "demo.webhook.com/hook" }),
@@ -230,7 +244,13 @@ func TestCampaignResults(t *testing.T) {
 	res, err := send()
 	require.NoError(t, err, "partial success is not an error")
 	assert.Equal(t, "1", res.CampaignID)
-	assert.Equal(t, []Rejection{{"0900000000", "Busy"}, {"0912345678", "Wrong Format"}}, res.Rejected)
+	require.Len(t, res.Rejected, 2)
+	assert.Equal(t, "0900000000", res.Rejected[0].Phone)
+	assert.Equal(t, "Busy", res.Rejected[0].Reason)
+	assert.ErrorIs(t, res.Rejected[0].Err, ErrRefused)
+	assert.NotErrorIs(t, res.Rejected[0].Err, ErrInvalidPhone)
+	assert.Equal(t, "0912345678", res.Rejected[1].Phone)
+	assert.ErrorIs(t, res.Rejected[1].Err, ErrInvalidPhone, "Wrong Format is the number's fault")
 	assert.Equal(t, "campaign 1: 1 accepted, 2 rejected", res.String())
 
 	for _, body := range []string{`{"data":{"campaign_id":"1"}}`, `{"data":{"campaign_id":"1","results":{"success":[],"fail":[]}}}`, `{"data":null}`} {

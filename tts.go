@@ -52,12 +52,12 @@ func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t Te
 // the document's curl points at /voice/import by mistake). It is never sent
 // twice unless the first attempt provably did not reach TEL4VN; an error
 // matching ErrOutcomeUnknown means calls may have been placed. Callees the
-// provider refuses are in Rejected, not an error.
+// SDK or the provider refuses are in Rejected, not an error (see OTP.Send).
 func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest) (*CampaignResult, error) {
 	if req == nil {
 		return nil, invalid("TTSRequest", "", "nil")
 	}
-	seg, body, err := campaignCommon(campaignID, req.Caller, req.Callees, req.CallbackURL, req.CallbackAPIKey)
+	seg, body, refused, err := campaignCommon(campaignID, req.Caller, req.Callees, req.CallbackURL, req.CallbackAPIKey)
 	if err != nil {
 		return nil, err
 	}
@@ -96,5 +96,5 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	if err != nil {
 		return nil, err
 	}
-	return out.result(), nil
+	return out.result(refused), nil
 }
