@@ -81,7 +81,7 @@ func TestNilContextIsRefusedEverywhere(t *testing.T) {
 			_, err := c.TTS.Run(nilCtx, "1", &TTSRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "t"})
 			return err
 		},
-		"TTS.ImportTemplate": func() error { return c.TTS.ImportTemplate(nilCtx, "1", Template{Name: "t", Content: "x"}) },
+		"TTS.ImportTemplate": func() error { return c.TTS.ImportTemplate(nilCtx, "1", &Template{Name: "t", Content: "x"}) },
 		"CDR.Get":            func() error { _, err := c.CDR.Get(nilCtx, "x"); return err },
 		"CDR.Wait":           func() error { _, err := c.CDR.Wait(nilCtx, "x"); return err },
 		"ExecuteByPhone": func() error {
@@ -138,7 +138,7 @@ func TestSpokenTextIsChecked(t *testing.T) {
 		require.ErrorAs(t, tts(bad), &ve, "%q", bad)
 		assert.Equal(t, "Params.name", ve.Field)
 	}
-	err := c.TTS.ImportTemplate(bg(), "1", Template{Name: "t", Content: "Chào {{name}}\x07"})
+	err := c.TTS.ImportTemplate(bg(), "1", &Template{Name: "t", Content: "Chào {{name}}\x07"})
 	require.ErrorIs(t, err, ErrValidation)
 	_, err = c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("Xin\x00chào"), Phones: []string{"0987654321"}})
 	require.ErrorIs(t, err, ErrValidation)

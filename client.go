@@ -22,7 +22,7 @@ import (
 )
 
 // Version is the SDK's version, sent in the User-Agent.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // DefaultTimeout bounds one attempt of one request.
 const DefaultTimeout = 30 * time.Second
@@ -191,7 +191,7 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRetryPolicy replaces DefaultRetryPolicy; zero fields keep the defaults.
+// WithRetryPolicy replaces DefaultRetryPolicy(); zero fields keep the defaults.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(s *settings) {
 		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {
@@ -207,9 +207,22 @@ func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) { s.logger = l }
 }
 
-// WithUserAgent replaces the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(s *settings) { s.userAgent = ua }
+// WithUserAgent adds the application's own product token to the SDK's
+// User-Agent, "autocall-go/0.2.0 shop/1.0", as stripe-go's AppInfo does: the
+// provider's support can then tell both the SDK and the application.
+func WithUserAgent(product string) Option {
+	return func(s *settings) {
+		product = strings.TrimSpace(product)
+		for _, r := range product {
+			if r < ' ' || r == 0x7f {
+				s.fail("UserAgent", "control character")
+				return
+			}
+		}
+		if product != "" {
+			s.userAgent = product
+		}
+	}
 }
 
 // WithLocation sets the zone CDR times are read in (default Asia/Ho_Chi_Minh).
@@ -228,8 +241,8 @@ func WithLocation(loc *time.Location) Option {
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	s := settings{
 		timeout:   DefaultTimeout,
-		retry:     DefaultRetryPolicy,
-		userAgent: "autocall-go/" + Version,
+		retry:     DefaultRetryPolicy(),
+		userAgent: "",
 		loc:       vietnam,
 	}
 	for _, o := range opts {
@@ -266,7 +279,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		retry:     s.retry.withDefaults(),
 		timeout:   s.timeout,
 		logger:    s.logger,
-		userAgent: s.userAgent,
+		userAgent: strings.TrimSpace("autocall-go/" + Version + " " + s.userAgent),
 		loc:       s.loc,
 		now:       time.Now,
 		redact:    newRedactor(s.secretKey, s.apiKey, s.token),

@@ -57,7 +57,7 @@ func TestNewClientDefaults(t *testing.T) {
 	assert.Equal(t, "https://public-v1.omicall.com", c.BaseURL())
 	assert.Equal(t, DefaultTimeout, c.timeout)
 	assert.Equal(t, 30*time.Second, c.timeout)
-	assert.Equal(t, DefaultRetryPolicy, c.retry)
+	assert.Equal(t, DefaultRetryPolicy(), c.retry)
 	assert.Equal(t, "Asia/Ho_Chi_Minh", c.loc.String())
 	_, off := time.Date(2021, 1, 11, 11, 28, 45, 0, c.loc).Zone()
 	assert.Equal(t, 7*3600, off)

@@ -112,14 +112,14 @@ var statusSentinels = map[int]error{
 
 // APIError is an answer from a provider that is not a success.
 type APIError struct {
-	HTTPStatus int
-	StatusCode int       // the envelope's status_code / code, when present
-	Code       ErrorCode // from message, payload.error or data.error
-	Message    string
-	Method     string
-	Path       string // no query string, so no API key
-	RetryAfter time.Duration
-	Body       []byte // at most 64 KiB, secrets redacted
+	HTTPStatus     int       // the HTTP status of the answer
+	ProviderStatus int       // the envelope's own status_code (OMICall) or code (TEL4VN), when present
+	Code           ErrorCode // from message, payload.error or data.error
+	Message        string
+	Method         string
+	Path           string // no query string, so no API key
+	RetryAfter     time.Duration
+	Body           []byte // at most 64 KiB, secrets redacted
 
 	// unexpected: the body was not the provider's envelope (HTML, text,
 	// truncated JSON) or a success lacked its data.
@@ -127,10 +127,14 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	return fmt.Sprintf("autocall: %s %s: %s", e.Method, e.Path, e.text())
+}
+
+func (e *APIError) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "autocall: %s %s: HTTP %d", e.Method, e.Path, e.HTTPStatus)
-	if e.StatusCode != 0 && e.StatusCode != e.HTTPStatus {
-		fmt.Fprintf(&b, ", status %d", e.StatusCode)
+	fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	if e.ProviderStatus != 0 && e.ProviderStatus != e.HTTPStatus {
+		fmt.Fprintf(&b, ", status %d", e.ProviderStatus)
 	}
 	if e.Code != "" {
 		fmt.Fprintf(&b, ": %s", e.Code)
@@ -160,7 +164,7 @@ func (e *APIError) Is(target error) bool {
 	if s, ok := statusSentinels[e.HTTPStatus]; ok && s == target {
 		return true
 	}
-	if s, ok := statusSentinels[e.StatusCode]; ok && s == target {
+	if s, ok := statusSentinels[e.ProviderStatus]; ok && s == target {
 		return true
 	}
 	return false
@@ -205,7 +209,21 @@ type OutcomeUnknownError struct {
 }
 
 func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("autocall: %s %s: outcome unknown, the call may have been placed: %v", e.Method, e.Path, e.Err)
+	return fmt.Sprintf("autocall: %s %s: outcome unknown, the call may have been placed: %s", e.Method, e.Path, detail(e.Err))
+}
+
+// detail is an error's text without the "autocall: METHOD PATH: " that the
+// SDK's own errors start with, so that a wrapper does not say it twice.
+func detail(err error) string {
+	switch e := err.(type) {
+	case *APIError:
+		return e.text()
+	case *TransportError:
+		return e.text()
+	case nil:
+		return "unknown cause"
+	}
+	return err.Error()
 }
 
 // Is matches ErrOutcomeUnknown.
@@ -223,7 +241,11 @@ type TransportError struct {
 }
 
 func (e *TransportError) Error() string {
-	return fmt.Sprintf("autocall: %s %s: %v (after %d attempt(s))", e.Method, e.Path, e.Err, e.Attempts)
+	return fmt.Sprintf("autocall: %s %s: %s", e.Method, e.Path, e.text())
+}
+
+func (e *TransportError) text() string {
+	return fmt.Sprintf("%v (after %d attempt(s))", e.Err, e.Attempts)
 }
 
 // Unwrap returns the cause, such as a *net.OpError or context.DeadlineExceeded.

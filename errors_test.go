@@ -55,7 +55,7 @@ func TestHTTPStatusSentinels(t *testing.T) {
 	for status, want := range map[int]error{401: ErrUnauthorized, 403: ErrUnauthorized, 404: ErrNotFound, 429: ErrRateLimited} {
 		e := &APIError{HTTPStatus: status}
 		assert.ErrorIs(t, e, want, "%d", status)
-		e = &APIError{HTTPStatus: 200, StatusCode: status}
+		e = &APIError{HTTPStatus: 200, ProviderStatus: status}
 		assert.ErrorIs(t, e, want, "envelope %d", status)
 	}
 	assert.NotErrorIs(t, &APIError{HTTPStatus: 400}, ErrUnauthorized)
@@ -63,7 +63,7 @@ func TestHTTPStatusSentinels(t *testing.T) {
 }
 
 func TestErrorStrings(t *testing.T) {
-	e := &APIError{HTTPStatus: 200, StatusCode: -9999, Code: CodeLimitWord, Message: "Vượt quá giới hạn", Method: "POST", Path: byPhonePath}
+	e := &APIError{HTTPStatus: 200, ProviderStatus: -9999, Code: CodeLimitWord, Message: "Vượt quá giới hạn", Method: "POST", Path: byPhonePath}
 	assert.Equal(t, "autocall: POST /api/auto_call/execute_by_phone: HTTP 200, status -9999: limit_word: Vượt quá giới hạn", e.Error())
 	v := &ValidationError{Field: "Callees[3]", Value: "12345", Reason: "not a Vietnamese number"}
 	assert.Equal(t, `autocall: invalid Callees[3] "12345": not a Vietnamese number`, v.Error())

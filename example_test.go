@@ -183,7 +183,7 @@ var docTemplate = autocall.Template{Name: "thong_bao_no_cuoc_01",
 func ExampleTTSService_ImportTemplate() {
 	srv, tel4vn, _ := sandbox()
 	defer srv.Close()
-	if err := tel4vn.TTS.ImportTemplate(ctx, "1", docTemplate); err != nil {
+	if err := tel4vn.TTS.ImportTemplate(ctx, "1", &docTemplate); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(srv.Templates("1")["thong_bao_no_cuoc_01"] == docTemplate.Content)
@@ -193,7 +193,7 @@ func ExampleTTSService_ImportTemplate() {
 func ExampleTTSService_Run() {
 	srv, tel4vn, _ := sandbox()
 	defer srv.Close()
-	_ = tel4vn.TTS.ImportTemplate(ctx, "1", docTemplate)
+	_ = tel4vn.TTS.ImportTemplate(ctx, "1", &docTemplate)
 	res, err := tel4vn.TTS.Run(ctx, "1", &autocall.TTSRequest{
 		Caller: "1234567890", Callees: []string{"0987654321"},
 		Template: &docTemplate,

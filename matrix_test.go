@@ -68,7 +68,7 @@ var matrixEndpoints = []matrixEndpoint{
 	{name: "TTS.ImportTemplate", path: matrixCampaign + "/voice/import", creates: true, provider: tel4vn,
 		ok: `{"data":{"name":"t1"}}`,
 		call: func(ctx context.Context, c *Client) error {
-			return c.TTS.ImportTemplate(ctx, "7", Template{Name: "t1", Content: "Chào {{name}}"})
+			return c.TTS.ImportTemplate(ctx, "7", &Template{Name: "t1", Content: "Chào {{name}}"})
 		}},
 	{name: "TTS.Run", path: matrixCampaign + "/voice", creates: true, provider: tel4vn,
 		ok: `{"data":{"campaign_id":7,"results":{"success":["1_1_1_7_x_0987654321"],"fail":[]}}}`,

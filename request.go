@@ -106,7 +106,7 @@ func isTokenRejection(err error) bool {
 	case CodeTokenExpired, CodeAuthInvalid, CodeAPIKeyInvalid:
 		return true
 	}
-	return apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.StatusCode == http.StatusUnauthorized
+	return apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.ProviderStatus == http.StatusUnauthorized
 }
 
 // send makes up to MaxAttempts attempts, waiting between them.
@@ -228,13 +228,13 @@ func (c *Client) answer(r *request, resp *resty.Response, out any, tooLarge bool
 
 	redact := func(s string) string { return c.redact.string(s, r.secrets...) }
 	apiErr := &APIError{
-		HTTPStatus: status,
-		StatusCode: env.StatusCode,
-		Code:       ErrorCode(redact(env.Code)),
-		Message:    redact(env.Message),
-		Method:     r.method,
-		Path:       r.path,
-		RetryAfter: parseRetryAfter(resp.Header(), time.Now()),
+		HTTPStatus:     status,
+		ProviderStatus: env.StatusCode,
+		Code:           ErrorCode(redact(env.Code)),
+		Message:        redact(env.Message),
+		Method:         r.method,
+		Path:           r.path,
+		RetryAfter:     parseRetryAfter(resp.Header(), time.Now()),
 		// Redacted whole, then cut: a secret across the cut would keep its start.
 		Body:       truncate([]byte(redact(string(raw))), maxErrorBody),
 		unexpected: !env.Decoded || success,

@@ -18,18 +18,23 @@ type RetryPolicy struct {
 	MaxDelay    time.Duration // default 5s; also caps a server's Retry-After
 }
 
-// DefaultRetryPolicy is the policy a Client uses unless told otherwise.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second}
+// DefaultRetryPolicy returns the policy a Client uses unless told
+// otherwise: 3 attempts, 250ms growing to at most 5s. A function, not a
+// variable, so that no assignment anywhere changes every client.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second}
+}
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy()
 	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = DefaultRetryPolicy.MaxAttempts
+		p.MaxAttempts = d.MaxAttempts
 	}
 	if p.BaseDelay <= 0 {
-		p.BaseDelay = DefaultRetryPolicy.BaseDelay
+		p.BaseDelay = d.BaseDelay
 	}
 	if p.MaxDelay <= 0 {
-		p.MaxDelay = DefaultRetryPolicy.MaxDelay
+		p.MaxDelay = d.MaxDelay
 	}
 	if p.MaxDelay < p.BaseDelay {
 		p.MaxDelay = p.BaseDelay

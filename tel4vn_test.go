@@ -123,15 +123,15 @@ func TestDocumentInvalidCalleeLeftOut(t *testing.T) {
 func TestImportTemplateGolden(t *testing.T) {
 	f := tel4vnAPI(t)
 	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
-	require.NoError(t, c.TTS.ImportTemplate(bg(), "1", docTemplate))
+	require.NoError(t, c.TTS.ImportTemplate(bg(), "1", &docTemplate))
 	assert.Equal(t, jsonMap(t, readTestdata(t, "tel4vn/tts_import_request.json")), jsonMap(t, f.last(importPath).Body))
 
 	sample := Template{Name: "thong_bao_no_cuoc_01", Content: "Chào bạn {{key_field_1}} vui lòng thanh toán khoản nợ {{key_field_2}} trước ngày {{key_field_3}}"}
-	require.NoError(t, c.TTS.ImportTemplate(bg(), "1", sample))
+	require.NoError(t, c.TTS.ImportTemplate(bg(), "1", &sample))
 	assert.Equal(t, jsonMap(t, readTestdata(t, "tel4vn/tts_import_request_sample.json")), jsonMap(t, f.last(importPath).Body))
 
 	// Content typed in NFD is sent in NFC.
-	require.NoError(t, c.TTS.ImportTemplate(bg(), "1", Template{Name: "n", Content: norm.NFD.String(docTemplate.Content)}))
+	require.NoError(t, c.TTS.ImportTemplate(bg(), "1", &Template{Name: "n", Content: norm.NFD.String(docTemplate.Content)}))
 	assert.Equal(t, docTemplate.Content, jsonMap(t, f.last(importPath).Body)["content"])
 }
 
@@ -217,8 +217,8 @@ func TestTEL4VNValidationSendsNothing(t *testing.T) {
 		"Params.template_name": tts("1", func(r *TTSRequest) {
 			r.Params = map[string]string{"template_name": "other"}
 		}),
-		"Template.Name":    c.TTS.ImportTemplate(bg(), "1", Template{Content: "x"}),
-		"Template.Content": c.TTS.ImportTemplate(bg(), "1", Template{Name: "x"}),
+		"Template.Name":    c.TTS.ImportTemplate(bg(), "1", &Template{Content: "x"}),
+		"Template.Content": c.TTS.ImportTemplate(bg(), "1", &Template{Name: "x"}),
 	}
 	for field, err := range cases {
 		var ve *ValidationError

@@ -25,7 +25,10 @@ const reservedParam = "template_name"
 // (POST /api/v2/campaigns/{campaignId}/voice/import). Names are unique, so
 // it is not resent after an unclear failure either: an error matching
 // ErrOutcomeUnknown means the template may exist.
-func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t Template) error {
+func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t *Template) error {
+	if t == nil {
+		return invalid("Template", "", "nil")
+	}
 	seg, err := pathSegment("CampaignID", campaignID)
 	if err != nil {
 		return err

@@ -159,7 +159,14 @@ type webhook struct {
 // a JSON object; 500 when fn returns an error or panics, so that the
 // provider delivers the event again; 200 otherwise. Use CallEvent.Key to
 // recognise an event delivered twice.
+//
+// WebhookHandler panics if fn is nil, as http.HandleFunc does: a handler
+// that answered 200 and dropped every event would lose each call's outcome
+// without a trace.
 func WebhookHandler(apiKey string, fn func(ctx context.Context, ev *CallEvent) error, opts ...WebhookOption) http.Handler {
+	if fn == nil {
+		panic("autocall: WebhookHandler needs a func to receive the events")
+	}
 	h := &webhook{key: sha256.Sum256([]byte(apiKey)), hasKey: apiKey != "", fn: fn, loc: vietnam,
 		onError: func(r *http.Request, err error) {
 			attrs := []any{"path", r.URL.Path, "error", err}
@@ -245,9 +252,6 @@ func (h *webhook) call(ctx context.Context, ev *CallEvent) (err error) {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	if h.fn == nil {
-		return nil
-	}
 	return h.fn(ctx, ev)
 }
 

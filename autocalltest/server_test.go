@@ -378,8 +378,8 @@ func TestTTSNeedsItsTemplate(t *testing.T) {
 	}
 	require.ErrorIs(t, run(map[string]string{"name": "A"}), autocall.ErrNotFound)
 	tmpl := autocall.Template{Name: "no_cuoc", Content: "Chào {{name}}, nợ {{amount}}"}
-	require.NoError(t, c.TTS.ImportTemplate(ctx, "1", tmpl))
-	err := c.TTS.ImportTemplate(ctx, "1", tmpl)
+	require.NoError(t, c.TTS.ImportTemplate(ctx, "1", &tmpl))
+	err := c.TTS.ImportTemplate(ctx, "1", &tmpl)
 	var apiErr *autocall.APIError
 	require.ErrorAs(t, err, &apiErr, "names are unique")
 	assert.Equal(t, 400, apiErr.HTTPStatus)

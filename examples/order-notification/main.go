@@ -155,7 +155,7 @@ func serve(log *slog.Logger) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.client.TTS.ImportTemplate(ctx, s.campaignID, reminder); err != nil {
+	if err := s.client.TTS.ImportTemplate(ctx, s.campaignID, &reminder); err != nil {
 		log.Warn("template import", "error", err) // it may exist from an earlier run
 	}
 	log.Info("listening", "addr", addr)

@@ -47,7 +47,7 @@ func setup(t *testing.T) (*autocalltest.Server, *httptest.Server, *syncBuffer) {
 	app := httptest.NewServer(s.routes())
 	t.Cleanup(app.Close)
 	s.callbackURL = app.URL + "/hooks/call"
-	require.NoError(t, c.TTS.ImportTemplate(context.Background(), "1", reminder))
+	require.NoError(t, c.TTS.ImportTemplate(context.Background(), "1", &reminder))
 	return srv, app, &logs
 }
 

@@ -175,7 +175,7 @@ func tel4vnSteps(ctx context.Context, p *printer, cfg *config) error {
 	printResult(p, otp)
 
 	p.title("TTS: import the template")
-	if err := c.TTS.ImportTemplate(ctx, cfg.campaignID, tmpl); err != nil {
+	if err := c.TTS.ImportTemplate(ctx, cfg.campaignID, &tmpl); err != nil {
 		return explain(err)
 	}
 	p.line("imported %q", tmpl.Name)
