@@ -26,10 +26,17 @@ var (
 	ErrRateLimited = errors.New("autocall: rate limited")
 	// ErrLimitService: the plan does not allow this service (limit_service).
 	ErrLimitService = errors.New("autocall: service not included in plan")
-	// ErrLimitWord: the daily text-to-speech quota is spent (limit_word).
-	ErrLimitWord = errors.New("autocall: daily text-to-speech limit reached")
-	// ErrLimitWordSession: over 300 characters of text in one session.
+	// ErrLimitWord: a text-to-speech character limit was reached. OMICall's
+	// page says limit_word covers the session's limit or the daily total;
+	// both codes (limit_word, limit_word_session) match it.
+	ErrLimitWord = errors.New("autocall: text-to-speech limit reached (session or daily)")
+	// ErrLimitWordSession: over 300 characters of text in one session
+	// (limit_word_session, or the SDK's own count before sending).
 	ErrLimitWordSession = errors.New("autocall: text-to-speech session limit exceeded")
+	// ErrInvalidCaller: the calling number (hotline, CID, caller) is not one
+	// the account may call from (number_call_out_invalid). Unlike
+	// ErrInvalidPhone, the customer is not at fault: fix the configuration.
+	ErrInvalidCaller = errors.New("autocall: invalid calling number")
 	// ErrBalanceNotEnough: the account balance cannot pay for the call.
 	ErrBalanceNotEnough = errors.New("autocall: balance is not enough")
 	// ErrOutcomeUnknown: a call-creating request may or may not have been
@@ -81,6 +88,13 @@ const (
 	CodeExtensionInvalid     ErrorCode = "extension_invalid"
 	CodeUserBusy             ErrorCode = "user_busy"
 	CodeDoNotCall            ErrorCode = "do_not_call"
+
+	// Codes VIHAT's own tooling knows.
+	CodeTenantInvalid               ErrorCode = "tenant_invalid"
+	CodeIndividualPackageExpired    ErrorCode = "individual_package_expired"
+	CodeServicePackageCustomerLimit ErrorCode = "service_package_customer_limit"
+	CodeUserNotRegistered           ErrorCode = "user_not_registered"
+	CodeSourceContactNotExists      ErrorCode = "source_contact_not_exists"
 )
 
 // codeSentinels maps provider codes to the sentinel they match.
@@ -96,9 +110,20 @@ var codeSentinels = map[ErrorCode]error{
 	CodeTokenExpired:         ErrUnauthorized,
 	CodePermissionDenied:     ErrUnauthorized,
 	CodeInvalidPhoneNumber:   ErrInvalidPhone,
-	CodeNumberCallOutInvalid: ErrInvalidPhone,
+	CodeNumberCallOutInvalid: ErrInvalidCaller,
 	CodeResourceNotFound:     ErrNotFound,
 	CodeRateLimitExceeded:    ErrRateLimited,
+
+	CodeTenantInvalid:               ErrUnauthorized, // the account (tenant) is not valid
+	CodeUserNotRegistered:           ErrUnauthorized, // the user has no access to the service
+	CodeIndividualPackageExpired:    ErrLimitService, // the plan no longer covers the service
+	CodeServicePackageCustomerLimit: ErrLimitService, // the plan's customer quota is spent
+	CodeSourceContactNotExists:      ErrNotFound,
+}
+
+// alsoSentinels: codes that match a second, broader sentinel.
+var alsoSentinels = map[ErrorCode]error{
+	CodeLimitWordSession: ErrLimitWord,
 }
 
 // statusSentinels maps HTTP statuses (and the envelopes' own status codes,
@@ -161,6 +186,9 @@ func (e *APIError) Is(target error) bool {
 	if s, ok := codeSentinels[e.Code]; ok && s == target {
 		return true
 	}
+	if s, ok := alsoSentinels[e.Code]; ok && s == target {
+		return true
+	}
 	if s, ok := statusSentinels[e.HTTPStatus]; ok && s == target {
 		return true
 	}
@@ -190,9 +218,13 @@ func (e *ValidationError) Error() string {
 }
 
 // Is matches ErrValidation, and ErrInvalidPhone or ErrLimitWordSession
-// where the problem is a phone number or a text too long.
+// (and so ErrLimitWord) where the problem is a phone number or a text too
+// long, ErrWrongProvider for a method of the other provider.
 func (e *ValidationError) Is(target error) bool {
-	return target == ErrValidation || (e.also != nil && target == e.also)
+	if target == ErrValidation || (e.also != nil && target == e.also) {
+		return true
+	}
+	return e.also == ErrLimitWordSession && target == ErrLimitWord
 }
 
 func invalid(field, value, reason string) *ValidationError {

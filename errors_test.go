@@ -22,9 +22,10 @@ func TestEveryCodeInEveryEnvelope(t *testing.T) {
 	allCodes := []ErrorCode{CodeLimitService, CodeLimitWord, CodeLimitWordSession, CodeBalanceNotEnough, CodeAPIKeyRequired,
 		CodeAPIKeyInvalid, CodeAuthInvalid, CodeTenantDisabled, CodeTokenExpired, CodeDataRequired, CodeRequestBodyRequired,
 		CodeInvalidPhoneNumber, CodeResourceNotFound, CodePermissionDenied, CodeRateLimitExceeded, CodeNumberCallOutInvalid,
-		CodeExtensionInvalid, CodeUserBusy, CodeDoNotCall}
+		CodeExtensionInvalid, CodeUserBusy, CodeDoNotCall, CodeTenantInvalid, CodeIndividualPackageExpired,
+		CodeServicePackageCustomerLimit, CodeUserNotRegistered, CodeSourceContactNotExists}
 	sentinels := []error{ErrInvalidPhone, ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrLimitService, ErrLimitWord,
-		ErrLimitWordSession, ErrBalanceNotEnough, ErrOutcomeUnknown, ErrUnexpectedResponse, ErrValidation}
+		ErrLimitWordSession, ErrBalanceNotEnough, ErrOutcomeUnknown, ErrUnexpectedResponse, ErrValidation, ErrInvalidCaller}
 
 	for name, env := range envelopes {
 		for _, code := range allCodes {
@@ -43,10 +44,11 @@ func TestEveryCodeInEveryEnvelope(t *testing.T) {
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr, "%s %s", name, code)
 			assert.Equal(t, code, apiErr.Code, "%s", name)
-			want := codeSentinels[code]
+			want, also := codeSentinels[code], alsoSentinels[code]
 			for _, s := range sentinels { // a static token: no refetch on token_expired
-				assert.Equal(t, s == want, errors.Is(err, s), "%s: %s vs %v", name, code, s)
+				assert.Equal(t, s == want || s == also, errors.Is(err, s), "%s: %s vs %v", name, code, s)
 			}
+			assert.ErrorIs(t, err, ErrRefused, "%s %s: a definite refusal", name, code)
 		}
 	}
 }
@@ -70,4 +72,14 @@ func TestErrorStrings(t *testing.T) {
 	o := &OutcomeUnknownError{Method: "POST", Path: otpPath, Err: e}
 	assert.ErrorIs(t, o, ErrOutcomeUnknown)
 	assert.ErrorIs(t, o, ErrLimitWord, "the cause is reachable")
+}
+
+// number_call_out_invalid is the calling number's fault, not the customer's.
+func TestCallerCodeIsNotAPhoneError(t *testing.T) {
+	e := &APIError{HTTPStatus: 400, Code: CodeNumberCallOutInvalid}
+	assert.ErrorIs(t, e, ErrInvalidCaller)
+	assert.NotErrorIs(t, e, ErrInvalidPhone)
+	// limit_word_session is a limit_word too; limit_word is not a session limit.
+	assert.ErrorIs(t, &APIError{HTTPStatus: 400, Code: CodeLimitWordSession}, ErrLimitWord)
+	assert.NotErrorIs(t, &APIError{HTTPStatus: 400, Code: CodeLimitWord}, ErrLimitWordSession)
 }
