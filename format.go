@@ -9,20 +9,28 @@ import (
 // Value formats the TTS engine reads specially (document 003). Use them
 // for TTSRequest.Params so a value is read as meant.
 
-// Money formats an amount with dot thousands separators, which the engine
-// reads as an amount: Money(10410000) is "10.410.000", read "mười triệu
-// bốn trăm mười nghìn".
+// Money formats an amount so that the engine reads it as an amount: with
+// dot thousands separators from 1.000 up, Money(10410000) is "10.410.000",
+// read "mười triệu bốn trăm mười nghìn"; below 1.000 in the page's "#n"
+// number form, Money(500) is "#500", read "năm trăm" (plain "500" would be
+// read one digit at a time, "năm không không"). A negative amount is
+// written "âm " before the amount, Money(-500000) is "âm 500.000", read
+// "âm năm trăm nghìn": the engine has no documented form for a minus sign,
+// and "âm" is the word a Vietnamese reader says for it.
 func Money(vnd int64) string {
-	neg := vnd < 0
-	u := uint64(vnd)
-	if neg {
-		u = -u
+	if vnd < 0 {
+		u := uint64(-vnd) // exact for math.MinInt64 too
+		return "âm " + money(u)
 	}
+	return money(uint64(vnd))
+}
+
+func money(u uint64) string {
 	s := strconv.FormatUint(u, 10)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
+	if u < 1000 {
+		return "#" + s
 	}
+	var b strings.Builder
 	for i, c := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
 			b.WriteByte('.')

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/autocallvn/autocall-go/internal/vnnum"
 )
@@ -24,10 +25,18 @@ var (
 //   - digits alone, with or without a leading zero, are read one by one:
 //     "0987654321" → "không chín tám bảy sáu năm bốn ba hai một";
 //   - a date dd/mm/yyyy: "30/01/2021" → "ba mươi tháng một năm hai không hai mươi mốt";
+//   - a negative amount as Money writes it: "âm 500.000" → "âm năm trăm nghìn";
 //   - anything else is read as written and returned unchanged, as is a
-//     number beyond 999 999 999 999 999 or an impossible date.
+//     number beyond 999 999 999 999 999 or an impossible date (31/02,
+//     29/02 of a year that is not a leap year, 31/04).
 func Speak(value string) string {
 	v := strings.TrimSpace(value)
+	if rest, ok := strings.CutPrefix(v, "âm "); ok { // Money's negative form
+		if r := Speak(rest); r != rest && (moneyRE.MatchString(rest) || numberRE.MatchString(rest)) && !strings.HasPrefix(r, "âm") {
+			return "âm " + r
+		}
+		return value
+	}
 	switch {
 	case moneyRE.MatchString(v):
 		if n, err := strconv.ParseInt(strings.ReplaceAll(v, ".", ""), 10, 64); err == nil {
@@ -48,10 +57,9 @@ func Speak(value string) string {
 		day, _ := strconv.Atoi(m[1])
 		month, _ := strconv.Atoi(m[2])
 		year, _ := strconv.Atoi(m[3])
-		if day >= 1 && day <= 31 && month >= 1 && month <= 12 {
+		if validDate(year, month, day) {
 			d, _ := vnnum.Words(int64(day))
-			mo, _ := vnnum.Words(int64(month))
-			return d + " tháng " + mo + " năm " + vnnum.Year(year)
+			return d + " tháng " + monthWords[month] + " năm " + vnnum.Year(year)
 		}
 	}
 	return value
@@ -67,4 +75,18 @@ func Speak(value string) string {
 // mười nghìn trước ngày ba mươi tháng một năm hai không hai mươi mốt".
 func (t Template) Preview(params map[string]string) (string, error) {
 	return t.fill(params, Speak)
+}
+
+// monthWords: April is "tháng tư", never "tháng bốn" (Sino-Vietnamese 四, as
+// in "thứ tư"); the other months are their numbers.
+var monthWords = [13]string{1: "một", 2: "hai", 3: "ba", 4: "tư", 5: "năm", 6: "sáu", 7: "bảy",
+	8: "tám", 9: "chín", 10: "mười", 11: "mười một", 12: "mười hai"}
+
+// validDate: the day exists in that month of that year.
+func validDate(year, month, day int) bool {
+	if month < 1 || month > 12 || day < 1 {
+		return false
+	}
+	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	return t.Day() == day && int(t.Month()) == month
 }

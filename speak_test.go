@@ -22,7 +22,19 @@ func TestSpeak(t *testing.T) {
 		"30/01/2021":          "ba mươi tháng một năm hai không hai mươi mốt",
 		"01/12/2005":          "một tháng mười hai năm hai không không năm",
 		"Nguyễn Văn A":        "Nguyễn Văn A",
-		"":                    "",
+		"15/04/2021":          "mười lăm tháng tư năm hai không hai mươi mốt",
+		"29/02/2024":          "hai mươi chín tháng hai năm hai không hai mươi bốn",
+		"âm 500.000":          "âm năm trăm nghìn",
+		"âm #500":             "âm năm trăm",
+		// Impossible dates are not dates.
+		"31/02/2021": "31/02/2021",
+		"29/02/2021": "29/02/2021",
+		"31/04/2021": "31/04/2021",
+		"00/01/2021": "00/01/2021",
+		"âm":         "âm",
+		"âm abc":     "âm abc",
+		"âm #-5":     "âm #-5",
+		"":           "",
 		// Not the documented formats: read as written, so shown unchanged.
 		"30/1/2021":             "30/1/2021",
 		"32/01/2021":            "32/01/2021",
@@ -36,6 +48,13 @@ func TestSpeak(t *testing.T) {
 		assert.Equal(t, want, Speak(in), in)
 	}
 	assert.Equal(t, Speak(Money(10410000)), "mười triệu bốn trăm mười nghìn")
+	// An amount is always read as an amount, never digit by digit.
+	for n, want := range map[int64]string{0: "không", 1: "một", 500: "năm trăm", 999: "chín trăm chín mươi chín",
+		1000: "một nghìn", -500: "âm năm trăm", -10410000: "âm mười triệu bốn trăm mười nghìn"} {
+		assert.Equal(t, want, Speak(Money(n)), "Money(%d) = %q", n, Money(n))
+	}
+	assert.Equal(t, "#500", Money(500))
+	assert.Equal(t, "âm 9.223.372.036.854.775.808", Money(-9223372036854775808))
 	assert.Equal(t, Speak(Number(21)), "hai mươi mốt")
 	assert.Equal(t, Speak(Digits("098 765 4321")), "không chín tám bảy sáu năm bốn ba hai một")
 }

@@ -1,5 +1,5 @@
 // Package vnnum reads numbers aloud in Vietnamese, the way the TTS engine
-// of document 003 reads "10.410.000" and "#15".
+// of TEL4VN's "Autocall API Reference" reads "10.410.000" and "#15".
 //
 // The rules, each with an example:
 //
@@ -9,6 +9,7 @@
 //     "một" after "mười" or "linh" (11 → "mười một", 101 → "một trăm linh một");
 //     5 after any tens is "lăm" (15 → "mười lăm", 25 → "hai mươi lăm") but
 //     "năm" alone or after "linh" (105 → "một trăm linh năm");
+//     4 after "mươi" stays "bốn" (24 → "hai mươi bốn");
 //     0 after tens is silent (30 → "ba mươi").
 //   - Empty tens before a unit is "linh": 105 → "một trăm linh năm",
 //     1.001 → "một nghìn không trăm linh một".
@@ -24,6 +25,26 @@
 //     15 → "mười lăm".
 //
 // Numbers from 0 to Max are read; negative numbers take "âm".
+//
+// # Why these words
+//
+// Vietnamese has regional variants for several of these; the package keeps
+// one convention, the one the provider's own example and its Northern
+// voices (banmai, leminh) use, so that a preview matches what is heard:
+//
+//   - "linh", not the Southern "lẻ", for empty tens (105 "một trăm linh
+//     năm"): the standard written form and the Northern voices' reading.
+//   - "bốn" after "mươi", not "tư" (24 "hai mươi bốn"): both are heard, but
+//     "tư" there is colloquial and Southern; "bốn" is never wrong. (April
+//     is the exception, "tháng tư", and the caller of this package says so.)
+//   - "lăm" for 5 after tens (15 "mười lăm", 25 "hai mươi lăm"): obligatory
+//     in every variant; "năm" there would be read as "year".
+//   - "mốt" for 1 after "mươi" (21 "hai mươi mốt"): obligatory, and the
+//     provider's example ("hai không hai mươi mốt") shows it.
+//   - "nghìn", not the Southern "ngàn": the provider's example reads
+//     10.410.000 as "… bốn trăm mười nghìn".
+//   - "tỷ", the current spelling, not "tỉ": both sound the same; the
+//     spelling only shows in a preview.
 package vnnum
 
 import (
@@ -132,7 +153,7 @@ func Digits(s string) string {
 	return strings.Join(w, " ")
 }
 
-// Year reads a four-digit year the way document 003's example does: the
+// Year reads a four-digit year the way TEL4VN's example does: the
 // first two digits one by one, the last two as a number ("2021" → "hai
 // không hai mươi mốt"), or one by one when the tens digit is 0 ("2005" →
 // "hai không không năm").
