@@ -23,11 +23,15 @@ var oldMobilePrefixes = map[string]string{
 
 // NormalizePhone returns a Vietnamese phone number in the national form the
 // providers expect ("0987654321"). It accepts the forms seen in the wild:
-// +84987654321, 84987654321, 0084…, "+84 98 765 43 21", "098.765.4321",
-// "(028) 3821 2345". Mobile numbers are 10 digits (03, 05, 07, 08, 09),
-// fixed lines 11 digits (02 then the area code). A number with a mobile
-// prefix retired in 2018 gets an error naming the prefix that replaced it.
-// Errors match ErrInvalidPhone and ErrValidation.
+// +84987654321, 84987654321, 0084…, "+84 98 765 43 21", "(+84) 98 765 4321",
+// "098.765.4321", "(028) 3821 2345", and a trunk 0 kept after the country
+// code ("+84 0987654321", "+84 (0) 98 765 4321", "0084 0954081438"), as
+// people write and libphonenumber reads them. Mobile numbers are 10 digits
+// (03, 05, 07, 08, 09), fixed lines 11 digits (02 then the area code). A
+// number with a mobile prefix retired in 2018 gets an error naming the
+// prefix that replaced it. A "+" must be followed by a country code, so
+// "+0987654321" is refused. Errors say what is wrong with the number as
+// written, and match ErrInvalidPhone and ErrValidation.
 func NormalizePhone(s string) (string, error) { return normalizeField("Phone", s) }
 
 // normalizeField is NormalizePhone with the field to name in the error.
@@ -39,34 +43,77 @@ func normalizeField(field, s string) (string, error) {
 	return n, nil
 }
 
-// phoneDigits drops the separators people write numbers with, and a
-// leading +; any other character is a reason to refuse.
-func phoneDigits(s string) (string, string) {
+// phoneDigits drops the separators people write numbers with, and reports
+// a leading "+" (also as "(+"); any other character is a reason to refuse.
+// Plain digits, the common case, take no copy.
+func phoneDigits(s string) (digits string, plus bool, reason string) {
+	s = strings.TrimSpace(s)
+	plain := s != ""
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s, false, ""
+	}
 	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
+	b.Grow(len(s))
+	for i, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
-		case r == '+' && i == 0:
+		case r == '+' && b.Len() == 0 && !plus && (i == 0 || strings.TrimSpace(s[:i]) == "("):
+			plus = true
 		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')' || r == '\u00a0':
 		default:
-			return "", fmt.Sprintf("unexpected character %q", r)
+			return "", false, fmt.Sprintf("unexpected character %q", r)
 		}
 	}
-	return b.String(), ""
+	return b.String(), plus, ""
 }
 
 func normalizePhone(s string) (string, string) {
-	d, reason := phoneDigits(s)
+	d, plus, reason := phoneDigits(s)
 	switch {
 	case reason != "":
 		return "", reason
 	case d == "":
 		return "", "empty"
+	}
+	intl := true
+	switch {
+	case plus && strings.HasPrefix(d, "84"):
+		d = d[2:]
+	case plus && d[0] == '0':
+		return "", "a + must be followed by the country code 84: write " + d + " or +84" + d[1:]
+	case plus:
+		return "", "country code +" + d[:min(len(d), 3)] + "… is not Vietnam's (+84)"
 	case strings.HasPrefix(d, "0084"):
-		d = "0" + d[4:]
-	case strings.HasPrefix(d, "84") && (len(d) == 11 || len(d) == 12):
-		d = "0" + d[2:]
+		d = d[4:]
+	case strings.HasPrefix(d, "84"):
+		d = d[2:] // no national number starts with 8: this is the country code
+	default:
+		intl = false
+	}
+	if intl {
+		if len(d) == 0 {
+			return "", "nothing after the country code 84"
+		}
+		if d[0] == '0' {
+			d = d[1:] // a trunk 0 written after the country code: "+84 (0) 98…"
+		}
+		if len(d) != 9 && len(d) != 10 {
+			msg := fmt.Sprintf("%d digits after the country code 84; a Vietnamese number has 9 (mobile) or 10 (fixed line)", len(d))
+			if !plus && !strings.HasPrefix(s, "0084") && len(d)+2 == 9 {
+				msg += ", or is it 084" + d + ", missing its leading 0?"
+			}
+			return "", msg
+		}
+		d = "0" + d
+	} else if d[0] != '0' {
+		return "", fmt.Sprintf("starts with %c: a Vietnamese number starts with 0 (national) or 84 / +84 (international)", d[0])
 	}
 	if len(d) == 11 {
 		if repl, ok := oldMobilePrefixes[d[:4]]; ok {
@@ -74,14 +121,18 @@ func normalizePhone(s string) (string, string) {
 		}
 	}
 	switch {
-	case len(d) == 10 && d[0] == '0' && strings.ContainsRune("35789", rune(d[1])):
+	case len(d) == 10 && strings.IndexByte("35789", d[1]) >= 0:
 		return d, ""
-	case len(d) == 11 && strings.HasPrefix(d, "02"):
+	case len(d) == 11 && d[1] == '2':
 		return d, ""
-	case d[0] != '0':
-		return "", "not a Vietnamese number: expected 0…, 84… or +84…"
+	case len(d) == 10 && d[1] == '2':
+		return "", "10 digits starting 02: a fixed line has 11 since 2017 (02 + area code + number)"
+	case len(d) == 10:
+		return "", fmt.Sprintf("prefix %s is neither a mobile prefix (03, 05, 07, 08, 09) nor a fixed line's (02)", d[:2])
+	case len(d) == 11:
+		return "", fmt.Sprintf("11 digits starting %s: only a fixed line (02…) has 11 digits", d[:2])
 	}
-	return "", "not a Vietnamese mobile (10 digits, 03/05/07/08/09) or fixed line (11 digits, 02…)"
+	return "", fmt.Sprintf("%d digits: a Vietnamese mobile has 10 (03, 05, 07, 08, 09…) and a fixed line 11 (02…)", len(d))
 }
 
 // MaxCallees is the most numbers (or extensions) one call-creating request

@@ -78,7 +78,7 @@ func callerNumber(field, s string, need bool) (string, error) {
 	if n, reason := normalizePhone(s); reason == "" {
 		return n, nil // a Vietnamese number: national form, like the callees
 	}
-	d, reason := phoneDigits(s)
+	d, _, reason := phoneDigits(s)
 	switch {
 	case reason != "":
 		return "", invalid(field, s, reason)
