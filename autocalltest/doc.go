@@ -25,8 +25,10 @@
 //
 //   - TEL4VN OTP and TTS: callees that are not Vietnamese numbers in
 //     national form land in results.fail as "Wrong Format", the others in
-//     results.success with call ids shaped like the document's. A TTS run
-//     needs its template imported first and its placeholders filled.
+//     results.success with call ids shaped like the page's. A TTS run
+//     needs its template imported first and its placeholders filled; if
+//     not, every callee lands in results.fail ("Template Not Found",
+//     "Missing TTS Key") and nobody is called.
 //
 //   - Calls: each accepted TEL4VN call has a CDR (GET /api/v2/report/{id}).
 //     Time stands still until the test calls Advance. A call rings for
@@ -49,4 +51,29 @@
 //   - Requests records what the sandbox received, secrets redacted.
 //
 // Any campaign id is accepted.
+//
+// # The sandbox's own assumptions
+//
+// Where the providers' pages (OMICall's "API gọi tự động", TEL4VN's
+// "Autocall API Reference") are silent or contradict themselves, the
+// sandbox decides, and says so here, so that a test passing against it is
+// not taken for proof of the real API's behaviour:
+//
+//   - Template import answers data {"campaign_id", "name"}. The page shows
+//     the TTS run's answer (results.success/fail) under import, a copy of
+//     the run's example; the SDK reads only the envelope of this answer.
+//   - An unknown template or a missing placeholder fails each callee
+//     ("Template Not Found", "Missing TTS Key") inside a 200, as VIHAT's own
+//     tooling reports it, rather than failing the request.
+//   - balance_is_not_enough is an OMICall code; TEL4VN's page names no
+//     balance error. The sandbox answers it on both APIs (HTTP 400 on
+//     TEL4VN) so that the path can be tested; the real TEL4VN may differ.
+//   - execute_by_extension needs "variables" (the page marks it required,
+//     even with no Text step); execute_by_phone does not.
+//   - Text is counted in characters after NFC, so Vietnamese typed in NFD
+//     counts as it reads. Whether the providers normalise is not documented;
+//     the SDK sends NFC either way.
+//   - Callbacks carry callback_apikey in the X-API-Key header. The header
+//     the providers use is not documented; autocall.WebhookHandler looks in
+//     four places.
 package autocalltest

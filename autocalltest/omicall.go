@@ -2,6 +2,7 @@ package autocalltest
 
 import (
 	"encoding/json"
+	"golang.org/x/text/unicode/norm"
 	"net/http"
 	"unicode/utf8"
 )
@@ -42,6 +43,7 @@ type autoCallIn struct {
 	BrandName         string   `json:"brand_name"`
 	TemplateDialplans []Step   `json:"template_dialplans"`
 	Variables         []string `json:"variables"`
+	variablesSent     bool     // "variables" was in the body, even as []
 	PhoneNumberList   []string `json:"phone_number_list"`
 	Extensions        []string `json:"extensions"`
 }
@@ -59,6 +61,14 @@ func (s *Server) executeAutoCall(byPhone bool) handler {
 		}
 		if err := json.Unmarshal(body, &in); err != nil {
 			omicallInvalid(w, "data_is_required", "Please check your input param: "+err.Error())
+			return
+		}
+		var present map[string]json.RawMessage
+		_ = json.Unmarshal(body, &present)
+		_, in.variablesSent = present["variables"]
+		if !byPhone && !in.variablesSent {
+			// The page marks variables required (variables*) for extensions.
+			omicallInvalid(w, "data_is_required", "variables is required")
 			return
 		}
 		if msg := checkDialplan(&in); msg != "" {
@@ -86,7 +96,7 @@ func (s *Server) executeAutoCall(byPhone bool) handler {
 		}
 		chars := 0
 		for _, v := range in.Variables {
-			chars += utf8.RuneCountInString(v)
+			chars += utf8.RuneCountInString(norm.NFC.String(v)) // "ế" is one character however it was typed
 		}
 
 		s.mu.Lock()

@@ -371,22 +371,31 @@ func TestRequestsAreRecordedWithoutSecrets(t *testing.T) {
 func TestTTSNeedsItsTemplate(t *testing.T) {
 	srv := newSandbox(t)
 	c := tel4vn(t, srv)
-	run := func(params map[string]string) error {
-		_, err := c.TTS.Run(ctx, "1", &autocall.TTSRequest{Caller: "02873001234", Callees: []string{"0987654321"},
+	run := func(params map[string]string) (*autocall.CampaignResult, error) {
+		return c.TTS.Run(ctx, "1", &autocall.TTSRequest{Caller: "02873001234", Callees: []string{"0987654321"},
 			TemplateName: "no_cuoc", Params: params})
-		return err
 	}
-	require.ErrorIs(t, run(map[string]string{"name": "A"}), autocall.ErrNotFound)
+	// Refused per callee, inside a 200: nobody is called.
+	res, err := run(map[string]string{"name": "A"})
+	require.NoError(t, err)
+	require.Len(t, res.Rejected, 1)
+	assert.Empty(t, res.Accepted)
+	assert.Equal(t, "Template Not Found", res.Rejected[0].Reason)
+	assert.ErrorIs(t, res.Rejected[0].Err, autocall.ErrRefused)
 	tmpl := autocall.Template{Name: "no_cuoc", Content: "Chào {{name}}, nợ {{amount}}"}
 	require.NoError(t, c.TTS.ImportTemplate(ctx, "1", &tmpl))
-	err := c.TTS.ImportTemplate(ctx, "1", &tmpl)
+	err = c.TTS.ImportTemplate(ctx, "1", &tmpl)
 	var apiErr *autocall.APIError
 	require.ErrorAs(t, err, &apiErr, "names are unique")
 	assert.Equal(t, 400, apiErr.HTTPStatus)
-	err = run(map[string]string{"name": "A"})
-	require.ErrorAs(t, err, &apiErr)
-	assert.Contains(t, apiErr.Message+string(apiErr.Code), "amount")
-	require.NoError(t, run(map[string]string{"name": "A", "amount": autocall.Money(10410000)}))
+	res, err = run(map[string]string{"name": "A"})
+	require.NoError(t, err)
+	require.Len(t, res.Rejected, 1)
+	assert.Equal(t, "Missing TTS Key", res.Rejected[0].Reason)
+	assert.Empty(t, srv.Calls(), "nobody called")
+	res, err = run(map[string]string{"name": "A", "amount": autocall.Money(10410000)})
+	require.NoError(t, err)
+	assert.Len(t, res.Accepted, 1)
 	assert.Equal(t, map[string]string{"no_cuoc": tmpl.Content}, srv.Templates("1"))
 }
 
@@ -405,4 +414,43 @@ func TestFaultMatchingPrefersTheExactPath(t *testing.T) {
 	_, err := c.CDR.Get(ctx, "x")
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "resource_not_found", string(apiErr.Code), "faults used up")
+}
+
+// rawOMICall POSTs body to an OMICall path with a fresh token, below the
+// SDK (which would have normalised the request), and returns the answer.
+func rawOMICall(t *testing.T, srv *autocalltest.Server, path, body string) string {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/api/auth?apiKey=" + autocalltest.APIKey)
+	require.NoError(t, err)
+	var tok struct {
+		Payload struct {
+			AccessToken string `json:"access_token"`
+		} `json:"payload"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
+	resp.Body.Close()
+	req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok.Payload.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestExtensionNeedsVariables(t *testing.T) {
+	srv := newSandbox(t)
+	plan := `"template_dialplans":[{"target_type":"Recording","target":"r1"}],"extensions":["101"],"cid":"02873001234"`
+	assert.Contains(t, rawOMICall(t, srv, "/api/auto_call/execute_by_extension", `{`+plan+`}`), "variables is required")
+	assert.Contains(t, rawOMICall(t, srv, "/api/auto_call/execute_by_extension", `{`+plan+`,"variables":[]}`), `"status_code":9999`)
+}
+
+func TestSandboxCountsCharactersAfterNFC(t *testing.T) {
+	srv := newSandbox(t)
+	// 150 "ế" typed in NFD are 450 code points but 150 characters: under the
+	// 300-character session limit.
+	nfd := strings.Repeat("e\u0302\u0301", 150)
+	body := `{"template_dialplans":[{"target_type":"Text_variable"}],"variables":["` + nfd + `"],"phone_number_list":["0987654321"]}`
+	assert.Contains(t, rawOMICall(t, srv, "/api/auto_call/execute_by_phone", body), `"status_code":9999`)
 }

@@ -57,26 +57,31 @@ func (s *Server) campaignRun(typ string) handler {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		// A TTS run whose template is unknown or whose params miss one of its
+		// keys is answered per callee, in results.fail, as VIHAT's tooling
+		// shows ("Missing TTS Key"): nobody is called.
+		refusal := ""
 		if typ == "TTS" {
 			content, ok := s.templates[campaign+"/"+in.param("template_name")]
 			if !ok {
-				tel4vnError(w, http.StatusNotFound, "template not found: "+in.param("template_name"))
-				return
+				refusal = "Template Not Found"
 			}
 			for _, m := range placeholderRE.FindAllStringSubmatch(content, -1) {
-				if _, ok := in.Params[m[1]]; !ok {
-					tel4vnError(w, http.StatusBadRequest, "missing param: "+m[1])
-					return
+				if _, ok := in.Params[m[1]]; !ok && refusal == "" {
+					refusal = "Missing TTS Key"
 				}
 			}
 		}
 		var good []string
 		fail := []map[string]string{}
 		for _, p := range in.Callees {
-			if validPhone(p) {
-				good = append(good, p)
-			} else {
+			switch {
+			case !validPhone(p):
 				fail = append(fail, map[string]string{p: "Wrong Format"})
+			case refusal != "":
+				fail = append(fail, map[string]string{p: refusal})
+			default:
+				good = append(good, p)
 			}
 		}
 		cost := int64(len(good)) * CallPrice
