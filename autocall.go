@@ -11,7 +11,7 @@ import (
 // provider offers can be used as Voice("name").
 type Voice string
 
-// The voices document 000 names.
+// The voices OMICall's API gọi tự động page names.
 const (
 	VoiceBanMai Voice = "banmai" // female, Northern
 	VoiceLeMinh Voice = "leminh" // male, Northern

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// benchCDR is document 003's CDR answer, served for every report request.
+// benchCDR is TEL4VN's Autocall API Reference's CDR answer, served for every report request.
 var benchCDR = `{"data":{"campaign_id":"1","code_otp":"M43TUI","created_at":"2021-01-11 11:28:45","duration":15,"ended_at":"2021-01-11 11:29:09","id":"` + cdrID + `","keypress":"127","param":"{\"customer_name\":\"Nguyễn Văn A\",\"due_amount\":\"10.410.000\"}","phone_number":"0987654321","started_at":"2021-01-11 11:28:54","status":"ANSWERED","type":"TTS","user_id":"5"}}`
 
 var benchOTP = `{"data":{"campaign_id":"1","results":{"fail":[],"success":["` + cdrID + `"]}}}`

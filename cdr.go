@@ -12,7 +12,7 @@ import (
 // kept as they came.
 type CallStatus string
 
-// The statuses document 003 lists. The document and servers spell "no
+// The statuses TEL4VN's Autocall API Reference lists. The document and servers spell "no
 // answer" NOANWSER; both spellings become StatusNoAnswer.
 const (
 	StatusAnswered      CallStatus = "ANSWERED"
@@ -52,7 +52,7 @@ func (s CallStatus) Final() bool {
 // CallType is what kind of call a CDR records.
 type CallType string
 
-// The types document 003 lists.
+// The types TEL4VN's Autocall API Reference lists.
 const (
 	CallTypeOTP     CallType = "OTP"
 	CallTypeTTS     CallType = "TTS"

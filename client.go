@@ -1,11 +1,3 @@
-// Package autocall is a client for the Vietnamese cloud call-center APIs that
-// phone customers automatically: OMICall auto-call campaigns (recordings,
-// text-to-speech, key-press menus) and TEL4VN OTP voice calls, TTS templates
-// and call detail reports.
-//
-// A Client is safe for concurrent use. Requests that place calls are never
-// sent twice unless the first attempt provably did not reach the provider;
-// when the outcome cannot be known the error matches ErrOutcomeUnknown.
 package autocall
 
 import (

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Value formats the TTS engine reads specially (document 003). Use them
+// Value formats the TTS engine reads specially (TEL4VN's Autocall API Reference). Use them
 // for TTSRequest.Params so a value is read as meant.
 
 // Money formats an amount so that the engine reads it as an amount: with

@@ -25,7 +25,7 @@ var (
 	missingComma = regexp.MustCompile(`([0-9"\]}])(\s*\n\s*")`)
 )
 
-// looseJSON repairs the two defects document 000's examples have (testdata/
+// looseJSON repairs the two defects OMICall's API gọi tự động page's examples have (testdata/
 // README.md): // comments and a missing comma between members.
 func looseJSON(t *testing.T, b []byte) map[string]any {
 	t.Helper()

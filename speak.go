@@ -16,7 +16,7 @@ var (
 	dateRE   = regexp.MustCompile(`^([0-9]{2})/([0-9]{2})/([0-9]{4})$`)
 )
 
-// Speak returns how the TTS engine reads one value (document 003, "Một số
+// Speak returns how the TTS engine reads one value (TEL4VN's Autocall API Reference, "Một số
 // lưu ý"), in Vietnamese words:
 //
 //   - money with dot thousands separators is an amount:
@@ -66,7 +66,7 @@ func Speak(value string) string {
 }
 
 // Preview returns the text as the engine reads it aloud: Render with each
-// value spoken as Speak reads it. Document 003's example,
+// value spoken as Speak reads it. TEL4VN's example,
 //
 //	Template{Content: "Chào bạn {{customer_name}} vui lòng thanh toán khoản nợ {{due_amount}} trước ngày {{due_date}}"}
 //

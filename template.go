@@ -50,7 +50,7 @@ func (t Template) fill(params map[string]string, value func(string) string) (str
 	return nfc(b.String()), nil // once, over the whole text: values may be NFD too
 }
 
-// checkParams finds the document 003 mistake before it costs a call: a run
+// checkParams finds the Autocall API Reference's mistake before it costs a call: a run
 // that sends due_days to a template that says {{due_date}}. The key the
 // caller wrote is named first, since that is the one to fix.
 func (t Template) checkParams(params map[string]string) error {

@@ -18,7 +18,7 @@ import (
 
 const hookKey = "api_key_123"
 
-// cdrEvent is document 003's CDR, as a callback body.
+// cdrEvent is TEL4VN's Autocall API Reference's CDR, as a callback body.
 const cdrEvent = `{"campaign_id":"1","code_otp":"M43TUI","created_at":"2021-01-11 11:28:45","duration":15,"ended_at":"2021-01-11 11:29:09","id":"1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321","keypress":"127","param":"{\"customer_name\":\"Nguyễn Văn A\"}","phone_number":"0987654321","started_at":"2021-01-11 11:28:54","status":"ANSWERED","type":"TTS","user_id":"5","new_field":{"x":1}}`
 
 // pbxEvent is a TEL4VN PBX event.

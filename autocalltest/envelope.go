@@ -29,7 +29,7 @@ func omicallOK(w http.ResponseWriter, payload any) {
 	})
 }
 
-// omicallCode writes a refusal the way document 000 shows its codes: the
+// omicallCode writes a refusal the way OMICall's API gọi tự động page shows its codes: the
 // code in message, with HTTP 200.
 func omicallCode(w http.ResponseWriter, code string) {
 	writeJSON(w, http.StatusOK, map[string]any{"status_code": -9999, "message": code, "payload": nil})

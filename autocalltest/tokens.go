@@ -38,7 +38,7 @@ func (s *Server) tel4vnToken(w http.ResponseWriter, r *http.Request, body []byte
 	s.mu.Lock()
 	tok, life := s.issueLocked(tel4vn)
 	s.mu.Unlock()
-	// As in document 003, including the echoed secret key in "id".
+	// As in TEL4VN's Autocall API Reference, including the echoed secret key in "id".
 	tel4vnOK(w, map[string]any{"id": in.SecretKey, "user_id": "f461", "access_token": tok, "refresh_token": "",
 		"expire_at": int64(life / time.Second), "token_type": "Bearer", "scope": "member"})
 }

@@ -201,7 +201,38 @@ func tel4vnSteps(ctx context.Context, p *printer, cfg *config) error {
 		return explain(err)
 	}
 	p.line("call %s", cdr.ID)
-	p.line("status %s after %s, answered at %s, key %s", cdr.Status, cdr.Duration, cdr.StartedAt.Format("15:04:05"), cdr.Keypress)
+	p.line("status %s after %s, answered at %s", cdr.Status, cdr.Duration, cdr.StartedAt.Format("2006-01-02 15:04:05 -07:00 (Vietnam time)"))
+	if cdr.Keypress == autocall.KeypressHangup {
+		p.line("key %s: no key pressed, the callee hung up", cdr.Keypress)
+	} else {
+		p.line("key %s pressed", cdr.Keypress)
+	}
+
+	if cfg.sandbox != nil {
+		return unknownOutcome(ctx, p, cfg)
+	}
+	return nil
+}
+
+// unknownOutcome shows, on the sandbox only, what an answer lost on the way
+// back looks like and what to do about it.
+func unknownOutcome(ctx context.Context, p *printer, cfg *config) error {
+	p.title("When the answer is lost: ErrOutcomeUnknown")
+	otpPath := "/api/v2/campaigns/" + cfg.campaignID + "/otp"
+	before := len(cfg.sandbox.Calls())
+	// The sandbox places the call, then resets the connection instead of answering.
+	cfg.sandbox.FailNext(otpPath, 1, autocalltest.Fault{Process: true, Reset: true})
+	_, err := cfg.tel4vn.OTP.Send(ctx, cfg.campaignID, &autocall.OTPRequest{
+		Caller: cfg.caller, Callees: []string{cfg.to}, TemplateName: "template_otp_1", Code: "M43TUI",
+	})
+	if !errors.Is(err, autocall.ErrOutcomeUnknown) {
+		return fmt.Errorf("expected ErrOutcomeUnknown, got %v", err)
+	}
+	p.line("error: %v", err)
+	p.line("the SDK sent the request once and did not resend it; the provider did place %d call",
+		len(cfg.sandbox.Calls())-before)
+	p.line("what to do: do not resend blindly. TEL4VN posts an event for the call to your")
+	p.line("callback_url (autocall.WebhookHandler); no event within minutes means no call.")
 	return nil
 }
 
@@ -226,7 +257,11 @@ func omicallSteps(ctx context.Context, p *printer, cfg *config) error {
 	if err != nil {
 		return explain(err)
 	}
-	p.line("session %s (%q), %d characters of text", sess.ID, sess.Name, plan.TextChars())
+	p.line("accepted: session %s (%q), %d characters of text", sess.ID, sess.Name, plan.TextChars())
+	for _, rej := range sess.Rejected {
+		p.line("not called: %s: %s", rej.Phone, rej.Reason)
+	}
+	p.line("OMICall now calls on its side; it has no report API: the outcome is in its portal")
 	return nil
 }
 

@@ -22,7 +22,11 @@ func TestQuickstartOnTheSandbox(t *testing.T) {
 	assert.Contains(t, s, "built-in sandbox")
 	assert.Contains(t, s, "heard:    Chào bạn Nguyễn Văn A vui lòng thanh toán khoản nợ mười triệu bốn trăm mười nghìn trước ngày ba mươi tháng một năm hai không hai mươi mốt")
 	assert.Contains(t, s, "status ANSWERED after 15s")
-	assert.Contains(t, s, "session ")
+	assert.Contains(t, s, "accepted: session ")
+	assert.Contains(t, s, "key 127: no key pressed, the callee hung up")
+	assert.Contains(t, s, "+07:00 (Vietnam time)")
+	assert.Contains(t, s, "When the answer is lost: ErrOutcomeUnknown")
+	assert.Contains(t, s, "the provider did place 1 call")
 	assert.True(t, strings.HasSuffix(s, "Done.\n"), s)
 }
 
