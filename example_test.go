@@ -165,16 +165,38 @@ func ExampleDialplan_TextChars() {
 func ExampleOTPService_Send() {
 	srv, tel4vn, _ := sandbox()
 	defer srv.Close()
+	// The page's sample: one good callee, one that is no Vietnamese number.
 	res, err := tel4vn.OTP.Send(ctx, "1", &autocall.OTPRequest{
-		Caller: "0123456789", Callees: []string{"0987654321"},
+		Caller: "0123456789", Callees: []string{"0987654321", "1234567890"},
 		TemplateName: "template_otp_1", Code: "M43TUI",
 		CallbackURL: "https://demo.webhook.com", CallbackAPIKey: "api_key_123",
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(res.Accepted[0].Phone(), len(res.Rejected))
-	// Output: 0987654321 0
+	fmt.Println("called:", res.Accepted[0].Phone())
+	for _, r := range res.Rejected {
+		fmt.Println("not called:", r.Phone, errors.Is(r.Err, autocall.ErrInvalidPhone))
+	}
+	// Output:
+	// called: 0987654321
+	// not called: 1234567890 true
+}
+
+func ExampleWithProvider() {
+	// A token issued out of band says nothing of its provider: name it.
+	c, err := autocall.NewClient("https://public-v1.omicall.com",
+		autocall.WithAccessToken("token-from-your-vault"), autocall.WithProvider(autocall.OMICall))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c.Provider())
+	// A TEL4VN method on an OMICall client sends nothing.
+	_, err = c.OTP.Send(ctx, "1", &autocall.OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "t", Code: "1"})
+	fmt.Println(errors.Is(err, autocall.ErrWrongProvider))
+	// Output:
+	// OMICall
+	// true
 }
 
 var docTemplate = autocall.Template{Name: "thong_bao_no_cuoc_01",
