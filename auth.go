@@ -61,7 +61,10 @@ type secretKeySource struct {
 type tel4vnToken struct {
 	AccessToken string          `json:"access_token"`
 	ExpireAt    json.RawMessage `json:"expire_at"`
+	Error       errField        `json:"error"`
 }
+
+func (t *tel4vnToken) dataError() bool { return t.Error.set }
 
 func (t *tel4vnToken) check() error {
 	if t.AccessToken == "" {

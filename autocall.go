@@ -151,14 +151,13 @@ func (s *AutoCallService) ExecuteByExtension(ctx context.Context, req *Extension
 	if len(req.Extensions) > MaxCallees {
 		return nil, invalid("Extensions", fmt.Sprintf("%d extensions", len(req.Extensions)), fmt.Sprintf("more than %d in one request: split it", MaxCallees))
 	}
-	seen := map[string]int{}
+	seen := make(map[string]int, len(req.Extensions))
 	for i, ext := range req.Extensions {
-		field := fmt.Sprintf("Extensions[%d]", i)
-		if err := required(field, ext); err != nil {
-			return nil, err
+		if required("", ext) != nil {
+			return nil, invalid(indexed("Extensions", i), "", "empty")
 		}
 		if j, dup := seen[ext]; dup {
-			return nil, invalid(field, ext, fmt.Sprintf("same extension as Extensions[%d]", j))
+			return nil, invalid(indexed("Extensions", i), ext, "same extension as "+indexed("Extensions", j))
 		}
 		seen[ext] = i
 	}

@@ -28,8 +28,26 @@ const (
 // ParseCallStatus reads a status as a provider writes it: any case, either
 // spelling of "no answer", spaces and dashes ignored ("NO ANSWER").
 func ParseCallStatus(s string) CallStatus {
-	k := strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.TrimSpace(s)))
-	switch k {
+	switch s { // the common case: already the canonical spelling
+	case string(StatusAnswered), string(StatusNoAnswer), string(StatusBusy), string(StatusCongestion),
+		string(StatusInvalidNumber), string(StatusError), string(StatusCancel), string(StatusFail):
+		return CallStatus(s)
+	}
+	var buf [24]byte
+	k := buf[:0]
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' || c == '-' || c == '_' || c == '\t':
+		case c >= 'a' && c <= 'z':
+			k = append(k, c-'a'+'A')
+		default:
+			k = append(k, c)
+		}
+		if len(k) > len(buf) {
+			return CallStatus(strings.TrimSpace(s))
+		}
+	}
+	switch k := string(k); k {
 	case "NOANWSER", "NOANSWER":
 		return StatusNoAnswer
 	case string(StatusAnswered), string(StatusBusy), string(StatusCongestion), string(StatusInvalidNumber),
@@ -89,29 +107,47 @@ const KeypressHangup = "127"
 // cdrTimeLayout is how TEL4VN writes times, in Vietnam time.
 const cdrTimeLayout = "2006-01-02 15:04:05"
 
-// cdrWire is data of a report answer, read leniently.
-type cdrWire struct{ f fields }
+// cdrWire is data of a report answer, read leniently and typed: each
+// member is a text (a string or a number's JSON text, trimmed) or nothing,
+// never an error, so that one odd field does not fail a report. Member
+// names match in any case, as encoding/json matches them ("Status" is
+// status); of two spellings of one member, the later in the body wins.
+type cdrWire struct {
+	ID          text            `json:"id"`
+	CampaignID  text            `json:"campaign_id"`
+	CodeOTP     text            `json:"code_otp"`
+	Keypress    text            `json:"keypress"`
+	PhoneNumber text            `json:"phone_number"`
+	UserID      text            `json:"user_id"`
+	CreatedAt   text            `json:"created_at"`
+	StartedAt   text            `json:"started_at"`
+	EndedAt     text            `json:"ended_at"`
+	Duration    text            `json:"duration"`
+	Type        text            `json:"type"`
+	Status      text            `json:"status"`
+	Param       json.RawMessage `json:"param"`
+	Error       errField        `json:"error"`
+}
 
-func (w *cdrWire) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &w.f) }
+func (w *cdrWire) dataError() bool { return w.Error.set }
 
 func (w *cdrWire) check() error {
-	if w.f.str("id") == "" && w.f.str("status") == "" {
+	if w.ID == "" && w.Status == "" {
 		return errMissing("data.id")
 	}
 	return nil
 }
 
 func (w *cdrWire) cdr(loc *time.Location) *CDR {
-	f := w.f
 	c := &CDR{
-		ID: CallID(f.str("id")), CampaignID: f.str("campaign_id"), CodeOTP: f.str("code_otp"),
-		Keypress: f.str("keypress"), PhoneNumber: f.str("phone_number"), UserID: f.str("user_id"),
-		CreatedAt: f.time(loc, "created_at"), StartedAt: f.time(loc, "started_at"), EndedAt: f.time(loc, "ended_at"),
-		Duration: time.Duration(f.int("duration")) * time.Second,
-		Type:     CallType(strings.ToUpper(f.str("type"))),
-		Status:   ParseCallStatus(f.str("status")),
+		ID: CallID(w.ID), CampaignID: string(w.CampaignID), CodeOTP: string(w.CodeOTP),
+		Keypress: string(w.Keypress), PhoneNumber: string(w.PhoneNumber), UserID: string(w.UserID),
+		CreatedAt: w.CreatedAt.time(loc), StartedAt: w.StartedAt.time(loc), EndedAt: w.EndedAt.time(loc),
+		Duration: time.Duration(w.Duration.int()) * time.Second,
+		Type:     CallType(strings.ToUpper(string(w.Type))),
+		Status:   ParseCallStatus(string(w.Status)),
 	}
-	c.RawParam, c.Params = decodeParam(f["param"])
+	c.RawParam, c.Params = decodeParam(w.Param)
 	return c
 }
 

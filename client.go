@@ -282,7 +282,11 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.hc, c.counting = copyHTTPClient(s.hc)
 	c.rc = resty.NewWithClient(c.hc).
 		SetLogger(discardLogger{}).
-		SetRetryCount(0) // the retry decision is ours: resty would resend POSTs
+		SetRetryCount(0). // the retry decision is ours: resty would resend POSTs
+		// Constant for the Client's life, so set once here, before any
+		// request can be in flight; the token is set per request.
+		SetHeader("User-Agent", c.userAgent).
+		SetHeader("Accept", "application/json")
 	c.tokens = c.newTokenCache(s)
 
 	c.common.client = c

@@ -2,6 +2,7 @@ package autocall
 
 import (
 	"fmt"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -27,6 +28,13 @@ const (
 // base.Recording("b") are two different plans. A nil *Dialplan is empty.
 type Dialplan struct {
 	steps []dialplanStep
+
+	// The wire form, computed once: a plan never changes after it is built,
+	// and one plan is often sent to many customers.
+	once   sync.Once
+	wSteps []dialplanStep
+	wVars  []string
+	wErr   error
 }
 
 // with returns a new plan: d's steps, then s. The steps are copied, never
@@ -92,23 +100,33 @@ func (d *Dialplan) wire() ([]dialplanStep, []string, error) {
 	if d.Len() == 0 {
 		return nil, nil, invalid("Dialplan", "", "no step: add a Recording, Text or IVRMenu")
 	}
+	d.once.Do(func() { d.wSteps, d.wVars, d.wErr = d.build() })
+	if d.wErr != nil {
+		// A copy, so that a caller's errors.As target is not shared.
+		ve := *d.wErr.(*ValidationError)
+		return nil, nil, &ve
+	}
+	return d.wSteps, d.wVars, nil
+}
+
+// build checks the plan and makes its wire form.
+func (d *Dialplan) build() ([]dialplanStep, []string, error) {
 	steps := make([]dialplanStep, len(d.steps))
-	vars := []string{} // sent as [] when empty, as the document's examples do
+	vars := make([]string, 0, len(d.steps)) // sent as [] when empty, as the page's examples do
 	chars := 0
 	for i, s := range d.steps {
-		field := fmt.Sprintf("Dialplan[%d]", i)
 		if s.TargetType == targetText {
-			if err := required(field, s.text); err != nil {
-				return nil, nil, err
+			if err := required("", s.text); err != nil {
+				return nil, nil, invalid(indexed("Dialplan", i), "", "empty")
 			}
-			if err := spoken(field, s.text, false); err != nil {
-				return nil, nil, err
+			if value, reason := spokenProblem(s.text, false); reason != "" {
+				return nil, nil, invalid(indexed("Dialplan", i), value, reason)
 			}
 			v := nfc(s.text)
 			chars += utf8.RuneCountInString(v)
 			vars = append(vars, v)
-		} else if err := required(field, s.Target); err != nil {
-			return nil, nil, invalid(field, "", s.TargetType+" with an empty id")
+		} else if err := required("", s.Target); err != nil {
+			return nil, nil, invalid(indexed("Dialplan", i), "", s.TargetType+" with an empty id")
 		}
 		steps[i] = dialplanStep{TargetType: s.TargetType, Target: s.Target}
 	}

@@ -1,6 +1,7 @@
 package autocall
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -35,10 +36,8 @@ func (f fields) str(keys ...string) string {
 
 func (f fields) int(keys ...string) int64 {
 	for _, k := range keys {
-		if s := f.str(k); s != "" {
-			if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && n < 1e9 {
-				return int64(n)
-			}
+		if n := text(f.str(k)).int(); n != 0 {
+			return n
 		}
 	}
 	return 0
@@ -46,16 +45,57 @@ func (f fields) int(keys ...string) int64 {
 
 func (f fields) time(loc *time.Location, keys ...string) time.Time {
 	for _, k := range keys {
-		s := f.str(k)
-		if s == "" {
-			continue
-		}
-		if t := parseCDRTime(s, loc); !t.IsZero() {
+		if t := text(f.str(k)).time(loc); !t.IsZero() {
 			return t
 		}
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > unixTimeThreshold && n < 1e12 {
-			return time.Unix(n, 0).In(loc)
+	}
+	return time.Time{}
+}
+
+// text is a member read leniently: a JSON string (trimmed) or a number's
+// JSON text; any other value (null, true, an object) is "".
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	*t = ""
+	switch {
+	case len(b) == 0:
+	case b[0] == '"':
+		if bytes.IndexByte(b, '\\') < 0 { // no escapes: the bytes are the text
+			*t = text(strings.TrimSpace(string(b[1 : len(b)-1])))
+			return nil
 		}
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			*t = text(strings.TrimSpace(s))
+		}
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		*t = text(b)
+	}
+	return nil
+}
+
+// int reads a count of seconds: a non-negative number under 10^9.
+func (t text) int() int64 {
+	if t == "" {
+		return 0
+	}
+	if n, err := strconv.ParseFloat(string(t), 64); err == nil && n >= 0 && n < 1e9 {
+		return int64(n)
+	}
+	return 0
+}
+
+// time reads "2006-01-02 15:04:05" in loc, RFC 3339, or a Unix time.
+func (t text) time(loc *time.Location) time.Time {
+	if t == "" {
+		return time.Time{}
+	}
+	if v := parseCDRTime(string(t), loc); !v.IsZero() {
+		return v
+	}
+	if n, err := strconv.ParseInt(string(t), 10, 64); err == nil && n > unixTimeThreshold && n < 1e12 {
+		return time.Unix(n, 0).In(loc)
 	}
 	return time.Time{}
 }
@@ -86,8 +126,16 @@ func decodeParam(raw json.RawMessage) (string, map[string]string) {
 	}
 	text := string(raw)
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
 		text = s
+	}
+	// The common case, every value a string, in one decode.
+	var strs map[string]string
+	if json.Unmarshal([]byte(text), &strs) == nil {
+		if strs == nil {
+			return text, nil
+		}
+		return text, strs
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal([]byte(text), &obj) != nil || obj == nil {

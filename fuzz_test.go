@@ -3,13 +3,21 @@ package autocall
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/autocallvn/autocall-go/internal/envelope"
 )
 
 // Fuzz targets for every parser of provider data that lives in this
@@ -153,4 +161,73 @@ func assertTopSentinelF(t *testing.T, err error) {
 		}
 	}
 	t.Fatalf("%v matches no sentinel", err)
+}
+
+// FuzzFastPath: the one-pass decode of a plain success and the exact,
+// lenient path agree. Whatever the fast path accepts, the exact path
+// accepts too, with the same typed result; what it declines, it leaves zero.
+func FuzzFastPath(f *testing.F) {
+	for _, s := range []string{benchCDR, benchOTP, benchAutoCall, matrixEndpoints[6].ok, matrixEndpoints[7].ok,
+		`{"data":{"id":"x","status":"BUSY"},"status":true,"code":200}`, `{"data":{"id":"x","Status":"BUSY"},"status":"ok"}`,
+		`{"status_code":"9999","payload":{"autocall_id":1}}`, `{"status_code":9999,"payload":null}`, `{"data":{"id":"x"},"status":false}`,
+		`{"data":{"id":"x"},"code":404}`, `{"data":{"id":"x"},"status":null}`, `{"data":[1]}`, `null`, `[]`, `{"data":{"id":"x"}}{}`} {
+		for w := uint8(0); w < 5; w++ {
+			f.Add(w, []byte(s))
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		newOut := []func() any{
+			func() any { return new(autoCallPayload) }, func() any { return new(campaignData) },
+			func() any { return new(tel4vnToken) }, func() any { return new(omicallToken) }, func() any { return new(cdrWire) },
+		}[which%5]
+		for _, p := range []provider{omicall, tel4vn} {
+			fast, exact := newOut(), newOut()
+			okFast := fastSuccess(p, body, fast)
+			okExact := exactSuccess(p, body, exact)
+			if okFast && !okExact {
+				t.Fatalf("%v: the fast path accepts what the exact path refuses: %q", p, body)
+			}
+			if okFast && !reflect.DeepEqual(fast, exact) {
+				t.Fatalf("%v: the paths disagree on %q:\nfast  %#v\nexact %#v", p, body, fast, exact)
+			}
+			if !okFast && !reflect.ValueOf(fast).Elem().IsZero() {
+				t.Fatalf("%v: a declined fast path left %#v", p, fast)
+			}
+		}
+	})
+}
+
+// exactSuccess is the exact path's verdict on a 200.
+func exactSuccess(p provider, raw []byte, out any) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	env := envelope.TEL4VN(raw)
+	if p == omicall {
+		env = envelope.OMICall(raw)
+	}
+	return env.Decoded && env.OK && decodeData(env.Data, out) == nil
+}
+
+// Keys in another case: encoding/json matches them, and so does the
+// report reader (the map it replaced did not); of two spellings, the later
+// in the body wins.
+func TestCDRKeysInAnotherCase(t *testing.T) {
+	var w cdrWire
+	require.NoError(t, json.Unmarshal([]byte(`{"ID":"a","Status":"busy","DURATION":"15"}`), &w))
+	c := w.cdr(vietnam)
+	assert.Equal(t, CallID("a"), c.ID)
+	assert.Equal(t, StatusBusy, c.Status)
+	assert.Equal(t, 15*time.Second, c.Duration)
+	w = cdrWire{}
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"a","status":"ANSWERED","STATUS":"busy"}`), &w))
+	assert.Equal(t, StatusBusy, w.cdr(vietnam).Status)
+	// Odd types read as nothing, never fail the report.
+	w = cdrWire{}
+	require.NoError(t, json.Unmarshal([]byte(`{"id":7,"status":true,"duration":"abc","started_at":{"x":1},"keypress":null}`), &w))
+	c = w.cdr(vietnam)
+	assert.Equal(t, CallID("7"), c.ID)
+	assert.Equal(t, CallStatus(""), c.Status)
+	assert.Zero(t, c.Duration)
+	assert.True(t, c.StartedAt.IsZero())
 }

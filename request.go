@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
-	"strconv"
-	"strings"
+	"slices"
 	"time"
-	"unicode/utf8"
-
-	"github.com/go-resty/resty/v2"
-
-	"github.com/autocallvn/autocall-go/internal/envelope"
 )
 
 // Body limits: what is read of an answer, and what an APIError keeps of it.
@@ -135,21 +131,16 @@ type verdict struct {
 func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok string, n int, out any) (v verdict) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var wire wireTracker
-	actx = wire.trace(actx)
-	if r.creates {
-		actx = withCreates(actx)
-	}
-
+	wire := newWireTracker(ctx)
+	actx = httptrace.WithClientTrace(actx, wire.ct)
 	limit := r.limit
 	if limit <= 0 {
 		limit = maxResponseBody
 	}
-	req := c.rc.R().
-		SetContext(actx).
-		SetResponseBodyLimit(int(limit)).
-		SetHeader("User-Agent", c.userAgent).
-		SetHeader("Accept", "application/json")
+	// The body is read here, sized by Content-Length and bounded by limit;
+	// resty would copy it three times. User-Agent and Accept are set once
+	// on the resty client.
+	req := c.rc.R().SetContext(actx).SetDoNotParseResponse(true)
 	if body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(body)
 	}
@@ -169,26 +160,68 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 
 	start := time.Now()
 	resp, herr := req.Execute(r.method, target)
-	status := 0
+	var (
+		status   int
+		header   http.Header
+		raw      []byte
+		tooLarge bool
+	)
 	if resp != nil && resp.RawResponse != nil {
-		status = resp.StatusCode()
+		status, header = resp.StatusCode(), resp.Header()
+		if herr == nil {
+			raw, tooLarge, herr = readBody(resp.RawResponse, limit)
+		}
+		_ = resp.RawResponse.Body.Close()
 	}
-	defer func() {
-		attrs := []slog.Attr{
-			slog.String("method", r.method), slog.String("path", r.path),
-			slog.Int("status", status), slog.Int("attempt", n),
-			slog.Duration("duration", time.Since(start)),
-		}
-		if v.err != nil {
-			attrs = append(attrs, slog.String("error", c.redact.string(v.err.Error(), r.secrets...)))
-		}
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "autocall request", attrs...)
-	}()
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		defer func() {
+			attrs := []slog.Attr{
+				slog.String("method", r.method), slog.String("path", r.path),
+				slog.Int("status", status), slog.Int("attempt", n),
+				slog.Duration("duration", time.Since(start)),
+			}
+			if v.err != nil {
+				attrs = append(attrs, slog.String("error", c.redact.string(v.err.Error(), r.secrets...)))
+			}
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "autocall request", attrs...)
+		}()
+	}
 
-	if herr != nil && !errors.Is(herr, resty.ErrResponseBodyTooLarge) {
+	if herr != nil {
 		return c.transportFailure(ctx, r, herr, n, status != 0 || wire.mayHaveSent(c.counting, herr))
 	}
-	return c.answer(r, resp, out, herr != nil, limit)
+	wire.release() // only after a whole answer: no hook of this attempt can still fire
+	return c.answer(r, status, header, raw, out, tooLarge, limit)
+}
+
+// readBody reads an answer's body, at most limit bytes, with one buffer
+// sized by Content-Length when the server gives it.
+func readBody(resp *http.Response, limit int64) (body []byte, tooLarge bool, err error) {
+	n := resp.ContentLength
+	if n > limit {
+		return nil, true, nil
+	}
+	size := int64(512)
+	if n >= 0 {
+		size = n + 1 // room for the read that reports EOF
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) { // a chunked answer of unknown length: double
+			buf = slices.Grow(buf, cap(buf))
+		}
+		m, rerr := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if int64(len(buf)) > limit {
+			return nil, true, nil
+		}
+		if rerr == io.EOF {
+			return buf, false, nil
+		}
+		if rerr != nil {
+			return nil, false, rerr
+		}
+	}
 }
 
 // transportFailure classifies an attempt that got no complete answer.
@@ -205,121 +238,6 @@ func (c *Client) transportFailure(ctx context.Context, r *request, cause error, 
 		return verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: err}}
 	}
 	return verdict{err: err, retryable: true}
-}
-
-// answer turns an HTTP answer into nil (data decoded into out) or an error.
-func (c *Client) answer(r *request, resp *resty.Response, out any, tooLarge bool, limit int64) verdict {
-	status, raw := resp.StatusCode(), resp.Body()
-	var env envelope.Result
-	if !tooLarge && utf8.Valid(raw) {
-		if r.provider == omicall {
-			env = envelope.OMICall(raw)
-		} else {
-			env = envelope.TEL4VN(raw)
-		}
-	}
-	success := status >= 200 && status < 300 && env.Decoded && env.OK
-	var decodeErr error
-	if success {
-		if decodeErr = decodeData(env.Data, out); decodeErr == nil {
-			return verdict{}
-		}
-	}
-
-	redact := func(s string) string { return c.redact.string(s, r.secrets...) }
-	apiErr := &APIError{
-		HTTPStatus:     status,
-		ProviderStatus: env.StatusCode,
-		Code:           ErrorCode(redact(env.Code)),
-		Message:        redact(env.Message),
-		Method:         r.method,
-		Path:           r.path,
-		RetryAfter:     parseRetryAfter(resp.Header(), time.Now()),
-		// Redacted whole, then cut: a secret across the cut would keep its start.
-		Body:       truncate([]byte(redact(string(raw))), maxErrorBody),
-		unexpected: !env.Decoded || success,
-	}
-	switch {
-	case decodeErr != nil:
-		apiErr.Message = decodeErr.Error()
-	case tooLarge:
-		apiErr.Message = "body larger than " + strconv.FormatInt(limit, 10) + " bytes"
-	case status >= 300 && status < 400:
-		apiErr.unexpected = true
-		apiErr.Message = "redirect" + redirectTarget(resp.Header()) + " not followed: the SDK follows no redirect"
-	case !utf8.Valid(raw):
-		apiErr.Message = "body is not valid UTF-8"
-	case !env.Decoded:
-		apiErr.Message = redact(textMessage(resp))
-	}
-
-	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr}}
-	switch {
-	case status == http.StatusTooManyRequests:
-		// Only an HTTP 429 proves the request was refused before any work.
-		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
-	case status >= 500:
-		if r.creates { // whatever the body says, the work may have been done
-			return unknown
-		}
-		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
-	case r.creates && status >= 200 && status < 300 && apiErr.unexpected:
-		return unknown
-	case !r.creates && errors.Is(apiErr, ErrRateLimited):
-		// A rate-limit code under another status: resending a read is harmless.
-		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
-	}
-	return verdict{err: apiErr}
-}
-
-// redirectTarget names the host a redirect points to, never its path or
-// query, which may carry a credential.
-func redirectTarget(h http.Header) string {
-	u, err := url.Parse(h.Get("Location"))
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return " to " + u.Host
-}
-
-// decodeData decodes a success's data into out and checks it.
-func decodeData(data json.RawMessage, out any) error {
-	if out == nil {
-		return nil
-	}
-	if len(data) == 0 {
-		return errMissing("data")
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return errors.New("the answer's data does not decode: " + err.Error())
-	}
-	if ch, ok := out.(checker); ok {
-		return ch.check()
-	}
-	return nil
-}
-
-// textMessage summarises a body that is not JSON: a short plain-text body
-// ("Unauthorized") is kept, an HTML page is named, not quoted.
-func textMessage(resp *resty.Response) string {
-	raw := strings.TrimSpace(string(resp.Body()))
-	ct := resp.Header().Get("Content-Type")
-	switch {
-	case raw == "":
-		return "empty body"
-	case strings.Contains(ct, "html") || strings.HasPrefix(raw, "<"):
-		return "HTML page instead of JSON"
-	case len(raw) <= 200 && utf8.ValidString(raw) && !strings.ContainsAny(raw, "{}"):
-		return raw
-	}
-	return "body is not the documented JSON envelope"
-}
-
-func truncate(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
 }
 
 // redactedError shows a redacted text but keeps the cause for errors.Is/As.

@@ -19,8 +19,10 @@ var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}\s]+)\s*\}\}`)
 // Placeholders lists the template's keys in order of first use, each once.
 func (t Template) Placeholders() []string {
 	var keys []string
+	seen := map[string]struct{}{}
 	for _, m := range placeholderRE.FindAllStringSubmatch(t.Content, -1) {
-		if !slices.Contains(keys, m[1]) {
+		if _, dup := seen[m[1]]; !dup {
+			seen[m[1]] = struct{}{}
 			keys = append(keys, m[1])
 		}
 	}
@@ -61,8 +63,12 @@ func (t Template) checkParams(params map[string]string) error {
 			missing = append(missing, k)
 		}
 	}
+	known := make(map[string]struct{}, len(keys))
+	for _, k := range keys {
+		known[k] = struct{}{}
+	}
 	for k := range params {
-		if !slices.Contains(keys, k) {
+		if _, ok := known[k]; !ok {
 			extra = append(extra, k)
 		}
 	}

@@ -79,7 +79,7 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	if err := required("TemplateName", name); err != nil {
 		return nil, err
 	}
-	body.Params = make(map[string]string, len(req.Params)+1)
+	params := make(map[string]string, len(req.Params)+1)
 	for k, v := range req.Params {
 		switch {
 		case k == "":
@@ -87,12 +87,13 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 		case k == reservedParam:
 			return nil, invalid("Params."+k, v, "reserved: set TemplateName instead")
 		}
-		if err := spoken("Params."+k, v, false); err != nil {
-			return nil, err
+		if value, reason := spokenProblem(v, false); reason != "" {
+			return nil, invalid("Params."+k, value, reason)
 		}
-		body.Params[k] = nfc(v)
+		params[k] = nfc(v)
 	}
-	body.Params[reservedParam] = name
+	params[reservedParam] = name
+	body.Params = params
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
 		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)

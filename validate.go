@@ -3,6 +3,7 @@ package autocall
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -111,13 +112,26 @@ func errNilContext() error {
 // UTF-8 and no control character, which the engine would read as noise or
 // the provider mangle. multiline allows line breaks (template content).
 func spoken(field, s string, multiline bool) error {
-	if !utf8.ValidString(s) {
-		return invalid(field, strings.ToValidUTF8(s, "\uFFFD"), "not valid UTF-8")
-	}
-	for i, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
-			return invalid(field, "", fmt.Sprintf("control character %U at byte %d", r, i))
-		}
+	if value, reason := spokenProblem(s, multiline); reason != "" {
+		return invalid(field, value, reason)
 	}
 	return nil
 }
+
+// spokenProblem is spoken's check alone, for callers that build the
+// field's name only when there is a problem.
+func spokenProblem(s string, multiline bool) (value, reason string) {
+	if !utf8.ValidString(s) {
+		return strings.ToValidUTF8(s, "\uFFFD"), "not valid UTF-8"
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+			return "", fmt.Sprintf("control character %U at byte %d", r, i)
+		}
+	}
+	return "", ""
+}
+
+// indexed names an element of a list field, "Callees[3]": built only for
+// an error, never on the way to a request.
+func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }

@@ -63,27 +63,57 @@ func countWrites(tr *http.Transport) bool {
 
 // wireTracker follows one attempt's connection.
 type wireTracker struct {
+	ct     *httptrace.ClientTrace // GotConn points back at this tracker
+	pooled bool
+
 	mu    sync.Mutex
 	got   bool          // the attempt was given a connection
 	conn  *countingConn // nil when the transport's connections are not ours
 	start int64
 }
 
-func (w *wireTracker) trace(ctx context.Context) context.Context {
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			c := info.Conn
-			if tc, ok := c.(*tls.Conn); ok {
-				c = tc.NetConn()
-			}
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			w.got, w.conn, w.start = true, nil, 0
-			if cc, ok := c.(*countingConn); ok {
-				w.conn, w.start = cc, cc.written.Load()
-			}
-		},
-	})
+// trackers recycles a tracker and its trace between attempts: three
+// allocations an attempt. A ctx that carries a trace of the caller's gets
+// a fresh one, since composing hooks changes the trace.
+var trackers = sync.Pool{New: func() any { return newTracker(true) }}
+
+func newTracker(pooled bool) *wireTracker {
+	w := &wireTracker{pooled: pooled}
+	w.ct = &httptrace.ClientTrace{GotConn: w.gotConn}
+	return w
+}
+
+func newWireTracker(ctx context.Context) *wireTracker {
+	if httptrace.ContextClientTrace(ctx) != nil {
+		return newTracker(false)
+	}
+	w := trackers.Get().(*wireTracker)
+	w.got, w.conn, w.start = false, nil, 0
+	return w
+}
+
+// release returns w to the pool. Only after a whole answer, when the
+// transport can no longer call w's hooks.
+func (w *wireTracker) release() {
+	if w.pooled {
+		w.mu.Lock()
+		w.conn = nil
+		w.mu.Unlock()
+		trackers.Put(w)
+	}
+}
+
+func (w *wireTracker) gotConn(info httptrace.GotConnInfo) {
+	c := info.Conn
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.got, w.conn, w.start = true, nil, 0
+	if cc, ok := c.(*countingConn); ok {
+		w.conn, w.start = cc, cc.written.Load()
+	}
 }
 
 // mayHaveSent is false only when the attempt provably wrote nothing: the
@@ -123,6 +153,9 @@ func isDialError(err error) bool {
 // reported ErrOutcomeUnknown. Creates therefore go through a pool of their
 // own whose connections are dropped once idle longer than createMaxIdle,
 // well inside common server keep-alives; reads keep the long-lived pool.
+// Every create is a POST and every read a GET, so the method tells them
+// apart; the one other POST, TEL4VN's token request, is rare enough to
+// share the creates' pool.
 const createMaxIdle = 2 * time.Second
 
 // DefaultMaxIdleConnsPerHost is how many idle connections to the provider
@@ -131,13 +164,6 @@ const createMaxIdle = 2 * time.Second
 // per request. A transport given through WithHTTPClient with its own
 // MaxIdleConnsPerHost keeps it.
 const DefaultMaxIdleConnsPerHost = 64
-
-type createsKey struct{}
-
-// withCreates marks ctx as a call-creating request's.
-func withCreates(ctx context.Context) context.Context {
-	return context.WithValue(ctx, createsKey{}, true)
-}
 
 // splitTransport sends creates and reads through two pools.
 type splitTransport struct {
@@ -153,7 +179,7 @@ func newSplitTransport(tr *http.Transport, maxIdle time.Duration) *splitTranspor
 }
 
 func (t *splitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Context().Value(createsKey{}) != nil {
+	if r.Method == http.MethodPost {
 		return t.creates.RoundTrip(r)
 	}
 	return t.reads.RoundTrip(r)

@@ -70,12 +70,8 @@ func TEL4VN(body []byte) Result {
 		return Result{}
 	}
 	r := Result{Decoded: true, OK: true, Data: nonNull(e.Data)}
-	if e.Status != nil {
-		switch s := strings.TrimSpace(string(e.Status)); s {
-		case "true", `"true"`, `"success"`, `"ok"`:
-		default:
-			r.OK = false
-		}
+	if e.Status != nil && !StatusOK(e.Status) {
+		r.OK = false
 	}
 	if code, ok := lenientInt(e.Code); ok {
 		r.StatusCode = code
@@ -117,6 +113,19 @@ func innerError(data json.RawMessage) (code, msg string) {
 	}
 	return lenientString(p.Error), lenientString(p.Message)
 }
+
+// StatusOK reports whether TEL4VN's status member says success.
+func StatusOK(raw json.RawMessage) bool {
+	switch strings.TrimSpace(string(raw)) {
+	case "true", `"true"`, `"success"`, `"ok"`:
+		return true
+	}
+	return false
+}
+
+// Int reads an envelope's code as the decoders here do: 9999, "9999" or
+// -9999; ok is false for anything else, null included.
+func Int(raw json.RawMessage) (n int, ok bool) { return lenientInt(raw) }
 
 // lenientInt reads 9999, "9999" or -9999.
 func lenientInt(raw json.RawMessage) (int, bool) {

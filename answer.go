@@ -1,0 +1,131 @@
+package autocall
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/autocallvn/autocall-go/internal/envelope"
+)
+
+// answer turns an HTTP answer into nil (data decoded into out) or an error.
+func (c *Client) answer(r *request, status int, header http.Header, raw []byte, out any, tooLarge bool, limit int64) verdict {
+	if status >= 200 && status < 300 && !tooLarge && fastSuccess(r.provider, raw, out) {
+		return verdict{}
+	}
+	var env envelope.Result
+	if !tooLarge && utf8.Valid(raw) {
+		if r.provider == omicall {
+			env = envelope.OMICall(raw)
+		} else {
+			env = envelope.TEL4VN(raw)
+		}
+	}
+	success := status >= 200 && status < 300 && env.Decoded && env.OK
+	var decodeErr error
+	if success {
+		if decodeErr = decodeData(env.Data, out); decodeErr == nil {
+			return verdict{}
+		}
+	}
+
+	redact := func(s string) string { return c.redact.string(s, r.secrets...) }
+	apiErr := &APIError{
+		HTTPStatus:     status,
+		ProviderStatus: env.StatusCode,
+		Code:           ErrorCode(redact(env.Code)),
+		Message:        redact(env.Message),
+		Method:         r.method,
+		Path:           r.path,
+		RetryAfter:     parseRetryAfter(header, time.Now()),
+		// Redacted whole, then cut: a secret across the cut would keep its start.
+		Body:       truncate([]byte(redact(string(raw))), maxErrorBody),
+		unexpected: !env.Decoded || success,
+	}
+	switch {
+	case decodeErr != nil:
+		apiErr.Message = decodeErr.Error()
+	case tooLarge:
+		apiErr.Message = "body larger than " + strconv.FormatInt(limit, 10) + " bytes"
+	case status >= 300 && status < 400:
+		apiErr.unexpected = true
+		apiErr.Message = "redirect" + redirectTarget(header) + " not followed: the SDK follows no redirect"
+	case !utf8.Valid(raw):
+		apiErr.Message = "body is not valid UTF-8"
+	case !env.Decoded:
+		apiErr.Message = redact(textMessage(header, raw))
+	}
+
+	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr}}
+	switch {
+	case status == http.StatusTooManyRequests:
+		// Only an HTTP 429 proves the request was refused before any work.
+		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
+	case status >= 500:
+		if r.creates { // whatever the body says, the work may have been done
+			return unknown
+		}
+		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
+	case r.creates && status >= 200 && status < 300 && apiErr.unexpected:
+		return unknown
+	case !r.creates && errors.Is(apiErr, ErrRateLimited):
+		// A rate-limit code under another status: resending a read is harmless.
+		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
+	}
+	return verdict{err: apiErr}
+}
+
+// redirectTarget names the host a redirect points to, never its path or
+// query, which may carry a credential.
+func redirectTarget(h http.Header) string {
+	u, err := url.Parse(h.Get("Location"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return " to " + u.Host
+}
+
+// decodeData decodes a success's data into out and checks it.
+func decodeData(data json.RawMessage, out any) error {
+	if out == nil {
+		return nil
+	}
+	if len(data) == 0 {
+		return errMissing("data")
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return errors.New("the answer's data does not decode: " + err.Error())
+	}
+	if ch, ok := out.(checker); ok {
+		return ch.check()
+	}
+	return nil
+}
+
+// textMessage summarises a body that is not JSON: a short plain-text body
+// ("Unauthorized") is kept, an HTML page is named, not quoted.
+func textMessage(header http.Header, body []byte) string {
+	raw := strings.TrimSpace(string(body))
+	ct := header.Get("Content-Type")
+	switch {
+	case raw == "":
+		return "empty body"
+	case strings.Contains(ct, "html") || strings.HasPrefix(raw, "<"):
+		return "HTML page instead of JSON"
+	case len(raw) <= 200 && utf8.ValidString(raw) && !strings.ContainsAny(raw, "{}"):
+		return raw
+	}
+	return "body is not the documented JSON envelope"
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}

@@ -1,0 +1,97 @@
+package autocall
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/autocallvn/autocall-go/internal/envelope"
+)
+
+// The fast path: an answer that is plainly a success is decoded once,
+// straight into the typed result. Anything else, or anything the fast path
+// is not sure of, goes the exact, lenient way (envelope, then data), which
+// also builds the error. FuzzFastPath checks that the two agree.
+
+// fastOMICall is OMICall's envelope with the payload decoded in place.
+type fastOMICall struct {
+	StatusCode lenientCode `json:"status_code"`
+	Payload    any         `json:"payload"` // holds out: decoded into it
+}
+
+// fastTEL4VN is TEL4VN's envelope with data decoded in place.
+type fastTEL4VN struct {
+	Data   any           `json:"data"` // holds out
+	Status lenientStatus `json:"status"`
+	Code   lenientCode   `json:"code"`
+	Error  errField      `json:"error"`
+}
+
+// dataErrorer is a TEL4VN result that notes an "error" member inside data,
+// which makes the answer an error however it is wrapped.
+type dataErrorer interface{ dataError() bool }
+
+// errField notes an error member that says something: anything but null,
+// "" or blanks, as the exact path reads it.
+type errField struct{ set bool }
+
+func (e *errField) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		e.set = strings.TrimSpace(s) != ""
+		return nil
+	}
+	e.set = string(b) != "null" && len(bytes.TrimSpace(b)) > 0
+	return nil
+}
+
+// fastSuccess reports whether raw is plainly a success, having decoded it
+// into out; false leaves out zero. out must check itself (checker): a
+// missing or null payload then fails the check, and the exact path says so.
+func fastSuccess(p provider, raw []byte, out any) bool {
+	ch, ok := out.(checker)
+	if !ok || !utf8.Valid(raw) { // not UTF-8 is not a success
+		return false
+	}
+	var good bool
+	if p == omicall {
+		// OMICall's success is status_code 9999, whatever the payload holds.
+		env := fastOMICall{Payload: out}
+		good = json.Unmarshal(raw, &env) == nil && env.StatusCode.set && env.StatusCode.n == envelope.OMICallSuccess
+	} else {
+		de, typed := out.(dataErrorer)
+		if !typed && bytes.Contains(raw, []byte(`"error"`)) {
+			return false // may be an error inside data: the exact path looks
+		}
+		env := fastTEL4VN{Data: out}
+		good = json.Unmarshal(raw, &env) == nil && !env.Status.bad && !env.Error.set &&
+			(!env.Code.set || (env.Code.n >= 200 && env.Code.n <= 299)) && !(typed && de.dataError())
+	}
+	if good && ch.check() == nil {
+		return true
+	}
+	reflect.ValueOf(out).Elem().SetZero() // the exact path starts afresh
+	return false
+}
+
+// lenientCode reads 9999 or "9999", as envelope.OMICall does.
+type lenientCode struct {
+	n   int
+	set bool
+}
+
+func (c *lenientCode) UnmarshalJSON(b []byte) error {
+	c.n, c.set = envelope.Int(b)
+	return nil
+}
+
+// lenientStatus is TEL4VN's status: success is true, "true", "success" or
+// "ok"; absent is success too.
+type lenientStatus struct{ bad bool }
+
+func (s *lenientStatus) UnmarshalJSON(b []byte) error {
+	s.bad = !envelope.StatusOK(b)
+	return nil
+}
