@@ -65,7 +65,7 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 	switch {
 	case status == http.StatusTooManyRequests:
 		// Only an HTTP 429 proves the request was refused before any work.
-		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
+		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter, limited: true}
 	case status >= 500:
 		if r.creates { // whatever the body says, the work may have been done
 			return unknown

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,4 +69,23 @@ func TestImportTemplateNil(t *testing.T) {
 	c := newTestClient(t, "http://127.0.0.1:1", WithSecretKey(testSecretKey))
 	err := c.TTS.ImportTemplate(context.Background(), "1", nil)
 	assert.ErrorIs(t, err, ErrValidation)
+}
+
+func TestRateLimitNotice(t *testing.T) {
+	f := newFakeAPI(t)
+	var n int
+	f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		n++
+		if n == 1 {
+			w.Header().Set("Retry-After", "2")
+			writeJSON(w, 429, `{"code":429,"status":false,"data":{"error":"rate_limit_exceeded"}}`)
+			return
+		}
+		writeJSON(w, 200, okRead)
+	})
+	c := newTestClient(t, f.URL, WithAccessToken(testToken))
+	var got []time.Duration
+	ctx := WithRateLimitNotice(context.Background(), func(d time.Duration) { got = append(got, d) })
+	require.NoError(t, c.do(ctx, readReq(), &testResult{}))
+	assert.Equal(t, []time.Duration{2 * time.Second}, got)
 }

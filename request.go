@@ -109,6 +109,9 @@ func isTokenRejection(err error) bool {
 func (c *Client) send(ctx context.Context, r *request, body []byte, tok string, out any) error {
 	for attempt := 1; ; attempt++ {
 		v := c.attempt(ctx, r, body, tok, attempt, out)
+		if v.limited {
+			noticeRateLimit(ctx, v.retryAfter)
+		}
 		if v.err == nil || !v.retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return v.err
 		}
@@ -125,6 +128,7 @@ type verdict struct {
 	err        error
 	retryable  bool
 	retryAfter time.Duration
+	limited    bool // the answer was an HTTP 429
 }
 
 // attempt sends r once.

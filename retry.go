@@ -91,3 +91,19 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+type rateLimitKey struct{}
+
+// WithRateLimitNotice returns a ctx whose requests call fn each time the
+// provider answers HTTP 429, with its Retry-After (0 when it gave none),
+// before the SDK waits to retry. A batch of many workers uses it to pause
+// all of them, not only the one that was told to slow down.
+func WithRateLimitNotice(ctx context.Context, fn func(retryAfter time.Duration)) context.Context {
+	return context.WithValue(ctx, rateLimitKey{}, fn)
+}
+
+func noticeRateLimit(ctx context.Context, d time.Duration) {
+	if fn, ok := ctx.Value(rateLimitKey{}).(func(time.Duration)); ok && fn != nil {
+		fn(d)
+	}
+}

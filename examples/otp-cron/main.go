@@ -1,15 +1,25 @@
-// Otp-cron sends the OTP voice calls listed in a CSV file; a cron job runs
-// it. Each row is "phone,code"; a header row "phone,code" is allowed.
+// Otp-cron sends the OTP voice calls listed in a CSV file, through a batch
+// journal kept next to the file, so that a cron job can run it every
+// minute: a customer is never phoned twice for one row, whether the file is
+// run again, the last run died half way, or an answer was lost.
 //
-//	AUTOCALL_BASE_URL=https://… AUTOCALL_SECRET_KEY=… \
-//	  otp-cron -campaign 1 -caller 02873001234 -template template_otp_1 pending.csv
+// Each row is "key,phone,code"; a header row is allowed. The key is yours
+// (an order id, a login attempt): it is what "at most once" is about.
 //
-// Every row is checked before any call is placed, so a bad file sends
-// nothing. A call whose outcome is unknown is not retried: it may have been
-// placed, and a second call would phone the customer twice.
+//	otp-cron -campaign 1 -caller 02873001234 pending.csv   # the built-in sandbox
+//	AUTOCALL_BASE_URL=https://… AUTOCALL_SECRET_KEY=… otp-cron -campaign 1 -caller 02873001234 pending.csv
 //
-// Exit status: 0 when every OTP was accepted; 1 when some failed or were
-// rejected (each is printed); 2 for a usage, configuration or file error.
+// Without AUTOCALL_BASE_URL it runs against the built-in sandbox: nobody is
+// phoned. The journal is pending.csv.journal unless -journal says otherwise.
+// A row that is not a valid request (a bad phone, an empty code) is refused
+// and recorded, and the others go on. A row whose outcome is unknown is
+// never resent: look it up, then mark it with the batch package's Resolve.
+//
+// Exit status: 0 when every row is placed (now or by an earlier run); 1 when
+// some were refused, left unsent or are unknown (each is printed); 2 for a
+// usage, configuration or file error (nothing sent). A run that finds the
+// journal held by another run exits 0 at once: cron may start the next
+// minute's run before this one ends.
 package main
 
 import (
@@ -20,19 +30,26 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
-type pending struct {
-	line        int
-	phone, code string
+type row struct {
+	line             int
+	key, phone, code string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
@@ -41,7 +58,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	campaign := fs.String("campaign", "", "TEL4VN campaign id (required)")
 	caller := fs.String("caller", "", "the number calls come from (required)")
 	template := fs.String("template", "template_otp_1", "the OTP template name")
-	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	journalPath := fs.String("journal", "", "the batch journal (default: the CSV's path + .journal)")
+	workers := fs.Int("workers", 4, "calls placed at once")
+	perSecond := fs.Float64("rate", 10, "at most this many requests a second (0: no limit)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "stop taking rows after this long")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,72 +70,108 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		return 2
 	}
 	if fs.NArg() != 1 || *campaign == "" || *caller == "" {
-		return fail("usage: otp-cron -campaign ID -caller NUMBER [-template NAME] pending.csv")
+		return fail("usage: otp-cron -campaign ID -caller NUMBER [-template NAME] [-journal FILE] pending.csv")
 	}
-	if env("AUTOCALL_BASE_URL") == "" || env("AUTOCALL_SECRET_KEY") == "" {
-		return fail("AUTOCALL_BASE_URL and AUTOCALL_SECRET_KEY must be set")
-	}
-	rows, err := readPending(fs.Arg(0))
+	rows, err := readRows(fs.Arg(0))
 	if err != nil {
 		return fail("%v", err)
 	}
-	c, err := autocall.NewClient(env("AUTOCALL_BASE_URL"), autocall.WithSecretKey(env("AUTOCALL_SECRET_KEY")))
+	c, closeClient, err := client(env, stdout)
 	if err != nil {
 		return fail("%v", err)
 	}
-	defer c.CloseIdleConnections()
+	defer closeClient()
+	if *journalPath == "" {
+		*journalPath = fs.Arg(0) + ".journal"
+	}
+	j, err := batch.OpenFile(*journalPath)
+	if errors.Is(err, batch.ErrLocked) {
+		fmt.Fprintf(stderr, "otp-cron: another run holds %s; leaving it to finish\n", *journalPath)
+		return 0
+	}
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer j.Close()
+
+	jobs := make([]batch.Job, len(rows))
+	lines := map[string]int{}
+	for i, r := range rows {
+		lines[r.key] = r.line
+		jobs[i] = batch.Job{Key: r.key, Op: batch.OTP(*campaign, &autocall.OTPRequest{
+			Caller: *caller, Callees: []string{r.phone}, TemplateName: *template, Code: r.code})}
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if err := c.Authenticate(ctx); err != nil {
-		return fail("cannot authenticate: %v", err)
-	}
-
-	failed := 0
-	for _, row := range rows {
-		res, err := c.OTP.Send(ctx, *campaign, &autocall.OTPRequest{
-			Caller: *caller, Callees: []string{row.phone}, TemplateName: *template, Code: row.code,
-		})
-		switch {
-		case errors.Is(err, autocall.ErrOutcomeUnknown):
-			failed++
-			fmt.Fprintf(stdout, "UNKNOWN  line %d %s: may have been called, not retried: %v\n", row.line, row.phone, err)
-		case err != nil:
-			failed++
-			fmt.Fprintf(stdout, "FAILED   line %d %s: %v\n", row.line, row.phone, err)
-		default:
-			for _, id := range res.Accepted {
-				fmt.Fprintf(stdout, "SENT     line %d %s: call %s\n", row.line, row.phone, id)
-			}
-			for _, rej := range res.Rejected {
-				failed++
-				fmt.Fprintf(stdout, "REJECTED line %d %s: %s\n", row.line, rej.Phone, rej.Reason)
-			}
+	runner := &batch.Runner{TEL4VN: c, Journal: j, Workers: *workers, Progress: func(p batch.Progress) {
+		switch p.LastState {
+		case batch.Placed:
+			fmt.Fprintf(stdout, "SENT     line %d %s\n", lines[p.LastKey], p.LastKey)
+		case batch.Refused:
+			fmt.Fprintf(stdout, "REFUSED  line %d %s: %v\n", lines[p.LastKey], p.LastKey, p.LastErr)
+		case batch.Unknown:
+			fmt.Fprintf(stdout, "UNKNOWN  line %d %s: may have been called, never resent: %v\n", lines[p.LastKey], p.LastKey, p.LastErr)
+		case batch.Unsent:
+			fmt.Fprintf(stdout, "UNSENT   line %d %s: not sent, the next run sends it: %v\n", lines[p.LastKey], p.LastKey, p.LastErr)
 		}
-		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "otp-cron: stopped: %v\n", ctx.Err())
-			return 1
-		}
+	}}
+	if *perSecond > 0 {
+		runner.Rate, runner.Burst = rate.Limit(*perSecond), 1
 	}
-	fmt.Fprintf(stdout, "%d sent, %d failed\n", len(rows)-failed, failed)
-	if failed > 0 {
-		fmt.Fprintf(stderr, "otp-cron: %d of %d OTP calls failed\n", failed, len(rows))
+	rep, err := runner.Run(ctx, jobs)
+	if err != nil {
+		return fail("%v", err)
+	}
+	fmt.Fprintf(stdout, "%d placed, %d refused, %d unknown, %d unsent; earlier runs: %d placed, %d refused, %d unknown\n",
+		rep.Placed, rep.Refused, rep.Unknown, rep.Unsent, rep.AlreadyPlaced, rep.AlreadyRefused, rep.StillUnknown)
+	if rep.Stopped != nil {
+		fmt.Fprintf(stderr, "otp-cron: stopped early: %v\n(the rows not sent go with the next run)\n", rep.Stopped)
+	}
+	if len(rep.UnknownKeys) > 0 {
+		fmt.Fprintf(stderr, "otp-cron: outcome unknown for %s: these are never resent; once you know, mark each placed or unsent in %s\n",
+			strings.Join(rep.UnknownKeys, ", "), *journalPath)
+	}
+	if rep.Placed+rep.AlreadyPlaced < rep.Total {
 		return 1
 	}
 	return 0
 }
 
-// readPending reads and checks every row before anything is sent.
-func readPending(path string) ([]pending, error) {
+// client is the real provider when the environment names one, else the
+// built-in sandbox.
+func client(env func(string) string, stdout io.Writer) (*autocall.Client, func(), error) {
+	if env("AUTOCALL_BASE_URL") == "" {
+		srv := autocalltest.NewServer()
+		c, err := autocall.NewClient(srv.URL, autocall.WithSecretKey(autocalltest.SecretKey))
+		if err != nil {
+			srv.Close()
+			return nil, nil, err
+		}
+		fmt.Fprintf(stdout, "Using the built-in sandbox (set AUTOCALL_BASE_URL and AUTOCALL_SECRET_KEY for TEL4VN): nobody is phoned.\n")
+		return c, func() { c.CloseIdleConnections(); srv.Close() }, nil
+	}
+	if env("AUTOCALL_SECRET_KEY") == "" {
+		return nil, nil, errors.New("AUTOCALL_BASE_URL is set: AUTOCALL_SECRET_KEY must be too")
+	}
+	c, err := autocall.NewClient(env("AUTOCALL_BASE_URL"), autocall.WithSecretKey(env("AUTOCALL_SECRET_KEY")))
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.CloseIdleConnections, nil
+}
+
+// readRows reads the file. A malformed file (wrong columns, a key twice)
+// sends nothing; a bad phone or code is for the batch to refuse and record.
+func readRows(path string) ([]row, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
-	r.FieldsPerRecord = 2
+	r.FieldsPerRecord = 3
 	r.TrimLeadingSpace = true
-	var rows []pending
-	var problems []string
+	var rows []row
 	seen := map[string]int{}
 	for line := 1; ; line++ {
 		rec, err := r.Read()
@@ -123,26 +179,20 @@ func readPending(path string) ([]pending, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: nothing sent: %w", path, err)
 		}
-		if line == 1 && strings.EqualFold(rec[0], "phone") {
+		if line == 1 && strings.EqualFold(rec[0], "key") {
 			continue
 		}
-		phone, err := autocall.NormalizePhone(rec[0])
+		key := strings.TrimSpace(rec[0])
 		switch {
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("line %d: %v", line, err))
-		case strings.TrimSpace(rec[1]) == "":
-			problems = append(problems, fmt.Sprintf("line %d: empty code", line))
-		case seen[phone] != 0:
-			problems = append(problems, fmt.Sprintf("line %d: %s is also on line %d", line, phone, seen[phone]))
-		default:
-			seen[phone] = line
-			rows = append(rows, pending{line: line, phone: phone, code: strings.TrimSpace(rec[1])})
+		case key == "":
+			return nil, fmt.Errorf("%s: nothing sent: line %d has no key", path, line)
+		case seen[key] != 0:
+			return nil, fmt.Errorf("%s: nothing sent: key %q is on lines %d and %d", path, key, seen[key], line)
 		}
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s: nothing sent:\n  %s", path, strings.Join(problems, "\n  "))
+		seen[key] = line
+		rows = append(rows, row{line: line, key: key, phone: strings.TrimSpace(rec[1]), code: strings.TrimSpace(rec[2])})
 	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("%s: no OTP to send", path)

@@ -5,88 +5,121 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
 )
 
 func csvFile(t *testing.T, content string) string {
 	p := filepath.Join(t.TempDir(), "pending.csv")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 	return p
 }
 
 func runWith(t *testing.T, srv *autocalltest.Server, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	env := map[string]string{"AUTOCALL_BASE_URL": srv.URL, "AUTOCALL_SECRET_KEY": autocalltest.SecretKey}
+	env := map[string]string{}
+	if srv != nil {
+		env = map[string]string{"AUTOCALL_BASE_URL": srv.URL, "AUTOCALL_SECRET_KEY": autocalltest.SecretKey}
+	}
 	code := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
 	return code, out.String(), errOut.String()
 }
 
-func TestSendsEveryRow(t *testing.T) {
+const pending = "key,phone,code\nlogin-1,0987654321,M43TUI\nlogin-2,+84 91 234 5678, 123456\n"
+
+// Run every minute by cron: the second run phones nobody.
+func TestRunTwicePhonesNobodyTwice(t *testing.T) {
 	srv := autocalltest.NewServer()
 	defer srv.Close()
-	code, out, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234",
-		csvFile(t, "phone,code\n0987654321,M43TUI\n+84 91 234 5678, 123456\n"))
+	file := csvFile(t, pending)
+	code, out, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
 	assert.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "SENT     line 2 0987654321")
-	assert.Contains(t, out, "SENT     line 3 0912345678")
-	assert.Contains(t, out, "2 sent, 0 failed")
-	assert.Len(t, srv.Calls(), 2)
+	assert.Contains(t, out, "SENT     line 2 login-1")
+	assert.Contains(t, out, "SENT     line 3 login-2")
+	assert.Contains(t, out, "2 placed, 0 refused, 0 unknown, 0 unsent")
+	code, out, _ = runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "earlier runs: 2 placed")
+	assert.Len(t, srv.Calls(), 2, "nobody phoned twice")
+	_, err := os.Stat(file + ".journal")
+	assert.NoError(t, err, "the journal is next to the CSV")
 }
 
-func TestBadFileSendsNothing(t *testing.T) {
+func TestSandboxModeNeedsNoAccount(t *testing.T) {
+	code, out, errOut := runWith(t, nil, "-campaign", "1", "-caller", "02873001234", csvFile(t, pending))
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "built-in sandbox")
+	assert.Contains(t, out, "2 placed")
+}
+
+func TestBadRowsAreRefusedOthersSent(t *testing.T) {
 	srv := autocalltest.NewServer()
 	defer srv.Close()
-	code, _, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234",
-		csvFile(t, "0987654321,1\n01689123456,2\n0987654321,3\n0912345678,\n"))
-	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "nothing sent")
-	assert.Contains(t, errOut, "line 2: ")
-	assert.Contains(t, errOut, "replaced by 038")
-	assert.Contains(t, errOut, "line 3: 0987654321 is also on line 1")
-	assert.Contains(t, errOut, "line 4: empty code")
+	code, out, _ := runWith(t, srv, "-campaign", "1", "-caller", "02873001234",
+		csvFile(t, "a,0987654321,1\nb,01689123456,2\nc,0912345678,\n"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "REFUSED  line 2 b")
+	assert.Contains(t, out, "replaced by 038")
+	assert.Contains(t, out, "REFUSED  line 3 c")
+	assert.Contains(t, out, "1 placed, 2 refused")
+	assert.Len(t, srv.Calls(), 1)
+}
+
+func TestMalformedFileSendsNothing(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	for content, want := range map[string]string{
+		"a,0987654321,1\na,0912345678,2\n": `key "a" is on lines 1 and 2`,
+		"a,0987654321\n":                   "wrong number of fields",
+		",0987654321,1\n":                  "line 1 has no key",
+		"key,phone,code\n":                 "no OTP to send",
+	} {
+		code, _, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", csvFile(t, content))
+		assert.Equal(t, 2, code, content)
+		assert.Contains(t, errOut, want)
+	}
 	assert.Zero(t, len(srv.Requests()))
 }
 
-func TestFailuresExitNonZero(t *testing.T) {
+func TestUnknownIsReportedNeverResent(t *testing.T) {
 	srv := autocalltest.NewServer()
 	defer srv.Close()
-	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Process: true, HTML: true})
-	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Status: 400, Body: `{"messsage":"Bad Request","code":400,"status":false,"data":{"error":"limit_service"}}`})
-	code, out, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234",
-		csvFile(t, "0987654321,1\n0912345678,2\n0923456789,3\n"))
+	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Process: true, Reset: true})
+	file := csvFile(t, "a,0987654321,1\n")
+	code, out, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", "-workers", "1", file)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "UNKNOWN  line 1 0987654321: may have been called, not retried")
-	assert.Contains(t, out, "FAILED   line 2 0912345678")
-	assert.Contains(t, out, "SENT     line 3 0923456789")
-	assert.Contains(t, errOut, "2 of 3 OTP calls failed")
-	assert.Equal(t, 3, srv.Count("/api/v2/campaigns/1/otp"), "the unknown one was not resent")
+	assert.Contains(t, out, "UNKNOWN  line 1 a")
+	assert.Contains(t, errOut, "outcome unknown for a")
+	code, _, _ = runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 1, code)
+	assert.Len(t, srv.Calls(), 1, "the lost answer's call was placed once, and not again")
+
+	j, err := batch.OpenFile(file + ".journal")
+	require.NoError(t, err)
+	require.NoError(t, batch.Resolve(context.Background(), j, "a", batch.Placed))
+	require.NoError(t, j.Close())
+	code, _, _ = runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 0, code)
 }
 
-func TestUsageAndConfiguration(t *testing.T) {
-	srv := autocalltest.NewServer()
-	defer srv.Close()
-	code, _, errOut := runWith(t, srv, "pending.csv")
+func TestJournalHeldByAnotherRun(t *testing.T) {
+	file := csvFile(t, pending)
+	j, err := batch.OpenFile(file + ".journal")
+	require.NoError(t, err)
+	defer j.Close()
+	code, _, errOut := runWith(t, nil, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.Contains(errOut, "another run holds"), errOut)
+}
+
+func TestUsage(t *testing.T) {
+	code, _, errOut := runWith(t, nil, "pending.csv")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "usage")
-	code, _, errOut = runWith(t, srv, "-campaign", "1", "-caller", "1", filepath.Join(t.TempDir(), "missing.csv"))
-	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "no such file")
-
-	var out, e bytes.Buffer
-	code = run(context.Background(), []string{"-campaign", "1", "-caller", "1", "x.csv"}, &out, &e, func(string) string { return "" })
-	assert.Equal(t, 2, code)
-	assert.Contains(t, e.String(), "AUTOCALL_BASE_URL and AUTOCALL_SECRET_KEY must be set")
-
-	bad := map[string]string{"AUTOCALL_BASE_URL": srv.URL, "AUTOCALL_SECRET_KEY": "wrong"}
-	e.Reset()
-	code = run(context.Background(), []string{"-campaign", "1", "-caller", "02873001234", csvFile(t, "0987654321,1\n")}, &out, &e, func(k string) string { return bad[k] })
-	assert.Equal(t, 2, code)
-	assert.Contains(t, e.String(), "cannot authenticate")
-	assert.NotContains(t, e.String(), "wrong", "the secret is not printed")
 }

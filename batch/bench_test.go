@@ -1,0 +1,73 @@
+package batch
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	autocall "github.com/autocallvn/autocall-go"
+)
+
+var benchJobs = flag.Int("batch-jobs", 10_000, "jobs per run of BenchmarkBatch")
+
+// nopJournal records nothing: the ceiling a journal is measured against.
+type nopJournal struct{ mu sync.Mutex }
+
+func (*nopJournal) Claim(context.Context, Record, bool) (bool, Record, error) {
+	return true, Record{}, nil
+}
+func (*nopJournal) Settle(context.Context, Record) error              { return nil }
+func (*nopJournal) Get(context.Context, string) (Record, bool, error) { return Record{}, false, nil }
+func (*nopJournal) Records(context.Context) ([]Record, error)         { return nil, nil }
+func (*nopJournal) Close() error                                      { return nil }
+
+// BenchmarkBatch: 10,000 OTP jobs against a server that answers after
+// 50 ms, 16 workers. The ceiling is workers ÷ latency, 320 jobs/s.
+//
+//	go test -run '^$' -bench Batch -benchtime 1x ./batch/
+func BenchmarkBatch(b *testing.B) {
+	const latency, workers = 50 * time.Millisecond, 16
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(latency)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"data":{"campaign_id":"1","results":{"success":["1_1_1_1_x_0912345678"],"fail":[]}}}`)
+	}))
+	defer srv.Close()
+	c, err := autocall.NewClient(srv.URL, autocall.WithAccessToken("t"), autocall.WithProvider(autocall.TEL4VN))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	ceiling := float64(workers) / latency.Seconds()
+	for _, kind := range []string{"nop", "file"} {
+		b.Run("journal="+kind, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				var j Journal = &nopJournal{}
+				if kind == "file" {
+					fj, err := OpenFile(filepath.Join(b.TempDir(), fmt.Sprintf("bench-%d.journal", i)))
+					if err != nil {
+						b.Fatal(err)
+					}
+					j = fj
+				}
+				start := time.Now()
+				rep, err := (&Runner{TEL4VN: c, Journal: j, Workers: workers}).Run(ctx, otpJobs(*benchJobs))
+				elapsed := time.Since(start)
+				j.Close()
+				if err != nil || rep.Placed != *benchJobs {
+					b.Fatalf("%v %+v", err, rep)
+				}
+				b.ReportMetric(float64(*benchJobs)/elapsed.Seconds(), "jobs/s")
+				b.ReportMetric(float64(*benchJobs)/elapsed.Seconds()/ceiling, "of-ceiling")
+			}
+		})
+	}
+}

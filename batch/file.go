@@ -1,0 +1,345 @@
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"time"
+)
+
+// FileJournal is the default Journal: a file of JSON lines, one record a
+// line, the latest line of a key winning. `jq` and `less` read it as it is.
+//
+// Crash safety: a claim is written and fsynced before Claim returns, so
+// before its request leaves. An outcome is written at once and made
+// durable by the next sync: the next claim's (a sync covers every byte
+// written before it), a background sync a few milliseconds later, or
+// Close. Concurrent writers share one fsync (group commit). A crash before
+// an outcome's sync leaves its job claimed, so unknown: never sent again,
+// at worst looked up by hand. That keeps one sync wait per job, not two,
+// on the batch's path. A process that dies
+// leaves at most its last line cut short: on reopening, a cut line whose
+// key can be read counts as a claim (so the job reads as Unknown, never as
+// Unsent); a line cut before its key ends was a claim whose fsync never
+// returned, so no request left for it, and it is dropped.
+//
+// One process at a time: OpenFile takes an exclusive lock on the file and
+// fails with ErrLocked while another process holds it.
+type FileJournal struct {
+	f    *os.File
+	path string
+
+	mu      sync.Mutex
+	records map[string]Record // latest record per key
+	order   []string          // keys, in order of first appearance
+	closed  bool
+
+	// Group commit: writers append under mu, then wait for a sync that
+	// covers their bytes; one goroutine syncs for all of them.
+	syncMu   sync.Mutex
+	written  int64 // bytes appended
+	synced   int64 // bytes known durable
+	syncCond *sync.Cond
+	syncing  bool
+	syncErr  error
+	later    *time.Timer // the background sync of outcomes, when one is due
+}
+
+// settleSyncDelay is how soon an outcome is synced when no claim does it.
+const settleSyncDelay = 10 * time.Millisecond
+
+// OpenFile opens (or creates) the journal at path and reads it.
+func OpenFile(path string) (*FileJournal, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("batch: opening the journal: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		if errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("batch: locking the journal %s: %w", path, err)
+	}
+	j := &FileJournal{f: f, path: path, records: map[string]Record{}}
+	j.syncCond = sync.NewCond(&j.syncMu)
+	end, err := j.load()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	// Drop a cut last line, so that the next record starts on a line of
+	// its own; what it said was kept by load.
+	if err := f.Truncate(end); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("batch: repairing the journal: %w", err)
+	}
+	if _, err := f.Seek(end, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	j.written, j.synced = end, end
+	return j, nil
+}
+
+// load reads every line; it returns the offset after the last whole line.
+func (j *FileJournal) load() (int64, error) {
+	if _, err := j.f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	r := bufio.NewReaderSize(j.f, 64<<10)
+	var off int64
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			if len(line) > 0 {
+				j.cutLine(line)
+			}
+			return off, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("batch: reading the journal: %w", err)
+		}
+		var rec Record
+		if jerr := json.Unmarshal(line, &rec); jerr != nil || rec.Key == "" {
+			return 0, fmt.Errorf("batch: the journal %s is damaged at line %d (not a torn last line): %v", j.path, n, jerr)
+		}
+		j.put(rec)
+		off += int64(len(line))
+	}
+}
+
+// cutLine reads what a line cut by a crash still says: its key, if whole,
+// is a job that may have been in flight.
+func (j *FileJournal) cutLine(line []byte) {
+	key, ok := cutKey(line)
+	if !ok {
+		return
+	}
+	rec, had := j.records[key]
+	if !had {
+		rec = Record{Key: key}
+	}
+	rec.State, rec.Reason = Claimed, "the journal's last line was cut short by a crash"
+	j.put(rec)
+}
+
+// cutKey reads the key from the start of a record line, `{"key":"…",`.
+func cutKey(line []byte) (string, bool) {
+	const prefix = `{"key":`
+	if !bytes.HasPrefix(line, []byte(prefix)) {
+		return "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(line[len(prefix):]))
+	var key string
+	if dec.Decode(&key) != nil || key == "" {
+		return "", false
+	}
+	// The key is whole only if its closing quote was followed by more.
+	if dec.InputOffset() >= int64(len(line)-len(prefix)) {
+		return "", false
+	}
+	return key, true
+}
+
+func (j *FileJournal) put(rec Record) {
+	if _, ok := j.records[rec.Key]; !ok {
+		j.order = append(j.order, rec.Key)
+	}
+	j.records[rec.Key] = rec
+}
+
+// Claim implements Journal.
+func (j *FileJournal) Claim(ctx context.Context, rec Record, retryRefused bool) (bool, Record, error) {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return false, Record{}, errors.New("batch: journal closed")
+	}
+	if cur, ok := j.records[rec.Key]; ok {
+		switch {
+		case cur.State == Unsent, cur.State == Refused && retryRefused:
+		default:
+			j.mu.Unlock()
+			cur.State = readStateIn(cur.State)
+			return false, cur, nil
+		}
+	}
+	rec.State = Claimed
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	end, err := j.appendLocked(rec)
+	j.mu.Unlock()
+	if err != nil {
+		return false, Record{}, err
+	}
+	return true, Record{}, j.waitSynced(end)
+}
+
+// readStateIn: in a file journal, a Claimed record of this process is in
+// flight, one read from the file is from a process that died; both stand
+// in the way of a new claim and read as Unknown to the caller.
+func readStateIn(s State) State { return readState(s) }
+
+// Settle implements Journal.
+func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return errors.New("batch: journal closed")
+	}
+	if cur, ok := j.records[rec.Key]; ok {
+		// Keep what the claim knew that the outcome does not repeat.
+		if rec.Kind == "" {
+			rec.Kind = cur.Kind
+		}
+		if rec.Campaign == "" {
+			rec.Campaign = cur.Campaign
+		}
+		if rec.Phones == nil {
+			rec.Phones = cur.Phones
+		}
+	}
+	_, err := j.appendLocked(rec)
+	if err == nil && j.later == nil {
+		j.later = time.AfterFunc(settleSyncDelay, j.syncLater)
+	}
+	j.mu.Unlock()
+	return err
+}
+
+// syncLater makes the outcomes written so far durable.
+func (j *FileJournal) syncLater() {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return
+	}
+	j.later = nil
+	j.mu.Unlock()
+	j.syncMu.Lock()
+	end := j.written
+	j.syncMu.Unlock()
+	_ = j.waitSynced(end) // an error is kept and returned to the next Claim
+}
+
+// appendLocked writes rec as one line; the key comes first, so that a
+// line cut short still names its job.
+func (j *FileJournal) appendLocked(rec Record) (int64, error) {
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return 0, err
+	}
+	line = append(line, '\n')
+	if _, err := j.f.Write(line); err != nil {
+		return 0, fmt.Errorf("batch: writing the journal: %w", err)
+	}
+	j.put(rec)
+	j.syncMu.Lock()
+	j.written += int64(len(line))
+	end := j.written
+	j.syncMu.Unlock()
+	return end, nil
+}
+
+// waitSynced returns once the bytes up to end are durable. The first
+// waiter syncs for everyone who wrote before it started.
+func (j *FileJournal) waitSynced(end int64) error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	for j.synced < end {
+		if j.syncErr != nil {
+			return j.syncErr
+		}
+		if j.syncing {
+			j.syncCond.Wait()
+			continue
+		}
+		j.syncing = true
+		target := j.written
+		j.syncMu.Unlock()
+		err := j.f.Sync()
+		j.syncMu.Lock()
+		j.syncing = false
+		if err != nil {
+			j.syncErr = fmt.Errorf("batch: syncing the journal: %w", err)
+		} else {
+			j.synced = max(j.synced, target)
+		}
+		j.syncCond.Broadcast()
+	}
+	return j.syncErr
+}
+
+// Get implements Journal.
+func (j *FileJournal) Get(_ context.Context, key string) (Record, bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	rec, ok := j.records[key]
+	return rec, ok, nil
+}
+
+// Records implements Journal, in the order the keys first appeared.
+func (j *FileJournal) Records(context.Context) ([]Record, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Record, 0, len(j.order))
+	for _, k := range j.order {
+		out = append(out, j.records[k])
+	}
+	return out, nil
+}
+
+// Counts returns how many jobs are in each state (Claimed read as Unknown).
+func Counts(recs []Record) map[State]int {
+	c := map[State]int{}
+	for _, r := range recs {
+		c[readState(r.State)]++
+	}
+	return c
+}
+
+// UnknownKeys lists the keys whose outcome is unknown, sorted.
+func UnknownKeys(recs []Record) []string {
+	var keys []string
+	for _, r := range recs {
+		if readState(r.State) == Unknown {
+			keys = append(keys, r.Key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Path is the journal's file.
+func (j *FileJournal) Path() string { return j.path }
+
+// Close syncs, unlocks and closes the file.
+func (j *FileJournal) Close() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	if j.later != nil {
+		j.later.Stop()
+	}
+	j.mu.Unlock()
+	err := j.f.Sync()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package batch
+
+import "os"
+
+// lockFile does nothing where flock is not available: do not run two
+// processes on one journal there.
+func lockFile(*os.File) error { return nil }
