@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 var benchJobs = flag.Int("batch-jobs", 10_000, "jobs per run of BenchmarkBatch")
 
 // nopJournal records nothing: the ceiling a journal is measured against.
-type nopJournal struct{ mu sync.Mutex }
+type nopJournal struct{}
 
 func (*nopJournal) Claim(context.Context, Record, bool) (bool, Record, error) {
 	return true, Record{}, nil
