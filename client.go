@@ -323,6 +323,18 @@ func (c *Client) newTokenCache(s settings) *tokenCache {
 	return tc
 }
 
+// TokenExpiry returns when the Client's cached token expires: zero when it
+// holds none yet, or the expiry is unknown (WithAccessToken). Call
+// Authenticate first to fetch one. The token itself is never exposed.
+func (c *Client) TokenExpiry() time.Time {
+	if c == nil || c.tokens == nil {
+		return time.Time{}
+	}
+	c.tokens.mu.Lock()
+	defer c.tokens.mu.Unlock()
+	return c.tokens.tok.Expiry
+}
+
 // Provider returns the provider the Client talks to.
 func (c *Client) Provider() Provider { return c.provider }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -38,9 +39,12 @@ var vietnam = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)
 type Server struct {
 	URL string // base URL for autocall.NewClient
 
-	ts       *httptest.Server
-	mux      *http.ServeMux
-	callback *http.Client
+	ts *httptest.Server
+
+	realTime             bool
+	stopClock, clockDone chan struct{}
+	mux                  *http.ServeMux
+	callback             *http.Client
 
 	mu            sync.Mutex
 	now           time.Time
@@ -82,6 +86,28 @@ func WithBalance(vnd int64) Option { return func(s *Server) { s.balance = vnd } 
 
 // NewServer starts a sandbox on a loopback port.
 func NewServer(opts ...Option) *Server {
+	s, err := start(nil, opts)
+	if err != nil {
+		panic(err) // a loopback listener cannot fail but for a broken machine, as httptest's
+	}
+	return s
+}
+
+// Listen starts a sandbox on addr ("127.0.0.1:8080"), for services in any
+// language to be tested against (`autocall sandbox`).
+func Listen(addr string, opts ...Option) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return start(ln, opts)
+}
+
+// WithRealTime makes the sandbox clock follow the wall clock, so that calls
+// ring and end by themselves; Advance still moves it further.
+func WithRealTime() Option { return func(s *Server) { s.realTime = true } }
+
+func start(ln net.Listener, opts []Option) (*Server, error) {
 	s := &Server{
 		now:           time.Now().Truncate(time.Second),
 		tokenLifetime: map[provider]time.Duration{omicall: 24 * time.Hour, tel4vn: 180 * 24 * time.Hour},
@@ -98,13 +124,44 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	s.mux = s.routes()
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if ln != nil {
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = ln
+	}
+	s.ts.Start()
 	s.URL = s.ts.URL
-	return s
+	if s.realTime {
+		s.stopClock = make(chan struct{})
+		s.clockDone = make(chan struct{})
+		go s.tick()
+	}
+	return s, nil
+}
+
+// tick moves the clock with the wall clock until Close.
+func (s *Server) tick() {
+	defer close(s.clockDone)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-s.stopClock:
+			return
+		case now := <-t.C:
+			s.Advance(now.Sub(last))
+			last = now
+		}
+	}
 }
 
 // Close stops the sandbox and waits for callbacks in flight.
 func (s *Server) Close() {
+	if s.stopClock != nil {
+		close(s.stopClock)
+		<-s.clockDone
+	}
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()

@@ -454,3 +454,17 @@ func TestSandboxCountsCharactersAfterNFC(t *testing.T) {
 	body := `{"template_dialplans":[{"target_type":"Text_variable"}],"variables":["` + nfd + `"],"phone_number_list":["0987654321"]}`
 	assert.Contains(t, rawOMICall(t, srv, "/api/auto_call/execute_by_phone", body), `"status_code":9999`)
 }
+
+func TestListenWithRealTime(t *testing.T) {
+	srv, err := autocalltest.Listen("127.0.0.1:0", autocalltest.WithRealTime())
+	require.NoError(t, err)
+	defer srv.Close()
+	c := tel4vn(t, srv)
+	res, err := c.OTP.Send(ctx, "1", &autocall.OTPRequest{Caller: "02873001234", Callees: []string{"0912340001"}, TemplateName: "t", Code: "1"})
+	require.NoError(t, err)
+	start := srv.Now()
+	require.Eventually(t, func() bool { return srv.Now().Sub(start) >= 200*time.Millisecond }, 2*time.Second, 10*time.Millisecond, "the clock runs by itself")
+	assert.NotEmpty(t, res.Accepted)
+	_, err = autocalltest.Listen("256.0.0.1:1")
+	assert.Error(t, err)
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	// cobra is the Go ecosystem's convention for commands (kubectl, gh,
+	// hugo): nested commands, --help with examples, and shell completion
+	// come with it, and it is well kept.
+	"github.com/spf13/cobra"
+
+	autocall "github.com/autocallvn/autocall-go"
+)
+
+// Exit codes; see the package doc.
+const (
+	exitOK       = 0
+	exitOther    = 1
+	exitUsage    = 2
+	exitAuth     = 3
+	exitRefused  = 4
+	exitUnknown  = 5
+	exitPartial  = 6
+	exitNetwork  = 7
+	exitCodeHelp = `Exit codes:
+  0  done
+  1  anything else
+  2  usage or validation error: nothing was sent
+  3  the credential was refused
+  4  the provider refused (quota, balance, not found, …)
+  5  outcome unknown: a call may have been placed; do not re-run blindly, look at the journal
+  6  partial: some callees or rows were refused, the others placed
+  7  network failure before anything reached the provider`
+)
+
+// app holds what every command shares.
+type app struct {
+	stdout, stderr io.Writer
+	env            func(string) string
+	code           int // set by a command that succeeded only in part
+
+	baseURL                         string
+	secretKey, apiKey, accessToken  string
+	secretFile, apiFile, accessFile string
+	provider                        string
+	jsonOut, dryRun                 bool
+	timeout                         time.Duration
+}
+
+// usageError is a mistake on the command line: exit 2, nothing sent.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "autocall",
+		Short: "OTP, text-to-speech and auto-calls (TEL4VN, OMICall) from the command line",
+		Long: `autocall places OTP voice calls, text-to-speech calls and auto-calls through
+TEL4VN and OMICall, one call or a whole CSV at a time. A CSV goes through a
+journal next to it, so running the same command twice phones nobody twice.
+
+Configuration: AUTOCALL_BASE_URL and one of AUTOCALL_SECRET_KEY (TEL4VN),
+AUTOCALL_API_KEY (OMICall) or AUTOCALL_ACCESS_TOKEN (with AUTOCALL_PROVIDER).
+Flags override the environment. Prefer the environment or --*-file for
+secrets: a flag's value shows in ps and in your shell's history.
+
+` + exitCodeHelp,
+		Example: `  export AUTOCALL_BASE_URL=https://api.example AUTOCALL_SECRET_KEY=...
+  autocall otp send --campaign 1 --caller 02873001234 --code 4711 0987654321
+  autocall otp send --campaign 1 --caller 02873001234 --csv pending.csv
+  autocall sandbox --addr 127.0.0.1:8080`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.baseURL, "base-url", "", "provider base URL (env AUTOCALL_BASE_URL)")
+	pf.StringVar(&a.secretKey, "secret-key", "", "TEL4VN secret key (env AUTOCALL_SECRET_KEY; prefer --secret-key-file)")
+	pf.StringVar(&a.secretFile, "secret-key-file", "", "read the TEL4VN secret key from this file")
+	pf.StringVar(&a.apiKey, "api-key", "", "OMICall API key (env AUTOCALL_API_KEY; prefer --api-key-file)")
+	pf.StringVar(&a.apiFile, "api-key-file", "", "read the OMICall API key from this file")
+	pf.StringVar(&a.accessToken, "access-token", "", "a token issued out of band (env AUTOCALL_ACCESS_TOKEN)")
+	pf.StringVar(&a.accessFile, "access-token-file", "", "read the access token from this file")
+	pf.StringVar(&a.provider, "provider", "", "tel4vn or omicall, with an access token (env AUTOCALL_PROVIDER)")
+	pf.BoolVar(&a.jsonOut, "json", false, "print JSON (one document, or JSON lines for a batch)")
+	pf.BoolVar(&a.dryRun, "dry-run", false, "validate and print the requests that would be sent; send nothing")
+	pf.DurationVar(&a.timeout, "timeout", 10*time.Minute, "give up after this long")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+
+	root.AddCommand(a.otpCommand(), a.ttsCommand(), a.callCommand(), a.cdrCommand(), a.journalCommand(),
+		a.tokenCommand(), a.sandboxCommand(), a.listenCommand(), a.versionCommand())
+	return root
+}
+
+// secret reads a secret from its flag, its file flag or the environment.
+func (a *app) secret(flagValue, file, envName string) (string, error) {
+	switch {
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", usagef("reading %s: %v", file, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case flagValue != "":
+		return flagValue, nil
+	}
+	return a.env(envName), nil
+}
+
+// client makes the client a command needs, from flags and the environment.
+func (a *app) client(need autocall.Provider) (*autocall.Client, error) {
+	base := a.baseURL
+	if base == "" {
+		base = a.env("AUTOCALL_BASE_URL")
+	}
+	secret, err := a.secret(a.secretKey, a.secretFile, "AUTOCALL_SECRET_KEY")
+	if err != nil {
+		return nil, err
+	}
+	apiKey, err := a.secret(a.apiKey, a.apiFile, "AUTOCALL_API_KEY")
+	if err != nil {
+		return nil, err
+	}
+	token, err := a.secret(a.accessToken, a.accessFile, "AUTOCALL_ACCESS_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	var opts []autocall.Option
+	switch {
+	case need == autocall.TEL4VN && secret != "":
+		opts = append(opts, autocall.WithSecretKey(secret))
+	case need == autocall.OMICall && apiKey != "":
+		opts = append(opts, autocall.WithAPIKey(apiKey))
+	case token != "":
+		p := a.provider
+		if p == "" {
+			p = a.env("AUTOCALL_PROVIDER")
+		}
+		if !strings.EqualFold(p, need.String()) {
+			return nil, usagef("this command needs a %s credential; with an access token, set --provider %s", need, strings.ToLower(need.String()))
+		}
+		opts = append(opts, autocall.WithAccessToken(token), autocall.WithProvider(need))
+	case need == autocall.TEL4VN:
+		return nil, usagef("this is a TEL4VN command: set AUTOCALL_SECRET_KEY (or --secret-key-file)")
+	default:
+		return nil, usagef("this is an OMICall command: set AUTOCALL_API_KEY (or --api-key-file)")
+	}
+	if a.dryRun {
+		if base == "" {
+			base = "https://provider.dry-run.invalid"
+		}
+		opts = append(opts, autocall.WithHTTPClient((&dryRun{out: a.stdout, json: a.jsonOut}).client()))
+	} else if base == "" {
+		return nil, usagef("set AUTOCALL_BASE_URL (or --base-url)")
+	}
+	return autocall.NewClient(base, opts...)
+}
+
+// printJSON prints v as one JSON document.
+func (a *app) printJSON(v any) {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// fail prints err and returns its exit code.
+func (a *app) fail(err error) int {
+	code := exitCode(err)
+	if a.jsonOut {
+		enc := json.NewEncoder(a.stderr)
+		_ = enc.Encode(map[string]any{"error": err.Error(), "exit_code": code})
+	} else {
+		fmt.Fprintf(a.stderr, "autocall: %s\n", strings.TrimPrefix(err.Error(), "autocall: "))
+		if code == exitUnknown {
+			fmt.Fprintln(a.stderr, "The call may have been placed. Do not run the command again blindly: find out first.")
+		}
+	}
+	return code
+}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue), errors.Is(err, autocall.ErrValidation):
+		return exitUsage
+	case errors.Is(err, autocall.ErrOutcomeUnknown):
+		return exitUnknown
+	case errors.Is(err, autocall.ErrUnauthorized):
+		return exitAuth
+	case errors.Is(err, autocall.ErrRefused):
+		return exitRefused
+	case errors.Is(err, autocall.ErrNetwork):
+		return exitNetwork
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return exitOther
+}
+
+// codeError carries an exit code of its own (a batch's summary).
+type codeError struct {
+	code int
+	msg  string
+}
+
+func (e *codeError) Error() string { return e.msg }
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print the version",
+		Example: "  autocall version",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if a.jsonOut {
+				a.printJSON(map[string]string{"version": autocall.Version})
+			} else {
+				fmt.Fprintf(a.stdout, "autocall %s\n", autocall.Version)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,51 @@
+// Command autocall sends OTP, text-to-speech and auto-calls from the command
+// line, one at a time or a CSV at a time through a batch journal that never
+// phones anyone twice; it looks calls up, checks credentials, previews what a
+// customer will hear, and runs the built-in sandbox for tests in any
+// language.
+//
+//	go install github.com/autocallvn/autocall-go/cmd/autocall@latest
+//	autocall --help
+//
+// Configuration comes from the environment (AUTOCALL_BASE_URL,
+// AUTOCALL_SECRET_KEY, AUTOCALL_API_KEY, AUTOCALL_ACCESS_TOKEN with
+// AUTOCALL_PROVIDER), and flags override it. Secrets are never printed.
+//
+// Exit codes, for cron and scripts:
+//
+//	0  done
+//	1  anything else
+//	2  usage or validation error: nothing was sent
+//	3  the credential was refused
+//	4  the provider refused (quota, balance, not found, …)
+//	5  outcome unknown: a call may have been placed; do not re-run blindly, look at the journal
+//	6  partial: some callees or rows were refused, the others placed
+//	7  network failure before anything reached the provider
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(execute(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// execute runs the command line and returns the exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
+	a := &app{stdout: stdout, stderr: stderr, env: env}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		return a.fail(err)
+	}
+	return a.code
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+// progress shows a batch as it goes: a bar on a terminal, a plain line
+// every few seconds otherwise (cron mail stays readable), JSON lines with
+// --json.
+type progress struct {
+	a        *app
+	total    int
+	lines    map[string]int
+	terminal bool
+
+	mu       sync.Mutex
+	last     batch.Progress
+	lastLine time.Time
+}
+
+// plainEvery is how often a batch not on a terminal prints a line.
+const plainEvery = 5 * time.Second
+
+func (a *app) newProgress(total int, lines map[string]int) *progress {
+	p := &progress{a: a, total: total, lines: lines, lastLine: time.Now()}
+	if f, ok := a.stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(pr batch.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last = pr
+	a := p.a
+	if a.dryRun {
+		return
+	}
+	if a.jsonOut {
+		row := map[string]any{"key": pr.LastKey, "line": p.lines[pr.LastKey], "state": pr.LastState}
+		if pr.LastErr != nil {
+			row["error"] = pr.LastErr.Error()
+		}
+		b, _ := json.Marshal(row)
+		fmt.Fprintf(a.stdout, "%s\n", b)
+		return
+	}
+	if pr.LastState != batch.Placed && pr.LastState != "" {
+		fmt.Fprintf(a.stdout, "%-8s line %d %s: %v\n", pr.LastState, p.lines[pr.LastKey], pr.LastKey, pr.LastErr)
+	}
+	switch {
+	case p.terminal:
+		fmt.Fprintf(a.stderr, "\r%s", bar(pr))
+	case time.Since(p.lastLine) >= plainEvery:
+		p.lastLine = time.Now()
+		fmt.Fprintf(a.stderr, "progress: %s\n", summary(pr))
+	}
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.terminal && !p.a.jsonOut && !p.a.dryRun && p.last.Done > 0 {
+		fmt.Fprintln(p.a.stderr)
+	}
+}
+
+func summary(pr batch.Progress) string {
+	s := fmt.Sprintf("%d/%d done, %d placed, %d refused, %d unknown, %d skipped, %.1f/s",
+		pr.Done, pr.Total, pr.Placed, pr.Refused, pr.Unknown, pr.Skipped, pr.Rate)
+	if pr.Left > 0 {
+		s += fmt.Sprintf(", about %s left", pr.ETA.Round(time.Second))
+	}
+	return s
+}
+
+func bar(pr batch.Progress) string {
+	const width = 30
+	n := 0
+	if pr.Total > 0 {
+		n = pr.Done * width / pr.Total
+	}
+	return "[" + strings.Repeat("#", n) + strings.Repeat(" ", width-n) + "] " + summary(pr)
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+func (a *app) cdrCommand() *cobra.Command {
+	cdr := &cobra.Command{Use: "cdr", Short: "TEL4VN call detail reports",
+		Example: "  autocall cdr get 1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321"}
+	get := &cobra.Command{
+		Use:     "get CALL_ID",
+		Short:   "Look a call up",
+		Example: "  autocall cdr get 1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(autocall.TEL4VN)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			defer cancel()
+			r, err := c.CDR.Get(ctx, autocall.CallID(args[0]))
+			if err != nil {
+				return err
+			}
+			return a.printCDR(r)
+		},
+	}
+	var grace time.Duration
+	wait := &cobra.Command{
+		Use:     "wait CALL_ID",
+		Short:   "Wait until a call has ended, and show how",
+		Example: "  autocall cdr wait --timeout 5m 1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(autocall.TEL4VN)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			defer cancel()
+			r, err := c.CDR.Wait(ctx, autocall.CallID(args[0]), autocall.WithNotFoundGrace(grace))
+			if err != nil {
+				return err
+			}
+			return a.printCDR(r)
+		},
+	}
+	wait.Flags().DurationVar(&grace, "not-found-grace", autocall.DefaultNotFoundGrace, "how long an unknown call id counts as not reported yet")
+	cdr.AddCommand(get, wait)
+	return cdr
+}
+
+func (a *app) printCDR(r *autocall.CDR) error {
+	if a.jsonOut {
+		a.printJSON(map[string]any{"id": r.ID, "campaign_id": r.CampaignID, "phone": r.PhoneNumber, "status": r.Status,
+			"final": r.Status.Final(), "keypress": r.Keypress, "duration_seconds": r.Duration.Seconds(), "type": r.Type,
+			"started_at": r.StartedAt, "ended_at": r.EndedAt, "params": r.Params})
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "call     %s\nphone    %s\nstatus   %s\nduration %s\n", r.ID, r.PhoneNumber, r.Status, r.Duration)
+	if !r.StartedAt.IsZero() {
+		fmt.Fprintf(a.stdout, "started  %s\n", r.StartedAt.Format("2006-01-02 15:04:05 -07:00"))
+	}
+	if r.Keypress == autocall.KeypressHangup {
+		fmt.Fprintln(a.stdout, "key      none (the callee hung up)")
+	} else if r.Keypress != "" {
+		fmt.Fprintf(a.stdout, "key      %s\n", r.Keypress)
+	}
+	return nil
+}
+
+func (a *app) journalCommand() *cobra.Command {
+	j := &cobra.Command{Use: "journal", Short: "Look at and settle a batch journal",
+		Example: "  autocall journal show pending.csv.journal"}
+	show := &cobra.Command{
+		Use:     "show FILE",
+		Short:   "Count the jobs in each state and list those whose outcome is unknown",
+		Example: "  autocall journal show pending.csv.journal",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := os.Stat(args[0]); err != nil {
+				return usagef("%v", err)
+			}
+			fj, err := batch.OpenFile(args[0])
+			if err != nil {
+				return err
+			}
+			defer fj.Close()
+			recs, err := fj.Records(cmd.Context())
+			if err != nil {
+				return err
+			}
+			counts, unknown := batch.Counts(recs), batch.UnknownKeys(recs)
+			if a.jsonOut {
+				a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": unknown})
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "%d jobs: %d placed, %d refused, %d unsent, %d unknown\n", len(recs),
+				counts[batch.Placed], counts[batch.Refused], counts[batch.Unsent], counts[batch.Unknown])
+			for _, k := range unknown {
+				fmt.Fprintf(a.stdout, "unknown  %s\n", k)
+			}
+			if len(unknown) > 0 {
+				fmt.Fprintf(a.stdout, "Find out whether each was called, then: autocall journal resolve %s KEY placed|unsent\n", args[0])
+			}
+			return nil
+		},
+	}
+	resolve := &cobra.Command{
+		Use:     "resolve FILE KEY placed|unsent",
+		Short:   "Settle a job whose outcome was unknown, once you know it",
+		Example: "  autocall journal resolve pending.csv.journal order-1234 placed",
+		Args:    cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			to := batch.State(args[2])
+			if to != batch.Placed && to != batch.Unsent {
+				return usagef("the outcome is placed or unsent, not %q", args[2])
+			}
+			fj, err := batch.OpenFile(args[0])
+			if err != nil {
+				return err
+			}
+			defer fj.Close()
+			if err := batch.Resolve(cmd.Context(), fj, args[1], to); err != nil {
+				if errors.Is(err, batch.ErrNoRecord) || errors.Is(err, batch.ErrNotUnknown) {
+					return usagef("%s: %v", args[1], err)
+				}
+				return err
+			}
+			if a.jsonOut {
+				a.printJSON(map[string]string{"key": args[1], "state": string(to)})
+			} else {
+				fmt.Fprintf(a.stdout, "%s is now %s\n", args[1], to)
+			}
+			return nil
+		},
+	}
+	j.AddCommand(show, resolve)
+	return j
+}
+
+func (a *app) tokenCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "token",
+		Short: "Check the configured credential and show when its token expires (never the token)",
+		Example: `  AUTOCALL_SECRET_KEY=... autocall token
+  autocall token --api-key-file ~/.omicall-key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := autocall.TEL4VN
+			secret, _ := a.secret(a.secretKey, a.secretFile, "AUTOCALL_SECRET_KEY")
+			apiKey, _ := a.secret(a.apiKey, a.apiFile, "AUTOCALL_API_KEY")
+			if secret == "" && (apiKey != "" || strings.EqualFold(a.providerName(), "omicall")) {
+				p = autocall.OMICall
+			}
+			c, err := a.client(p)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			defer cancel()
+			if err := c.Authenticate(ctx); err != nil {
+				return err
+			}
+			exp := c.TokenExpiry()
+			if a.jsonOut {
+				out := map[string]any{"provider": p.String(), "ok": true}
+				if !exp.IsZero() {
+					out["expires_at"] = exp.UTC().Format(time.RFC3339)
+				}
+				a.printJSON(out)
+				return nil
+			}
+			if exp.IsZero() {
+				fmt.Fprintf(a.stdout, "%s credential accepted; the token's expiry is not known\n", p)
+			} else {
+				fmt.Fprintf(a.stdout, "%s credential accepted; the token expires %s (in %s)\n", p,
+					exp.Format("2006-01-02 15:04:05 -07:00"), time.Until(exp).Round(time.Minute))
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) providerName() string {
+	if a.provider != "" {
+		return a.provider
+	}
+	return a.env("AUTOCALL_PROVIDER")
+}
+
+func (a *app) sandboxCommand() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run the built-in sandbox of both APIs as a server, for tests in any language",
+		Long: `Runs the in-process sandbox (package autocalltest) as an HTTP server: both
+providers' APIs, their envelopes, auth and quotas; nobody is phoned. Its
+clock runs in real time, so calls ring and end by themselves. The callee's
+number chooses the outcome (…0001 busy, …0002 no answer; see autocalltest).
+It prints its base URL and credentials, then serves until interrupted.`,
+		Example: `  autocall sandbox --addr 127.0.0.1:8080
+  AUTOCALL_BASE_URL=http://127.0.0.1:8080 AUTOCALL_SECRET_KEY=<printed key> your-service`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime())
+			if err != nil {
+				return usagef("listening on %s: %v", addr, err)
+			}
+			defer srv.Close()
+			if a.jsonOut {
+				a.printJSON(map[string]string{"base_url": srv.URL, "secret_key": autocalltest.SecretKey, "api_key": autocalltest.APIKey})
+			} else {
+				fmt.Fprintf(a.stdout, "sandbox listening\nAUTOCALL_BASE_URL=%s\nAUTOCALL_SECRET_KEY=%s   # TEL4VN\nAUTOCALL_API_KEY=%s   # OMICall\n",
+					srv.URL, autocalltest.SecretKey, autocalltest.APIKey)
+			}
+			<-cmd.Context().Done()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "where to listen")
+	return cmd
+}
+
+func (a *app) listenCommand() *cobra.Command {
+	var addr, key, path string
+	cmd := &cobra.Command{
+		Use:   "listen",
+		Short: "Receive call events (webhooks) and print each as one JSON line",
+		Long: `Serves autocall.WebhookHandler at --path and prints each event it receives
+as one JSON line on standard output, as 'stripe listen' does: point a
+request's callback_url here to try callbacks by hand. The key is the
+request's callback_apikey; events without it are refused with 401.`,
+		Example: `  autocall listen --addr 127.0.0.1:9000 --key api_key_123
+  autocall otp send ... --callback-url http://127.0.0.1:9000/events --callback-key api_key_123 0987654321`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if key == "" {
+				key = a.env("AUTOCALL_CALLBACK_KEY")
+			}
+			if key == "" {
+				return usagef("--key (or AUTOCALL_CALLBACK_KEY) is required: the events' callback_apikey")
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return usagef("listening on %s: %v", addr, err)
+			}
+			var mu sync.Mutex
+			h := autocall.WebhookHandler(key, func(_ context.Context, ev *autocall.CallEvent) error {
+				mu.Lock()
+				defer mu.Unlock()
+				line, err := json.Marshal(map[string]any{"key": ev.Key(), "call_id": ev.CallID, "campaign_id": ev.CampaignID,
+					"phone": ev.Phone, "state": ev.State, "status": ev.Status, "final": ev.Final(), "keypress": ev.Keypress,
+					"duration_seconds": ev.Duration.Seconds(), "raw": ev.Raw})
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.stdout, "%s\n", line)
+				return err
+			})
+			mux := http.NewServeMux()
+			mux.Handle(path, h)
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			fmt.Fprintf(a.stderr, "listening for events at http://%s%s\n", ln.Addr(), path)
+			go func() {
+				<-cmd.Context().Done()
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(sctx)
+			}()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9000", "where to listen")
+	cmd.Flags().StringVar(&key, "key", "", "the callback_apikey events must carry (env AUTOCALL_CALLBACK_KEY)")
+	cmd.Flags().StringVar(&path, "path", "/", "the path to serve")
+	return cmd
+}
