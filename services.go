@@ -28,7 +28,7 @@ func (s *service) call(ctx context.Context, r *request, out any) error {
 		// An OMICall token at a TEL4VN endpoint would be refused, the token
 		// refetched and a call-creating request sent a second time.
 		return &ValidationError{Field: "Client", Value: c.provider.String(), also: ErrWrongProvider,
-			Reason: fmt.Sprintf("%s %s is a %s endpoint: make its client with %s (or WithProvider(autocall.%s))",
+			Reason: fmt.Sprintf("%s %s is %s's: make its client with %s (or WithProvider(autocall.%s))",
 				r.method, r.path, r.provider, r.provider.credentialFor(), r.provider)}
 	}
 	return c.do(ctx, r, out)
