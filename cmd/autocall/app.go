@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -232,4 +233,16 @@ func (a *app) versionCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// call runs fn with a client for p, bounded by --timeout.
+func (a *app) call(cmd *cobra.Command, p autocall.Provider, fn func(context.Context, *autocall.Client) error) error {
+	c, err := a.client(p)
+	if err != nil {
+		return err
+	}
+	defer c.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+	defer cancel()
+	return fn(ctx, c)
 }

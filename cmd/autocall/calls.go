@@ -55,17 +55,13 @@ func (a *app) otpCommand() *cobra.Command {
 			if len(phones) == 0 {
 				return usagef("give the phones to call, or --csv")
 			}
-			c, err := a.client(autocall.TEL4VN)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
-			defer cancel()
-			res, err := c.OTP.Send(ctx, campaign, req(phones, ""))
-			if err != nil {
-				return err
-			}
-			return a.campaignResult(res)
+			return a.call(cmd, autocall.TEL4VN, func(ctx context.Context, c *autocall.Client) error {
+				res, err := c.OTP.Send(ctx, campaign, req(phones, ""))
+				if err != nil {
+					return err
+				}
+				return a.campaignResult(res)
+			})
 		},
 	}
 	f := send.Flags()
@@ -162,17 +158,13 @@ func (a *app) ttsCommand() *cobra.Command {
 			if len(phones) == 0 {
 				return usagef("give the phones to call, or --csv")
 			}
-			c, err := a.client(autocall.TEL4VN)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
-			defer cancel()
-			res, err := c.TTS.Run(ctx, campaign, req(phones, nil))
-			if err != nil {
-				return err
-			}
-			return a.campaignResult(res)
+			return a.call(cmd, autocall.TEL4VN, func(ctx context.Context, c *autocall.Client) error {
+				res, err := c.TTS.Run(ctx, campaign, req(phones, nil))
+				if err != nil {
+					return err
+				}
+				return a.campaignResult(res)
+			})
 		},
 	}
 	f := run.Flags()
@@ -195,25 +187,21 @@ func (a *app) ttsCommand() *cobra.Command {
 			if iCampaign == "" || iName == "" || iContent == "" {
 				return usagef("--campaign, --name and --content are required")
 			}
-			c, err := a.client(autocall.TEL4VN)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
-			defer cancel()
-			t := &autocall.Template{Name: iName, Content: iContent}
-			if err := c.TTS.ImportTemplate(ctx, iCampaign, t); err != nil {
-				return err
-			}
-			if a.dryRun {
-				return a.dryRunDone()
-			}
-			if a.jsonOut {
-				a.printJSON(map[string]any{"imported": iName, "placeholders": t.Placeholders()})
-			} else {
-				fmt.Fprintf(a.stdout, "imported %q, placeholders %s\n", iName, strings.Join(t.Placeholders(), ", "))
-			}
-			return nil
+			return a.call(cmd, autocall.TEL4VN, func(ctx context.Context, c *autocall.Client) error {
+				t := &autocall.Template{Name: iName, Content: iContent}
+				if err := c.TTS.ImportTemplate(ctx, iCampaign, t); err != nil {
+					return err
+				}
+				if a.dryRun {
+					return a.dryRunDone()
+				}
+				if a.jsonOut {
+					a.printJSON(map[string]any{"imported": iName, "placeholders": t.Placeholders()})
+				} else {
+					fmt.Fprintf(a.stdout, "imported %q, placeholders %s\n", iName, strings.Join(t.Placeholders(), ", "))
+				}
+				return nil
+			})
 		},
 	}
 	imp.Flags().StringVar(&iCampaign, "campaign", "", "the TEL4VN campaign id (required)")
@@ -313,17 +301,13 @@ func (a *app) callCommand() *cobra.Command {
 			if len(phones) == 0 {
 				return usagef("give the phones to call, or --csv")
 			}
-			c, err := a.client(autocall.OMICall)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
-			defer cancel()
-			sess, err := c.AutoCall.ExecuteByPhone(ctx, req(phones))
-			if err != nil {
-				return err
-			}
-			return a.session(sess)
+			return a.call(cmd, autocall.OMICall, func(ctx context.Context, c *autocall.Client) error {
+				sess, err := c.AutoCall.ExecuteByPhone(ctx, req(phones))
+				if err != nil {
+					return err
+				}
+				return a.session(sess)
+			})
 		},
 	}
 	ext := &cobra.Command{
@@ -346,17 +330,13 @@ func (a *app) callCommand() *cobra.Command {
 			if len(exts) == 0 {
 				return usagef("give the extensions to call, or --csv")
 			}
-			c, err := a.client(autocall.OMICall)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
-			defer cancel()
-			sess, err := c.AutoCall.ExecuteByExtension(ctx, req(exts))
-			if err != nil {
-				return err
-			}
-			return a.session(sess)
+			return a.call(cmd, autocall.OMICall, func(ctx context.Context, c *autocall.Client) error {
+				sess, err := c.AutoCall.ExecuteByExtension(ctx, req(exts))
+				if err != nil {
+					return err
+				}
+				return a.session(sess)
+			})
 		},
 	}
 	for _, cmd := range []*cobra.Command{phone, ext} {

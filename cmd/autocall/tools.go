@@ -28,17 +28,13 @@ func (a *app) cdrCommand() *cobra.Command {
 		Example: "  autocall cdr get 1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(autocall.TEL4VN)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
-			defer cancel()
-			r, err := c.CDR.Get(ctx, autocall.CallID(args[0]))
-			if err != nil {
-				return err
-			}
-			return a.printCDR(r)
+			return a.call(cmd, autocall.TEL4VN, func(ctx context.Context, c *autocall.Client) error {
+				r, err := c.CDR.Get(ctx, autocall.CallID(args[0]))
+				if err != nil {
+					return err
+				}
+				return a.printCDR(r)
+			})
 		},
 	}
 	var grace time.Duration
@@ -48,17 +44,13 @@ func (a *app) cdrCommand() *cobra.Command {
 		Example: "  autocall cdr wait --timeout 5m 1_1_1_5_cb76e372-b798-4a88-9c8a-410740f0300d_0987654321",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(autocall.TEL4VN)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
-			defer cancel()
-			r, err := c.CDR.Wait(ctx, autocall.CallID(args[0]), autocall.WithNotFoundGrace(grace))
-			if err != nil {
-				return err
-			}
-			return a.printCDR(r)
+			return a.call(cmd, autocall.TEL4VN, func(ctx context.Context, c *autocall.Client) error {
+				r, err := c.CDR.Wait(ctx, autocall.CallID(args[0]), autocall.WithNotFoundGrace(grace))
+				if err != nil {
+					return err
+				}
+				return a.printCDR(r)
+			})
 		},
 	}
 	wait.Flags().DurationVar(&grace, "not-found-grace", autocall.DefaultNotFoundGrace, "how long an unknown call id counts as not reported yet")
