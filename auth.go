@@ -319,11 +319,46 @@ func refreshTimes(now, expiry time.Time) (refreshAt, staleAt time.Time) {
 }
 
 // invalidate drops tok if it is still the cached one: of many requests
-// rejected with the same token, only the first causes a new fetch.
-func (tc *tokenCache) invalidate(tok string) {
+// rejected with the same token, only the first causes a new fetch. A
+// source that shares tokens between processes is told too.
+func (tc *tokenCache) invalidate(ctx context.Context, tok string) {
 	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if tc.tok.Value == tok {
+	mine := tc.tok.Value == tok
+	if mine {
 		tc.tok, tc.refreshAt, tc.staleAt = Token{}, time.Time{}, time.Time{}
 	}
+	tc.mu.Unlock()
+	if inv, ok := tc.src.(TokenInvalidator); ok && mine {
+		// Best effort: if it fails, the shared token is still refetched
+		// once it is rejected again or expires.
+		_ = inv.InvalidateToken(ctx, tok)
+	}
+}
+
+// TokenInvalidator is a TokenSource that shares its tokens (between the
+// replicas of a service, through Redis, say) and wants to hear when one is
+// rejected: the Client calls InvalidateToken with the rejected token before
+// asking for a new one. It must forget the token only if it is still the
+// one it holds, so that many replicas rejected with one token cause one
+// fetch, not one each.
+type TokenInvalidator interface {
+	InvalidateToken(ctx context.Context, token string) error
+}
+
+// NewTokenFetcher returns a TokenSource that fetches a new token from the
+// provider at every call, with the credential in opts (WithSecretKey or
+// WithAPIKey) and the same settings as a Client (timeout, retries, HTTP
+// client). It caches nothing: it is what a shared cache, such as the Redis
+// one in github.com/autocallvn/autocall-go/redis, calls when the shared
+// token is missing or about to expire.
+func NewTokenFetcher(baseURL string, opts ...Option) (TokenSource, error) {
+	c, err := NewClient(baseURL, opts...)
+	if err != nil {
+		return nil, err
+	}
+	switch c.tokens.src.(type) {
+	case *secretKeySource, *apiKeySource:
+		return c.tokens.src, nil
+	}
+	return nil, invalid("Credential", "", "NewTokenFetcher needs WithSecretKey or WithAPIKey")
 }

@@ -497,3 +497,59 @@ func TestForbiddenDoesNotRefetch(t *testing.T) {
 	assert.Equal(t, int64(1), f.tokens.Load(), "the token is fine; the permission is missing")
 	assert.Equal(t, 1, f.count(readPath))
 }
+
+// sharedSource records what the Client tells a shared token source.
+type sharedSource struct {
+	mu          sync.Mutex
+	n           int
+	invalidated []string
+}
+
+func (s *sharedSource) Token(context.Context) (Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return Token{Value: fmt.Sprintf("shared-%d", s.n), Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+func (s *sharedSource) InvalidateToken(_ context.Context, tok string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.invalidated = append(s.invalidated, tok)
+	return nil
+}
+
+// A source that shares tokens hears of a rejected one once per Client,
+// with the token that was rejected.
+func TestTokenInvalidatorIsTold(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET "+readPath, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if r.Header.Get("Authorization") == "shared-1" {
+			writeJSON(w, 401, `{"messsage":"Unauthorized","code":401,"status":false,"data":{"error":"token_expired"}}`)
+			return
+		}
+		writeJSON(w, 200, okRead)
+	})
+	src := &sharedSource{}
+	c := newTestClient(t, f.URL, WithTokenSource(src))
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := doRead(c)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, []string{"shared-1"}, src.invalidated)
+	assert.Equal(t, 2, src.n)
+
+	_, err := NewTokenFetcher(f.URL, WithTokenSource(src), WithProvider(TEL4VN))
+	assert.ErrorIs(t, err, ErrValidation)
+	fetch, err := NewTokenFetcher(f.URL, WithSecretKey(testSecretKey))
+	require.NoError(t, err)
+	tok, err := fetch.Token(bg())
+	require.NoError(t, err)
+	assert.Equal(t, testToken, tok.Value)
+}

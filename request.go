@@ -85,7 +85,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		}
 		err := c.send(ctx, r, body, tok, out)
 		if try == 1 && !r.noAuth && c.tokens.refreshable && isTokenRejection(err) {
-			c.tokens.invalidate(tok)
+			c.tokens.invalidate(ctx, tok)
 			continue
 		}
 		return err

@@ -1,0 +1,145 @@
+package autocallredis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+// Journal is a batch.Journal in Redis, for workers on several machines
+// running one job list: each job is claimed by exactly one of them (an
+// atomic claim in a Lua script), with the same states and the same
+// at-most-once promise as batch.FileJournal. A worker that dies mid-job
+// leaves it claimed: it reads as unknown and is never sent again.
+//
+// Records live in one Redis hash, "autocall:journal:<name>", a field per
+// job holding its latest record as JSON. See the package doc for the Redis
+// settings the promise relies on.
+type Journal struct {
+	rdb  redis.UniversalClient
+	hash string
+}
+
+// NewJournal is the journal name in rdb.
+func NewJournal(rdb redis.UniversalClient, name string) *Journal {
+	return &Journal{rdb: rdb, hash: "autocall:journal:" + name}
+}
+
+// claimScript claims KEYS[1]'s field ARGV[1] with record ARGV[2], unless it
+// has a record that stands in the way (anything but unsent, or refused when
+// ARGV[3] is "1"); then it returns that record.
+var claimScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local state = cjson.decode(cur)['state']
+  if not (state == 'unsent' or (state == 'refused' and ARGV[3] == '1')) then
+    return cur
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return false
+`)
+
+// Claim implements batch.Journal.
+func (j *Journal) Claim(ctx context.Context, rec batch.Record, retryRefused bool) (bool, batch.Record, error) {
+	rec.State = batch.Claimed
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return false, batch.Record{}, err
+	}
+	flag := "0"
+	if retryRefused {
+		flag = "1"
+	}
+	cur, err := claimScript.Run(ctx, j.rdb, []string{j.hash}, rec.Key, line, flag).Text()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return true, batch.Record{}, nil
+	case err != nil:
+		return false, batch.Record{}, fmt.Errorf("autocallredis: claiming %s: %w", rec.Key, err)
+	}
+	var existing batch.Record
+	if err := json.Unmarshal([]byte(cur), &existing); err != nil {
+		return false, batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", rec.Key, err)
+	}
+	if existing.State == batch.Claimed {
+		existing.State = batch.Unknown // in flight elsewhere, or its worker died: never sent again
+	}
+	return false, existing, nil
+}
+
+// Settle implements batch.Journal. Only the claimer settles a job, so a
+// read then a write is enough to keep what the claim knew.
+func (j *Journal) Settle(ctx context.Context, rec batch.Record) error {
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	if cur, ok, err := j.Get(ctx, rec.Key); err == nil && ok {
+		if rec.Kind == "" {
+			rec.Kind = cur.Kind
+		}
+		if rec.Campaign == "" {
+			rec.Campaign = cur.Campaign
+		}
+		if rec.Phones == nil {
+			rec.Phones = cur.Phones
+		}
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := j.rdb.HSet(ctx, j.hash, rec.Key, line).Err(); err != nil {
+		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
+	}
+	return nil
+}
+
+// Get implements batch.Journal.
+func (j *Journal) Get(ctx context.Context, key string) (batch.Record, bool, error) {
+	raw, err := j.rdb.HGet(ctx, j.hash, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return batch.Record{}, false, nil
+	}
+	if err != nil {
+		return batch.Record{}, false, fmt.Errorf("autocallredis: reading %s: %w", key, err)
+	}
+	var rec batch.Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return batch.Record{}, false, fmt.Errorf("autocallredis: the record of %s is damaged: %w", key, err)
+	}
+	return rec, true, nil
+}
+
+// Records implements batch.Journal, sorted by key.
+func (j *Journal) Records(ctx context.Context) ([]batch.Record, error) {
+	all, err := j.rdb.HGetAll(ctx, j.hash).Result()
+	if err != nil {
+		return nil, fmt.Errorf("autocallredis: reading the journal: %w", err)
+	}
+	out := make([]batch.Record, 0, len(all))
+	for k, raw := range all {
+		var rec batch.Record
+		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+			return nil, fmt.Errorf("autocallredis: the record of %s is damaged: %w", k, err)
+		}
+		out = append(out, rec)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
+	return out, nil
+}
+
+// Close implements batch.Journal; the Redis client is the caller's to close.
+func (j *Journal) Close() error { return nil }
+
+var _ batch.Journal = (*Journal)(nil)

@@ -1,0 +1,160 @@
+package autocallredis
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+const (
+	sandboxEnv = "AUTOCALLREDIS_SANDBOX"
+	jobsEnv    = "AUTOCALLREDIS_JOBS"
+	workers    = 4
+)
+
+func phone(i int) string { return fmt.Sprintf("0912%06d", i*10+3) }
+
+func jobs(n int) []batch.Job {
+	out := make([]batch.Job, n)
+	for i := range out {
+		out[i] = batch.Job{Key: fmt.Sprintf("job-%05d", i), Op: batch.OTP("1", &autocall.OTPRequest{
+			Caller: "02873001234", Callees: []string{phone(i)}, TemplateName: "otp", Code: "1"})}
+	}
+	return out
+}
+
+// workerChild runs the whole job list through the shared journal.
+func workerChild() int {
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(redisEnv)})
+	defer rdb.Close()
+	c, err := autocall.NewClient(os.Getenv(sandboxEnv), autocall.WithSecretKey(autocalltest.SecretKey))
+	if err != nil {
+		return 4
+	}
+	n, _ := strconv.Atoi(os.Getenv(jobsEnv))
+	rep, err := (&batch.Runner{TEL4VN: c, Journal: NewJournal(rdb, "shared"), Workers: workers}).Run(ctx, jobs(n))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 5
+	}
+	fmt.Printf("%+v\n", *rep)
+	return 0
+}
+
+func callsPerPhone(srv *autocalltest.Server) map[string]int {
+	m := map[string]int{}
+	for _, c := range srv.Calls() {
+		m[c.Phone]++
+	}
+	return m
+}
+
+// 4 worker processes share a 5,000-job journal; one is SIGKILLed mid-way
+// and the rest finish: every job placed at most once, the killed worker's
+// in-flight jobs unknown, the counts add up.
+func TestJournalAcrossProcesses(t *testing.T) {
+	const n = 5000
+	rs := startRedis(t, t.TempDir(), 0)
+	sb := autocalltest.NewServer()
+	defer sb.Close()
+	sb.FailNext("/api/v2/campaigns/1/otp", 1_000_000, autocalltest.Fault{Process: true, Delay: time.Millisecond})
+	env := []string{redisEnv + "=" + rs.addr(), sandboxEnv + "=" + sb.URL, jobsEnv + "=" + strconv.Itoa(n)}
+	var procs []*exec.Cmd
+	for i := 0; i < 4; i++ {
+		procs = append(procs, child(t, "worker", env...))
+	}
+	for len(sb.Calls()) < n/4 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	require.NoError(t, procs[0].Process.Signal(syscall.SIGKILL))
+	_ = procs[0].Wait()
+	for _, p := range procs[1:] {
+		require.NoError(t, p.Wait())
+	}
+
+	recs, err := NewJournal(rs.client(t), "shared").Records(ctx)
+	require.NoError(t, err)
+	require.Len(t, recs, n)
+	counts := batch.Counts(recs)
+	t.Logf("journal: %v; sandbox: %d calls", counts, len(sb.Calls()))
+	calls := callsPerPhone(sb)
+	for p, k := range calls {
+		require.Equal(t, 1, k, "%s phoned %d times", p, k)
+	}
+	assert.Equal(t, n, counts[batch.Placed]+counts[batch.Unknown], "counts add up: every job placed or unknown")
+	assert.LessOrEqual(t, counts[batch.Unknown], workers, "only the killed worker's jobs in flight")
+	for _, r := range recs {
+		if r.State == batch.Placed {
+			require.Equal(t, 1, calls[r.Phones[0]], r.Key)
+		}
+	}
+}
+
+// Redis restarted mid-batch: the run fails clearly; run again once Redis is
+// back, nothing is resent.
+func TestRedisRestartMidBatch(t *testing.T) {
+	dir := t.TempDir()
+	rs := startRedis(t, dir, 0)
+	sb := autocalltest.NewServer()
+	defer sb.Close()
+	sb.FailNext("/api/v2/campaigns/1/otp", 1_000_000, autocalltest.Fault{Process: true, Delay: 2 * time.Millisecond})
+	c, err := autocall.NewClient(sb.URL, autocall.WithSecretKey(autocalltest.SecretKey))
+	require.NoError(t, err)
+	rdb := rs.client(t)
+	list := jobs(1000)
+	go func() {
+		for len(sb.Calls()) < 200 {
+			time.Sleep(time.Millisecond)
+		}
+		rs.stop()
+	}()
+	r := &batch.Runner{TEL4VN: c, Journal: NewJournal(rdb, "restart"), Workers: workers}
+	_, err = r.Run(ctx, list)
+	require.Error(t, err, "the journal's outage is the run's error")
+	assert.Contains(t, err.Error(), "autocallredis")
+	before := len(sb.Calls())
+	require.Less(t, before, 1000)
+
+	rs2 := startRedis(t, dir, rs.port) // the same data directory: AOF replayed
+	rep, err := (&batch.Runner{TEL4VN: c, Journal: NewJournal(rs2.client(t), "restart"), Workers: workers}).Run(ctx, list)
+	require.NoError(t, err)
+	for p, k := range callsPerPhone(sb) {
+		require.Equal(t, 1, k, "%s phoned %d times", p, k)
+	}
+	assert.Equal(t, 1000, rep.Placed+rep.AlreadyPlaced+rep.Unknown+rep.StillUnknown+rep.Unsent+rep.Refused+rep.AlreadyRefused)
+	assert.Equal(t, 1000-before, rep.Placed, "only the jobs never sent were sent")
+}
+
+func TestJournalClaimIsAtomic(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	j := NewJournal(rs.client(t), "atomic")
+	ok, _, err := j.Claim(ctx, batch.Record{Key: "k", Kind: "otp", Phones: []string{"0987654321"}}, false)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, cur, err := j.Claim(ctx, batch.Record{Key: "k"}, false)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Equal(t, batch.Unknown, cur.State)
+	require.NoError(t, j.Settle(ctx, batch.Record{Key: "k", State: batch.Refused, Code: "limit_service"}))
+	rec, _, _ := j.Get(ctx, "k")
+	assert.Equal(t, []string{"0987654321"}, rec.Phones, "the outcome keeps what the claim knew")
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, false)
+	assert.False(t, ok)
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, true)
+	assert.True(t, ok)
+	require.NoError(t, batch.Resolve(ctx, j, "k", batch.Unsent))
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, false)
+	assert.True(t, ok)
+}

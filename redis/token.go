@@ -1,0 +1,197 @@
+package autocallredis
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	autocall "github.com/autocallvn/autocall-go"
+)
+
+// TokenSource is an autocall.TokenSource shared by every process configured
+// with the same Redis and credential: the token is read from Redis; when it
+// is missing or near expiry, exactly one process fetches a new one (under a
+// lock with an expiry, so that a process that dies holding it blocks the
+// others no longer than LockTTL) and the others wait for it, each bounded by
+// its own context. A token rejected with 401 is forgotten once, by the first
+// replica to report it (autocall.TokenInvalidator).
+//
+//	fetch, _ := autocall.NewTokenFetcher(base, autocall.WithSecretKey(secret))
+//	ts := autocallredis.NewTokenSource(rdb, fetch, secret)
+//	c, _ := autocall.NewClient(base, autocall.WithTokenSource(ts), autocall.WithProvider(autocall.TEL4VN))
+type TokenSource struct {
+	rdb   redis.UniversalClient
+	fetch autocall.TokenSource
+	aead  cipher.AEAD
+	key   string // the token's hash
+	lock  string // the fetch lock
+
+	// LockTTL bounds how long a process that died while fetching blocks
+	// the others (default 30s); it should exceed a fetch's own time.
+	LockTTL time.Duration
+	// Poll is how often a waiting process looks again (default 50ms).
+	Poll time.Duration
+	// DefaultLifetime is kept for a token whose expiry the provider did not
+	// give (default 1h).
+	DefaultLifetime time.Duration
+}
+
+// NewTokenSource shares the tokens fetch brings through rdb. credential is
+// the secret key or API key fetch uses: it names the shared token (replicas
+// with the same credential share one) and keys its encryption at rest.
+func NewTokenSource(rdb redis.UniversalClient, fetch autocall.TokenSource, credential string) *TokenSource {
+	id := sha256.Sum256([]byte("autocall-go token name\x00" + credential))
+	name := "autocall:token:" + hex.EncodeToString(id[:12])
+	k, err := hkdf.Key(sha256.New, []byte(credential), []byte("autocall-go token at rest"), name, 32)
+	if err != nil {
+		panic(err) // only for a length HKDF cannot make; 32 it can
+	}
+	block, _ := aes.NewCipher(k)
+	aead, _ := cipher.NewGCM(block)
+	return &TokenSource{rdb: rdb, fetch: fetch, aead: aead, key: name, lock: name + ":lock",
+		LockTTL: 30 * time.Second, Poll: 50 * time.Millisecond, DefaultLifetime: time.Hour}
+}
+
+// stored is what the token's hash holds, sealed.
+type stored struct {
+	Value  string    `json:"v"`
+	Expiry time.Time `json:"e"`
+}
+
+// Token implements autocall.TokenSource.
+func (s *TokenSource) Token(ctx context.Context) (autocall.Token, error) {
+	for {
+		tok, err := s.read(ctx)
+		if err != nil {
+			return autocall.Token{}, err
+		}
+		fresh := tok.Value != "" && time.Now().Before(refreshAt(tok.Expiry))
+		if fresh {
+			return tok, nil
+		}
+		// Missing or near expiry: one process fetches.
+		owner, locked, err := s.acquire(ctx)
+		if err != nil {
+			return autocall.Token{}, err
+		}
+		if locked {
+			return s.fetchAndStore(ctx, owner)
+		}
+		if tok.Value != "" && time.Now().Before(tok.Expiry) {
+			return tok, nil // still valid while another process refreshes it
+		}
+		select {
+		case <-ctx.Done():
+			return autocall.Token{}, ctx.Err()
+		case <-time.After(s.Poll):
+		}
+	}
+}
+
+// refreshAt: the last fifth of a token's life (at most ten minutes), as the
+// SDK's own cache does, so that the shared token is renewed before any
+// replica's copy of it stops working.
+func refreshAt(expiry time.Time) time.Time {
+	life := time.Until(expiry)
+	return expiry.Add(-min(max(life/5, 0), 10*time.Minute))
+}
+
+func (s *TokenSource) read(ctx context.Context) (autocall.Token, error) {
+	ct, err := s.rdb.HGet(ctx, s.key, "ct").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return autocall.Token{}, nil
+	}
+	if err != nil {
+		return autocall.Token{}, fmt.Errorf("autocallredis: reading the shared token: %w", err)
+	}
+	ns := s.aead.NonceSize()
+	if len(ct) < ns {
+		return autocall.Token{}, nil // not ours: fetch anew
+	}
+	plain, err := s.aead.Open(nil, ct[:ns], ct[ns:], []byte(s.key))
+	if err != nil {
+		return autocall.Token{}, nil // another credential's, or tampered with: fetch anew
+	}
+	var st stored
+	if json.Unmarshal(plain, &st) != nil {
+		return autocall.Token{}, nil
+	}
+	return autocall.Token{Value: st.Value, Expiry: st.Expiry}, nil
+}
+
+// acquire takes the fetch lock, if free.
+func (s *TokenSource) acquire(ctx context.Context) (owner string, ok bool, err error) {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	owner = hex.EncodeToString(b)
+	ok, err = s.rdb.SetNX(ctx, s.lock, owner, s.LockTTL).Result()
+	if err != nil {
+		return "", false, fmt.Errorf("autocallredis: the token lock: %w", err)
+	}
+	return owner, ok, nil
+}
+
+// releaseScript deletes the lock only if it is still ours: a lock that
+// expired and was taken by another process is theirs.
+var releaseScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
+
+func (s *TokenSource) fetchAndStore(ctx context.Context, owner string) (autocall.Token, error) {
+	defer releaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{s.lock}, owner)
+	// Another process may have stored a token between our read and our lock.
+	if tok, err := s.read(ctx); err == nil && tok.Value != "" && time.Now().Before(refreshAt(tok.Expiry)) {
+		return tok, nil
+	}
+	tok, err := s.fetch.Token(ctx)
+	if err != nil {
+		return autocall.Token{}, err
+	}
+	if tok.Expiry.IsZero() {
+		tok.Expiry = time.Now().Add(s.DefaultLifetime)
+	}
+	plain, _ := json.Marshal(stored{Value: tok.Value, Expiry: tok.Expiry})
+	nonce := make([]byte, s.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	ct := s.aead.Seal(nonce, nonce, plain, []byte(s.key))
+	ttl := time.Until(tok.Expiry)
+	if ttl <= 0 {
+		return tok, nil // born expired: use it once, share nothing
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, s.key, "ct", ct, "fp", fingerprint(tok.Value))
+	pipe.PExpire(ctx, s.key, ttl)
+	if _, err := pipe.Exec(ctx); err != nil {
+		// The token works; only sharing it failed.
+		return tok, nil
+	}
+	return tok, nil
+}
+
+func fingerprint(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// invalidateScript forgets the shared token only if it is the one reported:
+// of many replicas rejected with one token, the first forgets it and the
+// others find the new one.
+var invalidateScript = redis.NewScript(`if redis.call('HGET', KEYS[1], 'fp') == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
+
+// InvalidateToken implements autocall.TokenInvalidator.
+func (s *TokenSource) InvalidateToken(ctx context.Context, token string) error {
+	return invalidateScript.Run(ctx, s.rdb, []string{s.key}, fingerprint(token)).Err()
+}
+
+var (
+	_ autocall.TokenSource      = (*TokenSource)(nil)
+	_ autocall.TokenInvalidator = (*TokenSource)(nil)
+)
