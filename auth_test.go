@@ -25,7 +25,10 @@ func TestColdStartFetchesOneToken(t *testing.T) {
 			// The token answer is slow, so every goroutine arrives while the
 			// first fetch is in flight.
 			f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 200, okRead) })
-			c := newTestClient(t, f.URL, tc.opt)
+			// A generous per-attempt timeout: on a loaded machine a 2 s attempt
+			// can time out and a read is (rightly) retried, which says nothing
+			// about the token.
+			c := newTestClient(t, f.URL, tc.opt, WithTimeout(30*time.Second))
 			const n = 1000
 			start := make(chan struct{})
 			var wg sync.WaitGroup
@@ -44,7 +47,9 @@ func TestColdStartFetchesOneToken(t *testing.T) {
 			wg.Wait()
 			assert.Zero(t, failed.Load())
 			assert.Equal(t, int64(1), f.tokens.Load(), "exactly one token request")
-			assert.Equal(t, n, f.count(readPath))
+			// Every read arrived; net/http may replay a GET that failed on a
+			// reused connection, so at least n.
+			assert.GreaterOrEqual(t, f.count(readPath), n)
 		})
 	}
 }
