@@ -320,19 +320,26 @@ func refreshTimes(now, expiry time.Time) (refreshAt, staleAt time.Time) {
 
 // invalidate drops tok if it is still the cached one: of many requests
 // rejected with the same token, only the first causes a new fetch. A
-// source that shares tokens between processes is told too.
+// source that shares tokens between processes is told first, before the
+// local copy goes: a goroutine that then finds no token fetches after the
+// shared one is gone, and cannot read the rejected token back.
 func (tc *tokenCache) invalidate(ctx context.Context, tok string) {
 	tc.mu.Lock()
 	mine := tc.tok.Value == tok
-	if mine {
+	tc.mu.Unlock()
+	if !mine {
+		return
+	}
+	if inv, ok := tc.src.(TokenInvalidator); ok {
+		// Best effort: if it fails, the shared token is refetched when it
+		// is rejected again or expires.
+		_ = inv.InvalidateToken(ctx, tok)
+	}
+	tc.mu.Lock()
+	if tc.tok.Value == tok {
 		tc.tok, tc.refreshAt, tc.staleAt = Token{}, time.Time{}, time.Time{}
 	}
 	tc.mu.Unlock()
-	if inv, ok := tc.src.(TokenInvalidator); ok && mine {
-		// Best effort: if it fails, the shared token is still refetched
-		// once it is rejected again or expires.
-		_ = inv.InvalidateToken(ctx, tok)
-	}
 }
 
 // TokenInvalidator is a TokenSource that shares its tokens (between the
@@ -340,7 +347,8 @@ func (tc *tokenCache) invalidate(ctx context.Context, tok string) {
 // rejected: the Client calls InvalidateToken with the rejected token before
 // asking for a new one. It must forget the token only if it is still the
 // one it holds, so that many replicas rejected with one token cause one
-// fetch, not one each.
+// fetch, not one each; concurrent rejections may report one token more
+// than once.
 type TokenInvalidator interface {
 	InvalidateToken(ctx context.Context, token string) error
 }
