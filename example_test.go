@@ -138,7 +138,7 @@ func ExampleDialplan_Recording() {
 }
 
 func ExampleDialplan_Text() {
-	// Document 000's text-to-speech example: four Text_variable steps.
+	// OMICall's API gọi tự động page's text-to-speech example: four Text_variable steps.
 	plan := autocall.NewDialplan().Text("Đơn hàng của bạn là").Text("HHKKK").Text("Tổng giá trị").Text("90000")
 	fmt.Println(plan.Len(), plan.TextChars())
 	// Output: 4 41
@@ -230,7 +230,7 @@ func ExampleTTSService_Run() {
 	}
 	fmt.Println(len(res.Accepted), "call placed")
 
-	// Document 003's own run example sends due_days to a template that says
+	// TEL4VN's Autocall API Reference's own run example sends due_days to a template that says
 	// {{due_date}}. The SDK refuses it before anything is sent.
 	_, err = tel4vn.TTS.Run(ctx, "1", &autocall.TTSRequest{
 		Caller: "1234567890", Callees: []string{"0987654321"}, Template: &docTemplate,
