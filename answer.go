@@ -15,11 +15,12 @@ import (
 
 // answer turns an HTTP answer into nil (data decoded into out) or an error.
 func (c *Client) answer(r *request, status int, header http.Header, raw []byte, out any, tooLarge bool, limit int64) verdict {
-	if status >= 200 && status < 300 && !tooLarge && fastSuccess(r.provider, raw, out) {
+	validUTF8 := !tooLarge && utf8.Valid(raw) // not UTF-8 is not a success
+	if status >= 200 && status < 300 && validUTF8 && fastSuccess(r.provider, raw, out) {
 		return verdict{}
 	}
 	var env envelope.Result
-	if !tooLarge && utf8.Valid(raw) {
+	if validUTF8 {
 		if r.provider == omicall {
 			env = envelope.OMICall(raw)
 		} else {
@@ -55,7 +56,7 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 	case status >= 300 && status < 400:
 		apiErr.unexpected = true
 		apiErr.Message = "redirect" + redirectTarget(header) + " not followed: the SDK follows no redirect"
-	case !utf8.Valid(raw):
+	case !validUTF8:
 		apiErr.Message = "body is not valid UTF-8"
 	case !env.Decoded:
 		apiErr.Message = redact(textMessage(header, raw))

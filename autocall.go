@@ -148,8 +148,8 @@ func (s *AutoCallService) ExecuteByExtension(ctx context.Context, req *Extension
 	if len(req.Extensions) == 0 {
 		return nil, invalid("Extensions", "", "no extension")
 	}
-	if len(req.Extensions) > MaxCallees {
-		return nil, invalid("Extensions", fmt.Sprintf("%d extensions", len(req.Extensions)), fmt.Sprintf("more than %d in one request: split it", MaxCallees))
+	if err := maxCallees("Extensions", len(req.Extensions)); err != nil {
+		return nil, err
 	}
 	seen := make(map[string]int, len(req.Extensions))
 	for i, ext := range req.Extensions {

@@ -232,10 +232,9 @@ func WithLocation(loc *time.Location) Option {
 // Invalid settings are a *ValidationError.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	s := settings{
-		timeout:   DefaultTimeout,
-		retry:     DefaultRetryPolicy(),
-		userAgent: "",
-		loc:       vietnam,
+		timeout: DefaultTimeout,
+		retry:   DefaultRetryPolicy(),
+		loc:     vietnam,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -367,9 +366,9 @@ func parseBaseURL(raw string) (string, error) {
 // caller's client. An *http.Transport is cloned so that its connections can
 // count what they write, and split so that creates never go out on a
 // connection idle long enough for the server to be closing it (wire.go);
-// another RoundTripper is used as it is, with less proof of what was sent. Redirects are not followed: none of
-// the APIs redirects, and a followed 307 would send a call-creating POST a
-// second time.
+// another RoundTripper is used as it is, with less proof of what was sent.
+// Redirects are not followed: none of the APIs redirects, and a followed
+// 307 would send a call-creating POST a second time.
 func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
 	var cp http.Client
 	if hc != nil {

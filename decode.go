@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/autocallvn/autocall-go/internal/envelope"
 )
@@ -38,12 +36,7 @@ type dataErrorer interface{ dataError() bool }
 type errField struct{ set bool }
 
 func (e *errField) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		e.set = strings.TrimSpace(s) != ""
-		return nil
-	}
-	e.set = string(b) != "null" && len(bytes.TrimSpace(b)) > 0
+	e.set = envelope.String(b) != ""
 	return nil
 }
 
@@ -52,7 +45,7 @@ func (e *errField) UnmarshalJSON(b []byte) error {
 // missing or null payload then fails the check, and the exact path says so.
 func fastSuccess(p provider, raw []byte, out any) bool {
 	ch, ok := out.(checker)
-	if !ok || !utf8.Valid(raw) { // not UTF-8 is not a success
+	if !ok {
 		return false
 	}
 	var good bool

@@ -14,21 +14,13 @@ import (
 type fields map[string]json.RawMessage
 
 // str returns the first of keys that is a non-empty string or a number,
-// as text. The first byte says which: no decode is tried and failed.
+// as text (see text).
 func (f fields) str(keys ...string) string {
 	for _, k := range keys {
-		raw := f[k]
-		switch {
-		case len(raw) == 0:
-		case raw[0] == '"':
-			var s string
-			if json.Unmarshal(raw, &s) == nil {
-				if s = strings.TrimSpace(s); s != "" {
-					return s
-				}
-			}
-		case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
-			return string(raw) // a number's JSON text is its text
+		var t text
+		_ = t.UnmarshalJSON(f[k])
+		if t != "" {
+			return string(t)
 		}
 	}
 	return ""

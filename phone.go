@@ -2,6 +2,7 @@ package autocall
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -141,6 +142,13 @@ func normalizePhone(s string) (string, string) {
 // answer to a request that placed calls is never lost to a size limit.
 const MaxCallees = 10_000
 
+func maxCallees(field string, n int) error {
+	if n > MaxCallees {
+		return invalid(field, strconv.Itoa(n)+" of them", "more than "+strconv.Itoa(MaxCallees)+" in one request: split it")
+	}
+	return nil
+}
+
 // normalizePhones normalises a list. A bad number or a number given twice
 // (after normalisation: "+84 98…" and "098…") is not sent but put in
 // rejected, so that one typo does not cost every other customer their
@@ -149,8 +157,8 @@ func normalizePhones(field string, phones []string) (valid []string, rejected []
 	if len(phones) == 0 {
 		return nil, nil, invalid(field, "", "no phone number")
 	}
-	if len(phones) > MaxCallees {
-		return nil, nil, invalid(field, fmt.Sprintf("%d numbers", len(phones)), fmt.Sprintf("more than %d in one request: split it", MaxCallees))
+	if err := maxCallees(field, len(phones)); err != nil {
+		return nil, nil, err
 	}
 	valid = make([]string, 0, len(phones))
 	// Numbers as integers, in a set of their own: a Go map of 10,000

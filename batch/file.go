@@ -163,14 +163,10 @@ func (j *FileJournal) Claim(ctx context.Context, rec Record, retryRefused bool) 
 		j.mu.Unlock()
 		return false, Record{}, errors.New("batch: journal closed")
 	}
-	if cur, ok := j.records[rec.Key]; ok {
-		switch {
-		case cur.State == Unsent, cur.State == Refused && retryRefused:
-		default:
-			j.mu.Unlock()
-			cur.State = readStateIn(cur.State)
-			return false, cur, nil
-		}
+	if cur, ok := j.records[rec.Key]; ok && !claimable(cur.State, retryRefused) {
+		j.mu.Unlock()
+		cur.State = readState(cur.State) // in flight here, or its process died: unknown
+		return false, cur, nil
 	}
 	rec.State = Claimed
 	if rec.Time.IsZero() {
@@ -184,11 +180,6 @@ func (j *FileJournal) Claim(ctx context.Context, rec Record, retryRefused bool) 
 	return true, Record{}, j.waitSynced(end)
 }
 
-// readStateIn: in a file journal, a Claimed record of this process is in
-// flight, one read from the file is from a process that died; both stand
-// in the way of a new claim and read as Unknown to the caller.
-func readStateIn(s State) State { return readState(s) }
-
 // Settle implements Journal.
 func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 	if rec.Time.IsZero() {
@@ -200,16 +191,7 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 		return errors.New("batch: journal closed")
 	}
 	if cur, ok := j.records[rec.Key]; ok {
-		// Keep what the claim knew that the outcome does not repeat.
-		if rec.Kind == "" {
-			rec.Kind = cur.Kind
-		}
-		if rec.Campaign == "" {
-			rec.Campaign = cur.Campaign
-		}
-		if rec.Phones == nil {
-			rec.Phones = cur.Phones
-		}
+		rec = rec.Inherit(cur)
 	}
 	_, err := j.appendLocked(rec)
 	if err == nil && j.later == nil {

@@ -50,6 +50,22 @@ type Record struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Inherit returns r with what prev, the job's earlier record, knew and r
+// does not repeat: its kind, campaign and phones. A journal settling a job
+// keeps them, so that an outcome need not restate the request.
+func (r Record) Inherit(prev Record) Record {
+	if r.Kind == "" {
+		r.Kind = prev.Kind
+	}
+	if r.Campaign == "" {
+		r.Campaign = prev.Campaign
+	}
+	if r.Phones == nil {
+		r.Phones = prev.Phones
+	}
+	return r
+}
+
 // Journal records each job before and after its request, so that a batch
 // can be run again safely. Implementations must make Claim atomic: of
 // several workers (or processes) claiming one key, exactly one succeeds.
@@ -97,6 +113,13 @@ func Resolve(ctx context.Context, j Journal, key string, to State) error {
 	}
 	rec.State, rec.Time, rec.Reason = to, time.Now(), "resolved by hand"
 	return j.Settle(ctx, rec)
+}
+
+// claimable: a job in state s may be claimed (sent) again: it was never
+// sent, or it was refused and the caller asks for refused jobs again. The
+// Redis journal's claim script says the same in Lua.
+func claimable(s State, retryRefused bool) bool {
+	return s == Unsent || (s == Refused && retryRefused)
 }
 
 // readState turns a stored state into what a run sees: a claim that

@@ -22,8 +22,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -109,8 +109,8 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 		}
 		seen[j.Key] = true
 	}
-	workers := max(r.Workers, 1)
-	if r.Workers == 0 {
+	workers := r.Workers
+	if workers <= 0 {
 		workers = 4
 	}
 	st := &runState{r: r, start: time.Now(), total: len(jobs)}
@@ -122,7 +122,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	sendCtx := autocall.WithRateLimitNotice(context.WithoutCancel(ctx), st.pause)
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	st.stop = stop
+	st.stopCtx, st.stop = stopCtx, stop
 
 	queue := make(chan Job)
 	results := make(chan jobResult)
@@ -152,45 +152,29 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	}()
 
 	rep := &Report{Total: len(jobs)}
-	done := map[string]bool{}
+	done := 0
 	var journalErr error
 	for res := range results {
-		done[res.key] = true
+		done++
 		if res.journalErr != nil && journalErr == nil {
 			journalErr = res.journalErr
 			stop(res.journalErr)
 		}
+		if res.state == Unknown {
+			rep.UnknownKeys = append(rep.UnknownKeys, res.key)
+		}
 		rep.count(res)
-		st.progress(rep, res)
+		st.progress(rep, res, done)
 	}
-	// Jobs never started (the run stopped) were not sent.
-	for _, j := range jobs {
-		if !done[j.Key] {
-			rep.Unsent++
-		}
-	}
+	rep.Unsent += len(jobs) - done // never started: the run stopped first
+	sort.Strings(rep.UnknownKeys)
 	rep.Elapsed = time.Since(st.start)
-	if cause := context.Cause(stopCtx); cause != nil && len(done) < len(jobs) {
+	// A stop of the run's own (a quota, the journal) is reported whenever it
+	// came; the caller's ctx ending only if it left jobs undone.
+	if cause := context.Cause(stopCtx); cause != nil && (ctx.Err() == nil || done < len(jobs)) {
 		rep.Stopped = cause
 	}
-	if cause := st.stopCause(); cause != nil {
-		rep.Stopped = cause
-	}
-	if recs, err := r.Journal.Records(ctx); err == nil {
-		inRun := make(map[string]bool, len(jobs))
-		for _, j := range jobs {
-			inRun[j.Key] = true
-		}
-		for _, rec := range recs {
-			if inRun[rec.Key] && readState(rec.State) == Unknown {
-				rep.UnknownKeys = append(rep.UnknownKeys, rec.Key)
-			}
-		}
-	}
-	if journalErr != nil {
-		return rep, journalErr
-	}
-	return rep, nil
+	return rep, journalErr
 }
 
 func (r *Runner) client(op Op) *autocall.Client {
@@ -236,32 +220,17 @@ type runState struct {
 	start   time.Time
 	total   int
 	limiter *rate.Limiter
+	// stopCtx ends when the run stops taking jobs; its cause says why (the
+	// first cause stands).
+	stopCtx context.Context
 	stop    context.CancelCauseFunc
 
 	pauseMu     sync.Mutex
 	pausedUntil time.Time
-
-	stopMu sync.Mutex
-	stopBy error
-
-	doneN atomic.Int64
-}
-
-func (st *runState) stopCause() error {
-	st.stopMu.Lock()
-	defer st.stopMu.Unlock()
-	return st.stopBy
 }
 
 // halt stops the whole run: every later job would meet the same refusal.
-func (st *runState) halt(err error) {
-	st.stopMu.Lock()
-	if st.stopBy == nil {
-		st.stopBy = err
-	}
-	st.stopMu.Unlock()
-	st.stop(err)
-}
+func (st *runState) halt(err error) { st.stop(err) }
 
 // runJob takes one job from claim to outcome.
 func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
@@ -276,7 +245,7 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 			res.journalErr = gerr
 			return res
 		}
-		if ok && cur.State != Unsent && !(cur.State == Refused && st.r.RetryRefused) {
+		if ok && !claimable(cur.State, st.r.RetryRefused) {
 			res.state, res.skipped = readState(cur.State), true
 			return res
 		}
@@ -399,19 +368,18 @@ func isQuota(err error) bool {
 		errors.Is(err, autocall.ErrLimitWord) || errors.Is(err, autocall.ErrUnauthorized)
 }
 
-// progress reports after each job.
-func (st *runState) progress(rep *Report, res jobResult) {
+// progress reports after each job, from the one goroutine that counts.
+func (st *runState) progress(rep *Report, res jobResult, done int) {
 	if st.r.Progress == nil {
 		return
 	}
-	done := int(st.doneN.Add(1))
 	elapsed := time.Since(st.start)
 	p := Progress{
 		Total: st.total, Done: done, Left: st.total - done, Elapsed: elapsed,
 		Placed: rep.Placed, Refused: rep.Refused, Unknown: rep.Unknown, Unsent: rep.Unsent,
 		Skipped: rep.AlreadyPlaced + rep.AlreadyRefused + rep.StillUnknown,
 		LastKey: res.key, LastState: res.state, LastErr: res.err,
-		Stopped: st.stopCause() != nil,
+		Stopped: st.stopCtx.Err() != nil,
 	}
 	if secs := elapsed.Seconds(); secs > 0 {
 		p.Rate = float64(done) / secs

@@ -85,15 +85,7 @@ func (j *Journal) Settle(ctx context.Context, rec batch.Record) error {
 		rec.Time = time.Now()
 	}
 	if cur, ok, err := j.Get(ctx, rec.Key); err == nil && ok {
-		if rec.Kind == "" {
-			rec.Kind = cur.Kind
-		}
-		if rec.Campaign == "" {
-			rec.Campaign = cur.Campaign
-		}
-		if rec.Phones == nil {
-			rec.Phones = cur.Phones
-		}
+		rec = rec.Inherit(cur)
 	}
 	line, err := json.Marshal(rec)
 	if err != nil {

@@ -123,6 +123,10 @@ func StatusOK(raw json.RawMessage) bool {
 	return false
 }
 
+// String reads an error or message member as the decoders here do: a JSON
+// string, trimmed, or any other value's JSON text; "" for null.
+func String(raw json.RawMessage) string { return lenientString(raw) }
+
 // Int reads an envelope's code as the decoders here do: 9999, "9999" or
 // -9999; ok is false for anything else, null included.
 func Int(raw json.RawMessage) (n int, ok bool) { return lenientInt(raw) }
