@@ -97,7 +97,51 @@ secrets: a flag's value shows in ps and in your shell's history.
 
 	root.AddCommand(a.otpCommand(), a.ttsCommand(), a.callCommand(), a.cdrCommand(), a.journalCommand(),
 		a.tokenCommand(), a.sandboxCommand(), a.listenCommand(), a.versionCommand())
+	strictUsage(root)
 	return root
+}
+
+// strictUsage makes every mistake in naming a command exit 2: cobra alone
+// prints help and exits 0 for a misspelt subcommand ("otp snd"), and 1 for
+// a missing argument.
+func strictUsage(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictUsage(sub)
+	}
+	if !c.Runnable() && c.HasSubCommands() {
+		c.Args = cobra.ArbitraryArgs
+		// The flags of the subcommand meant ("otp snd --campaign 1") must
+		// not hide the misspelling behind "unknown flag".
+		c.FParseErrWhitelist.UnknownFlags = true
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			var names []string
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			if len(args) == 0 {
+				return usagef("%s needs a command: %s (see %s --help)", cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath())
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if cmd.SuggestionsMinimumDistance <= 0 {
+				cmd.SuggestionsMinimumDistance = 2
+			}
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usagef("%s (commands: %s)", msg, strings.Join(names, ", "))
+		}
+		return
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usagef("%s: %v (see %s --help)", cmd.CommandPath(), err, cmd.CommandPath())
+			}
+			return nil
+		}
+	}
 }
 
 // secret reads a secret from its flag, its file flag or the environment.
