@@ -167,6 +167,13 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	pr := a.newProgress(len(jobs), lines)
+	pr.reason = func(key string) string {
+		rec, ok, err := j.Get(ctx, key)
+		if err != nil || !ok {
+			return ""
+		}
+		return rec.Reason
+	}
 	r := &batch.Runner{Journal: j, Workers: bf.workers, Progress: pr.update}
 	if p == autocall.OMICall {
 		r.OMICall = c
