@@ -101,7 +101,7 @@ func (a *app) callbackKey(flagValue, file, url string) (string, error) {
 // partial success.
 func (a *app) campaignResult(res *autocall.CampaignResult) error {
 	if a.dryRun {
-		return a.dryRunDone()
+		return a.dryRunRefused(res.Rejected)
 	}
 	if a.jsonOut {
 		rej := make([]map[string]string, len(res.Rejected))
@@ -124,6 +124,27 @@ func (a *app) campaignResult(res *autocall.CampaignResult) error {
 		a.code = exitRefused
 	}
 	return nil
+}
+
+// dryRunRefused ends a dry run with the callees the SDK refused, and the
+// exit code the real run would have: 6 when some are refused (the provider
+// may refuse more).
+func (a *app) dryRunRefused(rejected []autocall.Rejection) error {
+	if len(rejected) > 0 {
+		a.code = exitPartial
+	}
+	if a.jsonOut {
+		rej := make([]map[string]string, len(rejected))
+		for i, r := range rejected {
+			rej[i] = map[string]string{"phone": r.Phone, "reason": r.Reason}
+		}
+		a.printJSON(map[string]any{"nothing_sent": true, "rejected": rej})
+		return nil
+	}
+	for _, r := range rejected {
+		fmt.Fprintf(a.stdout, "refused  %s  %s\n", r.Phone, r.Reason)
+	}
+	return a.dryRunDone()
 }
 
 func (a *app) dryRunDone() error {
@@ -381,7 +402,7 @@ func (a *app) callCommand() *cobra.Command {
 
 func (a *app) session(s *autocall.AutoCallSession) error {
 	if a.dryRun {
-		return a.dryRunDone()
+		return a.dryRunRefused(s.Rejected)
 	}
 	if a.jsonOut {
 		rej := make([]map[string]string, len(s.Rejected))

@@ -48,8 +48,8 @@ func (p *progress) update(pr batch.Progress) {
 	prevSkipped := p.last.Skipped
 	p.last = pr
 	a := p.a
-	if a.dryRun {
-		return
+	if a.dryRun && pr.LastState != batch.Refused {
+		return // a dry run places nothing: it shows only the rows it would refuse
 	}
 	if a.jsonOut {
 		row := map[string]any{"key": pr.LastKey, "line": p.lines[pr.LastKey], "state": pr.LastState}
@@ -71,6 +71,7 @@ func (p *progress) update(pr batch.Progress) {
 		fmt.Fprintf(a.stdout, "%-8s line %d %s: %s\n", pr.LastState, p.lines[pr.LastKey], pr.LastKey, p.why(pr, skipped))
 	}
 	switch {
+	case a.dryRun:
 	case p.terminal:
 		fmt.Fprintf(a.stderr, "\r%s", bar(pr))
 		p.barShown = true
