@@ -275,21 +275,45 @@ func (a *app) sandboxCommand() *cobra.Command {
 providers' APIs, their envelopes, auth and quotas; nobody is phoned. Its
 clock runs in real time, so calls ring and end by themselves. The callee's
 number chooses the outcome (…0001 busy, …0002 no answer; see autocalltest).
-It prints its base URL and credentials, then serves until interrupted.`,
+It prints its base URL and credentials, then serves until interrupted.
+
+A test in any language sees what the sandbox received and placed, and
+scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
+
+  GET    /_sandbox/calls      {"calls": [{"id", "campaign_id", "phone", "type", "status", "keypress"}]}
+                              every TEL4VN call placed, oldest first ("status" is "" until it ends)
+  GET    /_sandbox/sessions   {"sessions": [{"id", "phones", "extensions", "steps", "uuids", ...}]}
+                              every OMICall auto-call session accepted
+  GET    /_sandbox/requests   {"requests": [{"method", "path", "query", "header", "body", "time"}]}
+                              every request received, secrets redacted; ?path=P keeps one path's
+  POST   /_sandbox/faults     {"path": "/api/v2/campaigns/1/otp", "count": 1, "process": true, "reset": true}
+                              the next count requests to path (a trailing * matches a prefix)
+                              misbehave: delay_ms, then with process the call is placed, then
+                              reset (connection reset), html (an HTML error page), or status
+                              and body (any answer; content_type, header {"Name": "value"})
+  DELETE /_sandbox/faults     drops the faults not used yet
+  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further
+
+So a test checks "nobody phoned twice": count each phone in /_sandbox/calls
+after scripting {"process": true, "reset": true} (the call placed, the
+answer lost) and running your code twice.`,
 		Example: `  autocall sandbox --addr 127.0.0.1:8080
-  AUTOCALL_BASE_URL=http://127.0.0.1:8080 AUTOCALL_SECRET_KEY=<printed key> your-service`,
+  AUTOCALL_BASE_URL=http://127.0.0.1:8080 AUTOCALL_SECRET_KEY=<printed key> your-service
+  curl -d '{"path":"/api/v2/campaigns/1/otp","process":true,"reset":true}' http://127.0.0.1:8080/_sandbox/faults
+  curl http://127.0.0.1:8080/_sandbox/calls`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime())
+			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime(), autocalltest.WithControlAPI())
 			if err != nil {
 				return usagef("listening on %s: %v", addr, err)
 			}
 			defer srv.Close()
 			if a.jsonOut {
-				a.printJSON(map[string]string{"base_url": srv.URL, "secret_key": autocalltest.SecretKey, "api_key": autocalltest.APIKey})
+				a.printJSON(map[string]string{"base_url": srv.URL, "secret_key": autocalltest.SecretKey, "api_key": autocalltest.APIKey,
+					"control_url": srv.URL + autocalltest.ControlPrefix})
 			} else {
-				fmt.Fprintf(a.stdout, "sandbox listening\nAUTOCALL_BASE_URL=%s\nAUTOCALL_SECRET_KEY=%s   # TEL4VN\nAUTOCALL_API_KEY=%s   # OMICall\n",
-					srv.URL, autocalltest.SecretKey, autocalltest.APIKey)
+				fmt.Fprintf(a.stdout, "sandbox listening\nAUTOCALL_BASE_URL=%s\nAUTOCALL_SECRET_KEY=%s   # TEL4VN\nAUTOCALL_API_KEY=%s   # OMICall\ncalls, requests, faults: %s%s (see autocall sandbox --help)\n",
+					srv.URL, autocalltest.SecretKey, autocalltest.APIKey, srv.URL, autocalltest.ControlPrefix)
 			}
 			<-cmd.Context().Done()
 			return nil
