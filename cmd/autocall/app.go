@@ -69,7 +69,8 @@ TEL4VN and OMICall, one call or a whole CSV at a time. A CSV goes through a
 journal next to it, so running the same command twice phones nobody twice.
 
 Configuration: AUTOCALL_BASE_URL and one of AUTOCALL_SECRET_KEY (TEL4VN),
-AUTOCALL_API_KEY (OMICall) or AUTOCALL_ACCESS_TOKEN (with AUTOCALL_PROVIDER).
+AUTOCALL_API_KEY (OMICall) or AUTOCALL_ACCESS_TOKEN (with AUTOCALL_PROVIDER);
+AUTOCALL_CALLBACK_KEY for the key sent with --callback-url's events.
 Flags override the environment. Prefer the environment or --*-file for
 secrets: a flag's value shows in ps and in your shell's history.
 
