@@ -59,6 +59,10 @@ func readCSV(path string, need []string) (*csvFile, error) {
 	for i := range header {
 		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
 	}
+	// Unnamed columns at the end (Excel's trailing commas) are no columns.
+	for len(header) > 0 && header[len(header)-1] == "" {
+		header = header[:len(header)-1]
+	}
 	for _, col := range append([]string{"key"}, need...) {
 		if !contains(header, col) {
 			return nil, usagef("%s: no %q column (header: %s)", path, col, strings.Join(header, ","))

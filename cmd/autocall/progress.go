@@ -88,7 +88,7 @@ func (p *progress) why(pr batch.Progress, skipped bool) string {
 	case pr.LastErr != nil:
 		return pr.LastErr.Error()
 	case skipped:
-		why := "settled by an earlier run"
+		why := "as an earlier run left it"
 		if p.reason != nil {
 			if r := p.reason(pr.LastKey); r != "" {
 				why += ": " + r

@@ -43,6 +43,6 @@ func TestRowReasonsAreNeverNil(t *testing.T) {
 	p.update(batch.Progress{Total: 2, Done: 1, Skipped: 1, LastKey: "a", LastState: batch.Refused})
 	p.update(batch.Progress{Total: 2, Done: 2, Skipped: 1, Unsent: 1, LastKey: "b", LastState: batch.Unsent})
 	assert.NotContains(t, out.String(), "<nil>")
-	assert.Contains(t, out.String(), "refused  line 2 a: settled by an earlier run: Callees[0]: not a phone number\n")
+	assert.Contains(t, out.String(), "refused  line 2 a: as an earlier run left it: Callees[0]: not a phone number\n")
 	assert.Contains(t, out.String(), "unsent   line 3 b: not sent: the run stopped first\n")
 }

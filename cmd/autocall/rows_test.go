@@ -76,19 +76,21 @@ func TestHalfWrittenLastRowIsLeftForTheNextRun(t *testing.T) {
 // Every row goes, and a message names the file's real line.
 func TestExcelCSVIsRead(t *testing.T) {
 	srv := sandbox(t)
-	csv := writeFile(t, "excel.csv", "\ufeffKey, Phone ,Code\r\n"+
+	csv := writeFile(t, "excel.csv", "\ufeffKey, Phone ,Code,,\r\n"+
 		"x-1,0912300031,1111\r\n"+
 		"\r\n"+
 		"x-2,0912300032,2222,,\r\n"+ // Excel's ragged rows
 		"x-3,0912300033,3333,a note\r\n"+
 		"\r\n"+
-		"x-4,123,4444\r\n")
+		"x-4,123,4444\r\n"+
+		"x-5,0912300035,5555\r\n")
 	r := run(t, tel4vnEnv(srv), otpCSV(csv)...)
 	assert.Equal(t, 6, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "refused  line 7 x-4: ", "the file's line 7, blank lines counted")
 	assert.Contains(t, r.stderr, "line 5 has fields past the header's columns; they are ignored")
 	assert.NotContains(t, r.stderr, "line 4 has", "empty trailing fields are not worth a note")
-	assert.Equal(t, map[string][]string{"0912300031": {"1111"}, "0912300032": {"2222"}, "0912300033": {"3333"}}, codesSent(t, srv))
+	assert.Equal(t, map[string][]string{"0912300031": {"1111"}, "0912300032": {"2222"}, "0912300033": {"3333"}, "0912300035": {"5555"}},
+		codesSent(t, srv))
 }
 
 // One bad row is refused with its line and reason, the rest are sent, and
@@ -131,7 +133,7 @@ func TestBadRowsAreRefusedAndTheRestSent(t *testing.T) {
 
 	r = run(t, tel4vnEnv(srv), otpCSV(csv)...)
 	assert.Equal(t, 6, r.code, "still refused: a person must fix the file")
-	assert.Contains(t, r.stdout, "refused  line 8 b-7: settled by an earlier run: ")
+	assert.Contains(t, r.stdout, "refused  line 8 b-7: as an earlier run left it: ")
 	assert.NotContains(t, r.stdout+r.stderr, "<nil>")
 	assert.Equal(t, sent, codesSent(t, srv), "nobody twice")
 }
