@@ -98,6 +98,9 @@ secrets: a flag's value shows in ps and in your shell's history.
 
 	root.AddCommand(a.otpCommand(), a.ttsCommand(), a.callCommand(), a.cdrCommand(), a.journalCommand(),
 		a.tokenCommand(), a.sandboxCommand(), a.listenCommand(), a.versionCommand())
+	// Added now, not when cobra runs, so that strictUsage covers them too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	strictUsage(root)
 	return root
 }
@@ -108,6 +111,19 @@ secrets: a flag's value shows in ps and in your shell's history.
 func strictUsage(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		strictUsage(sub)
+	}
+	if c.Name() == "help" && c.Run != nil {
+		// cobra's help prints "Unknown help topic" and exits 0.
+		help := c.Run
+		c.Run = nil
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if _, rest, err := cmd.Root().Find(args); err != nil || len(rest) > 0 {
+				return usagef("no help topic %q (see %s --help)", strings.Join(args, " "), cmd.Root().Name())
+			}
+			help(cmd, args)
+			return nil
+		}
+		return
 	}
 	if !c.Runnable() && c.HasSubCommands() {
 		c.Args = cobra.ArbitraryArgs

@@ -27,6 +27,9 @@ func TestMistypedCommandsExit2(t *testing.T) {
 		{[]string{"journal", "resolve", "x.journal", "k"}, "accepts 3 arg"},
 		{[]string{"token", "extra"}, "unknown command"},
 		{[]string{"version", "extra"}, "unknown command"},
+		{[]string{"help", "nope"}, `no help topic "nope"`},
+		{[]string{"help", "otp", "snd"}, `no help topic "otp snd"`},
+		{[]string{"completion", "nope"}, `unknown command "nope"`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -36,4 +39,7 @@ func TestMistypedCommandsExit2(t *testing.T) {
 		})
 	}
 	assert.Empty(t, srv.Requests(), "nothing was sent")
+	for _, ok := range [][]string{{"help"}, {"help", "otp", "send"}, {"otp", "send", "--help"}, {"completion", "bash"}} {
+		assert.Equal(t, 0, run(t, env, ok...).code, "%v", ok)
+	}
 }
