@@ -167,7 +167,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 			"total": rep.Total, "placed": rep.Placed, "refused": rep.Refused, "unknown": rep.Unknown, "unsent": rep.Unsent,
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
 			"unknown_keys": rep.UnknownKeys, "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
-			"refused_rows": fileRefused, "held_line": file.held,
+			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
 		}})
 	} else {
 		fmt.Fprintf(a.stdout, "%d rows: %d placed, %d refused, %d unknown, %d unsent; from earlier runs %d placed, %d refused, %d unknown (%s)\n",

@@ -165,3 +165,11 @@ func (a *app) fileNotes(f *csvFile) {
 		fmt.Fprintf(a.stderr, "note: %s %s fields past the header's columns; they are ignored\n", f.path, which)
 	}
 }
+
+// nonNilInts makes an absent list [] in JSON, not null.
+func nonNilInts(l []int) []int {
+	if l == nil {
+		return []int{}
+	}
+	return l
+}

@@ -91,6 +91,10 @@ func TestExcelCSVIsRead(t *testing.T) {
 	assert.NotContains(t, r.stderr, "line 4 has", "empty trailing fields are not worth a note")
 	assert.Equal(t, map[string][]string{"0912300031": {"1111"}, "0912300032": {"2222"}, "0912300033": {"3333"}, "0912300035": {"5555"}},
 		codesSent(t, srv))
+
+	r = run(t, tel4vnEnv(srv), otpCSV(csv, "--json")...)
+	assert.Equal(t, 6, r.code)
+	assert.Contains(t, r.stdout, `"ignored_fields_lines":[5]`)
 }
 
 // One bad row is refused with its line and reason, the rest are sent, and
