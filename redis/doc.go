@@ -9,19 +9,32 @@
 // # Durability
 //
 // The journal's promise, never phoning a customer twice, holds only for
-// what Redis keeps. Run Redis with the append-only file and an fsync per
-// write:
+// what Redis keeps. Run Redis with the append-only file, an fsync per
+// write, and no eviction:
 //
 //	appendonly yes
 //	appendfsync always
+//	maxmemory-policy noeviction
 //
 // With appendfsync everysec (Redis's default when AOF is on), a crash of the
 // Redis host can lose the last second of claims: a job claimed, then sent,
 // whose claim was lost, reads as never claimed and is sent again by the next
 // run. Without AOF (RDB snapshots only), minutes of claims can be lost the
-// same way. A replica promoted after a failover has only what was replicated
-// to it: use WAIT, or accept that window. Tokens need no durability: a lost
-// token is fetched again.
+// same way. An allkeys-* eviction policy (a cache's usual setting) may
+// delete the whole journal under memory pressure: a re-run then phones
+// everyone again.
+//
+// So a journal's first Claim (or Journal.Check, called at start-up) reads
+// these settings with CONFIG GET on every node, and refuses to run with a
+// *ConfigError naming the setting and the fix, matching ErrEvictable or
+// ErrNotDurable. Where CONFIG is renamed or forbidden, as on most managed
+// services, it reads what INFO tells (the eviction policy, whether AOF is
+// on) and says that the rest could not be verified. To run anyway, accept
+// the risk by name: AcceptDoubleCallsOnEviction, AcceptDoubleCallsOnCrash.
+//
+// A replica promoted after a failover has only what was replicated to it:
+// use WAIT, or accept that window. Tokens need no durability: a lost token
+// is fetched again.
 //
 // # Tokens at rest
 //
