@@ -1,12 +1,15 @@
 package autocallredis
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
 )
 
@@ -133,4 +136,35 @@ func TestCheckRetriedAfterOutage(t *testing.T) {
 	ok, _, err := j.Claim(ctx, batch.Record{Key: "k"}, false)
 	require.NoError(t, err)
 	assert.True(t, ok)
+}
+
+// The token source only warns, through its logger, and never with the
+// credential.
+func TestTokenSourceWarnsOfEviction(t *testing.T) {
+	rs := startRedisWith(t, t.TempDir(), 0, "--maxmemory-policy", "allkeys-lru", "--appendonly", "no")
+	p := newTokenProvider(t, 0, false)
+	fetch, err := autocall.NewTokenFetcher(p.URL, autocall.WithSecretKey(testSecret))
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	ts := NewTokenSource(rs.client(t), fetch, testSecret)
+	ts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	tok, err := ts.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-1", tok.Value)
+	_, err = ts.Token(ctx)
+	require.NoError(t, err)
+	out := logs.String()
+	assert.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("level=WARN")), out)
+	assert.Contains(t, out, "maxmemory-policy=allkeys-lru")
+	assert.NotContains(t, out, "appendonly", "a token needs no persistence")
+	assert.NotContains(t, out, testSecret)
+	assert.NotContains(t, out, "tok-1")
+
+	safe := startRedis(t, t.TempDir(), 0)
+	logs.Reset()
+	ts = NewTokenSource(safe.client(t), fetch, testSecret)
+	ts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	_, err = ts.Token(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, logs.String())
 }

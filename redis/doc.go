@@ -31,6 +31,8 @@
 // services, it reads what INFO tells (the eviction policy, whether AOF is
 // on) and says that the rest could not be verified. To run anyway, accept
 // the risk by name: AcceptDoubleCallsOnEviction, AcceptDoubleCallsOnCrash.
+// The token source only warns (TokenSource.Logger): a lost token costs one
+// fetch.
 //
 // A replica promoted after a failover has only what was replicated to it:
 // use WAIT, or accept that window. Tokens need no durability: a lost token
