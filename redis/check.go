@@ -11,7 +11,7 @@ import (
 )
 
 // Sentinels for errors.Is, matched by the *ConfigError of Check (and of a
-// journal's first Claim).
+// journal's first Claim) and by a claim that did not reach its replicas.
 var (
 	// ErrEvictable: Redis may evict the journal (maxmemory-policy
 	// allkeys-*), or its policy cannot be read.
@@ -20,6 +20,8 @@ var (
 	// append-only file, or appendfsync other than always), or its
 	// persistence settings cannot be read.
 	ErrNotDurable = errors.New("autocallredis: Redis may lose claims in a crash")
+	// ErrNotReplicated: a claim did not reach MinReplicas replicas in time.
+	ErrNotReplicated = errors.New("autocallredis: the claim did not reach enough replicas")
 )
 
 // ConfigError is a Redis setting that breaks the journal's promise, or one
@@ -213,6 +215,9 @@ func (j *Journal) ready(ctx context.Context) error {
 		return nil
 	}
 	if err := j.Check(ctx); err != nil {
+		return err
+	}
+	if err := j.replicasSupported(); err != nil {
 		return err
 	}
 	j.checked.ok = true

@@ -34,9 +34,26 @@
 // The token source only warns (TokenSource.Logger): a lost token costs one
 // fetch.
 //
-// A replica promoted after a failover has only what was replicated to it:
-// use WAIT, or accept that window. Tokens need no durability: a lost token
-// is fetched again.
+// # Replicas and failover
+//
+// A replica promoted after a failover has only what was replicated to it.
+// MinReplicas makes each claim wait (WAIT) until that many replicas
+// acknowledge it, for a bounded time; a claim that does not reach them is
+// recorded back as unsent and stops the run (ErrNotReplicated). WAIT
+// proves the replicas received the claim, not that they wrote it to disk.
+//
+// What managed services allow, as far as their public documents say (check
+// your own service): Amazon ElastiCache lists CONFIG among its restricted
+// commands, and WAIT is not on that list; as far as we know its current
+// engines offer no AOF with appendfsync always, durability coming from
+// replicas (Multi-AZ), so it needs AcceptDoubleCallsOnCrash, best with
+// MinReplicas(1, …). Google Memorystore
+// for Redis Cluster offers AOF with appendfsync always, everysec (its
+// default) or no, set through its API rather than CONFIG. Azure Cache for
+// Redis forbids CONFIG and sets persistence in its portal. We have not
+// verified that WAIT is allowed on Memorystore or Azure, nor how WAIT
+// behaves behind their proxies: try MinReplicas on a staging instance, and
+// if WAIT is refused the first claim fails, which is safe.
 //
 // # Tokens at rest
 //

@@ -72,7 +72,7 @@ func (j *Journal) Claim(ctx context.Context, rec batch.Record, retryRefused bool
 	if retryRefused {
 		flag = "1"
 	}
-	cur, err := claimScript.Run(ctx, j.rdb, []string{j.hash}, rec.Key, line, flag).Text()
+	cur, err := j.runClaim(ctx, rec.Key, []string{j.hash}, rec.Key, line, flag).Text()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return true, batch.Record{}, nil
