@@ -188,7 +188,8 @@ func readConfigs(ctx context.Context, rdb redis.UniversalClient) ([]redisConfig,
 //
 // The first Claim calls it (until it succeeds once), so a batch run on an
 // unsafe Redis stops before its first request; call it at start-up to
-// fail earlier.
+// fail earlier. A journal found with an expiry (Expire) is made persistent
+// again: a journal being run must not vanish under its run.
 func (j *Journal) Check(ctx context.Context) error {
 	cfgs, err := readConfigs(ctx, j.rdb)
 	if err != nil {
@@ -198,7 +199,13 @@ func (j *Journal) Check(ctx context.Context) error {
 	for _, cfg := range cfgs {
 		errs = append(errs, cfg.problems(j.opts)...)
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := j.rdb.Persist(ctx, j.hash).Err(); err != nil {
+		return fmt.Errorf("autocallredis: removing the journal's expiry: %w", err)
+	}
+	return nil
 }
 
 // readiness remembers that a journal's Check succeeded.

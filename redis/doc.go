@@ -55,6 +55,18 @@
 // behaves behind their proxies: try MinReplicas on a staging instance, and
 // if WAIT is refused the first claim fails, which is safe.
 //
+// # Size and expiry
+//
+// A journal is one Redis hash, so one node of a cluster: about 250 bytes a
+// job, 24 MB for 100,000 jobs. Splitting it over several keys would not
+// spread it (they would share a hash tag, so that a claim reaches one slot),
+// and measured (BENCHMARKS.md) it claims no faster; it only cuts Records'
+// one HGETALL, which held Redis up for about 0.3 s at 100,000 jobs, into
+// shorter ones. So it stays one hash: keep a batch under a few hundred
+// thousand jobs (or give parts of a longer list journals of their own), and
+// call Records, which SettleFromEvents does, off peak on a large one.
+// Records are kept until Journal.Expire gives a finished batch a lifetime.
+//
 // # Tokens at rest
 //
 // The shared token is stored encrypted (AES-256-GCM) under a key derived with
