@@ -153,6 +153,11 @@ type shardedClient interface {
 	ForEachShard(ctx context.Context, fn func(ctx context.Context, c *redis.Client) error) error
 }
 
+var (
+	_ shardedClient = (*redis.ClusterClient)(nil)
+	_ shardedClient = (*redis.Ring)(nil)
+)
+
 // readConfigs reads the settings of every node rdb talks to.
 func readConfigs(ctx context.Context, rdb redis.UniversalClient) ([]redisConfig, error) {
 	sharded, ok := rdb.(shardedClient)
