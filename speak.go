@@ -74,7 +74,18 @@ func Speak(value string) string {
 // "Chào bạn Nguyễn Văn A vui lòng thanh toán khoản nợ mười triệu bốn trăm
 // mười nghìn trước ngày ba mươi tháng một năm hai không hai mươi mốt".
 func (t Template) Preview(params map[string]string) (string, error) {
-	return t.fill(params, Speak)
+	params, err := nfcParams(params)
+	if err != nil {
+		return "", err
+	}
+	spoken := make(map[string]string, len(params))
+	for k, v := range params {
+		spoken[k] = Speak(v)
+	}
+	if err := t.checkNFC(params); err != nil {
+		return "", err
+	}
+	return t.Render(spoken)
 }
 
 // monthWords: April is "tháng tư", never "tháng bốn" (Sino-Vietnamese 四, as
