@@ -41,8 +41,15 @@ func money(u uint64) string {
 }
 
 // Number formats n to be read as a number: Number(15) is "#15", read
-// "mười lăm".
-func Number(n int64) string { return "#" + strconv.FormatInt(n, 10) }
+// "mười lăm". A negative number is written as Money writes one, "âm "
+// before it: Number(-5) is "âm #5", read "âm năm" (the engine documents
+// no minus sign).
+func Number(n int64) string {
+	if n < 0 {
+		return "âm #" + strconv.FormatUint(uint64(-n), 10) // exact for math.MinInt64 too
+	}
+	return "#" + strconv.FormatInt(n, 10)
+}
 
 // Digits keeps only the digits of s, which the engine reads one by one:
 // Digits("098 765 4321") is "0987654321".

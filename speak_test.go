@@ -56,6 +56,9 @@ func TestSpeak(t *testing.T) {
 	assert.Equal(t, "#500", Money(500))
 	assert.Equal(t, "âm 9.223.372.036.854.775.808", Money(-9223372036854775808))
 	assert.Equal(t, Speak(Number(21)), "hai mươi mốt")
+	// A negative number in the form Money writes, read the same way.
+	assert.Equal(t, "âm năm", Speak(Number(-5)))
+	assert.Equal(t, Speak(Money(-5)), Speak(Number(-5)))
 	assert.Equal(t, Speak(Digits("098 765 4321")), "không chín tám bảy sáu năm bốn ba hai một")
 }
 
