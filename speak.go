@@ -31,6 +31,10 @@ var (
 //   - anything else is read as written and returned unchanged, as is a
 //     number beyond 999 999 999 999 999 or an impossible date (31/02,
 //     29/02 of a year that is not a leap year, 31/04).
+//
+// The words follow one convention ("linh", "nghìn", "tỷ", years read as
+// the provider's example reads 2021, "tháng tư"): the package doc's "What
+// the customer hears" lists it.
 func Speak(value string) string {
 	v := strings.TrimSpace(value)
 	if rest, ok := strings.CutPrefix(v, "âm "); ok { // Money's negative form

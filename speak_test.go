@@ -1,6 +1,9 @@
 package autocall
 
 import (
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,5 +121,19 @@ func TestPreviewReadsTheRenderedText(t *testing.T) {
 		require.NoError(t, err, tc.content)
 		assert.Equal(t, tc.want, got, "%s %v", tc.content, tc.params)
 		assert.True(t, norm.NFC.IsNormalString(got))
+	}
+}
+
+// The reading table of the package doc says what Speak says.
+func TestDocReadingTableIsTrue(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	row := regexp.MustCompile(`(?m)^//\t[^:\n]+:\s+(\S+(?: #\S+)?)\s{2,}(\S.*)$`)
+	_, section, ok := strings.Cut(string(src), "# What the customer hears")
+	require.True(t, ok)
+	rows := row.FindAllStringSubmatch(section, -1)
+	require.GreaterOrEqual(t, len(rows), 5)
+	for _, r := range rows {
+		assert.Equal(t, r[2], Speak(r[1]), "doc.go reads %q", r[1])
 	}
 }
