@@ -27,7 +27,8 @@ var (
 //   - digits alone, with or without a leading zero, are read one by one:
 //     "0987654321" → "không chín tám bảy sáu năm bốn ba hai một";
 //   - a date dd/mm/yyyy: "30/01/2021" → "ba mươi tháng một năm hai không hai mươi mốt";
-//   - a negative amount as Money writes it: "âm 500.000" → "âm năm trăm nghìn";
+//   - a negative amount or number as Money and Number write it:
+//     "âm 500.000" → "âm năm trăm nghìn", "âm #5" → "âm năm";
 //   - anything else is read as written and returned unchanged, as is a
 //     number beyond 999 999 999 999 999 or an impossible date (31/02,
 //     29/02 of a year that is not a leap year, 31/04).
@@ -98,9 +99,10 @@ func (t Template) Preview(params map[string]string) (string, error) {
 
 // numberRunRE finds what the engine may take for one number in running
 // text: digits, a "#" (and a minus) before them, joined by the dots of an
-// amount, the slashes of a date or commas. A trailing "." ends a sentence,
-// not an amount.
-var numberRunRE = regexp.MustCompile(`(?:#-?)?[0-9]+(?:[.,/][0-9]+)*`)
+// amount, the slashes of a date, or the commas and colons of forms the
+// page does not document ("1,5", "8:30"), which are then left as written.
+// A trailing "." ends a sentence, not an amount.
+var numberRunRE = regexp.MustCompile(`(?:#-?)?[0-9]+(?:[.,/:][0-9]+)*`)
 
 // speakText reads every number in text the way Speak reads a value.
 func speakText(text string) string {

@@ -113,6 +113,7 @@ func TestPreviewReadsTheRenderedText(t *testing.T) {
 		// Not a documented form: read as written, shown unchanged.
 		{"{{d}}/{{m}}/{{y}}", map[string]string{"d": "30", "m": "1", "y": "2021"}, "30/1/2021"},
 		{"{{a}} đồng", map[string]string{"a": "10,410,000"}, "10,410,000 đồng"},
+		{"lúc {{t}}, ngày {{d}}", map[string]string{"t": "8:30", "d": "#2"}, "lúc 8:30, ngày hai"},
 		{"{{d}}/{{m}}/{{y}}", map[string]string{"d": "31", "m": "02", "y": "2021"}, "31/02/2021"},
 		// Typed in NFD, read the same, in NFC.
 		{norm.NFD.String("Số tiền {{a}}.000 đồng"), map[string]string{"a": "500"}, "Số tiền năm trăm nghìn đồng"},
