@@ -82,7 +82,10 @@ func (d *campaignData) check() error {
 	return nil
 }
 
-func (d *campaignData) result(refused []Rejection) *CampaignResult {
+// result builds the result; the provider's per-callee words go through
+// rd, with the request's own secret extra, since a careless server echoes
+// the callback key there too.
+func (d *campaignData) result(refused []Rejection, rd *redactor, extra string) *CampaignResult {
 	r := &CampaignResult{CampaignID: string(d.CampaignID), Accepted: make([]CallID, len(d.Results.Success)), Rejected: refused}
 	for i, id := range d.Results.Success {
 		r.Accepted[i] = CallID(id)
@@ -94,7 +97,8 @@ func (d *campaignData) result(refused []Rejection) *CampaignResult {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			r.Rejected = append(r.Rejected, Rejection{Phone: k, Reason: f[k], Err: &CalleeError{Phone: k, Reason: f[k]}})
+			phone, reason := rd.string(k, extra), rd.string(f[k], extra)
+			r.Rejected = append(r.Rejected, Rejection{Phone: phone, Reason: reason, Err: &CalleeError{Phone: phone, Reason: reason}})
 		}
 	}
 	return r

@@ -53,5 +53,5 @@ func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPReques
 	if err != nil {
 		return nil, err
 	}
-	return out.result(refused), nil
+	return out.result(refused, s.client.redact, req.CallbackAPIKey), nil
 }

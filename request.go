@@ -80,7 +80,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		if !r.noAuth {
 			var err error
 			if tok, err = c.tokens.token(ctx); err != nil {
-				return err
+				return c.redact.error(err, r.secrets...)
 			}
 		}
 		err := c.send(ctx, r, body, tok, out)
@@ -88,7 +88,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			c.tokens.invalidate(ctx, tok)
 			continue
 		}
-		return err
+		// Whatever the error and its chain hold: a token source's error,
+		// a cause net/http quoted a header in.
+		return c.redact.error(err, r.secrets...)
 	}
 }
 
@@ -237,18 +239,9 @@ func (c *Client) transportFailure(ctx context.Context, r *request, cause error, 
 	if ctx.Err() != nil {
 		cause = ctx.Err() // the caller gave up, not the network
 	}
-	err := error(&TransportError{Method: r.method, Path: r.path, Attempts: n, Err: &redactedError{msg: c.redact.string(cause.Error(), r.secrets...), err: cause}})
+	err := error(&TransportError{Method: r.method, Path: r.path, Attempts: n, Err: c.redact.error(cause, r.secrets...)})
 	if reached && r.creates {
 		return verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: err}}
 	}
 	return verdict{err: err, retryable: true}
 }
-
-// redactedError shows a redacted text but keeps the cause for errors.Is/As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

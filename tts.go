@@ -100,5 +100,5 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	if err != nil {
 		return nil, err
 	}
-	return out.result(refused), nil
+	return out.result(refused, s.client.redact, req.CallbackAPIKey), nil
 }
