@@ -35,6 +35,7 @@ type Client struct {
 	provider  Provider
 	baseURL   string // no trailing slash
 	rc        *resty.Client
+	rcClose   *resty.Client // the token requests': their connections are never reused
 	hc        *http.Client
 	counting  bool // hc's connections count their writes (wire.go)
 	tokens    *tokenCache
@@ -279,13 +280,12 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	c.hc, c.counting = copyHTTPClient(s.hc)
-	c.rc = resty.NewWithClient(c.hc).
-		SetLogger(discardLogger{}).
-		SetRetryCount(0). // the retry decision is ours: resty would resend POSTs
-		// Constant for the Client's life, so set once here, before any
-		// request can be in flight; the token is set per request.
-		SetHeader("User-Agent", c.userAgent).
-		SetHeader("Accept", "application/json")
+	c.rc = c.newResty()
+	// A token answer echoes the credential ("id" is the secret key). Bytes
+	// a server sends past its Content-Length would reach net/http's own
+	// "Unsolicited response" line in log.Default if the connection went
+	// back to the pool; closed at once, it never reads them.
+	c.rcClose = c.newResty().SetCloseConnection(true)
 	c.tokens = c.newTokenCache(s)
 
 	c.common.client = c
@@ -294,6 +294,16 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.TTS = (*TTSService)(&c.common)
 	c.CDR = (*CDRService)(&c.common)
 	return c, nil
+}
+
+func (c *Client) newResty() *resty.Client {
+	return resty.NewWithClient(c.hc).
+		SetLogger(discardLogger{}).
+		SetRetryCount(0). // the retry decision is ours: resty would resend POSTs
+		// Constant for the Client's life, so set once here, before any
+		// request can be in flight; the token is set per request.
+		SetHeader("User-Agent", c.userAgent).
+		SetHeader("Accept", "application/json")
 }
 
 func (c *Client) newTokenCache(s settings) *tokenCache {

@@ -146,7 +146,11 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 	// The body is read here, sized by Content-Length and bounded by limit;
 	// resty would copy it three times. User-Agent and Accept are set once
 	// on the resty client.
-	req := c.rc.R().SetContext(actx).SetDoNotParseResponse(true)
+	rc := c.rc
+	if r.noAuth {
+		rc = c.rcClose
+	}
+	req := rc.R().SetContext(actx).SetDoNotParseResponse(true)
 	if body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(body)
 	}
