@@ -93,6 +93,7 @@ type settings struct {
 	token     string
 	source    TokenSource
 	hc        *http.Client
+	idle      time.Duration // WithCreateIdleTimeout's
 	timeout   time.Duration
 	retry     RetryPolicy
 	logger    *slog.Logger
@@ -173,6 +174,23 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) { s.hc = hc }
 }
 
+// WithCreateIdleTimeout tells the Client how long the provider's servers
+// (or the load balancer in front of them) keep an idle connection open,
+// default DefaultCreateIdleTimeout (2 s). Call-creating requests never go
+// out on a connection idle for more than three quarters of it: one written
+// just as the server closes it would never be read, yet would have to be
+// reported ErrOutcomeUnknown. Set it at or below the server's keep-alive
+// timeout; a lower value costs only more new connections. Reads keep their
+// connections as long as the transport allows.
+func WithCreateIdleTimeout(d time.Duration) Option {
+	return func(s *settings) {
+		if d <= 0 {
+			s.fail("CreateIdleTimeout", "must be positive")
+		}
+		s.idle = d
+	}
+}
+
 // WithTimeout bounds each attempt of a request (default 30s). The ctx given
 // to each method bounds the whole, retries included.
 func WithTimeout(d time.Duration) Option {
@@ -233,6 +251,7 @@ func WithLocation(loc *time.Location) Option {
 // Invalid settings are a *ValidationError.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	s := settings{
+		idle:    DefaultCreateIdleTimeout,
 		timeout: DefaultTimeout,
 		retry:   DefaultRetryPolicy(),
 		loc:     vietnam,
@@ -279,7 +298,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	c.hc, c.counting = copyHTTPClient(s.hc)
+	c.hc, c.counting = copyHTTPClient(s.hc, s.idle)
 	c.rc = c.newResty()
 	// A token answer echoes the credential ("id" is the secret key). Bytes
 	// a server sends past its Content-Length would reach net/http's own
@@ -379,7 +398,7 @@ func parseBaseURL(raw string) (string, error) {
 // another RoundTripper is used as it is, with less proof of what was sent.
 // Redirects are not followed: none of the APIs redirects, and a followed
 // 307 would send a call-creating POST a second time.
-func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
+func copyHTTPClient(hc *http.Client, createIdle time.Duration) (_ *http.Client, counting bool) {
 	var cp http.Client
 	if hc != nil {
 		cp = *hc
@@ -399,7 +418,7 @@ func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
 			tr.MaxIdleConns = tr.MaxIdleConnsPerHost
 		}
 		counting = countWrites(tr)
-		cp.Transport = newSplitTransport(tr, createMaxIdle)
+		cp.Transport = newSplitTransport(tr, createIdle)
 	}
 	// Whatever the caller's client says: a followed 307 or 308 would send a
 	// call-creating POST, and a TEL4VN secret_key body, to another host.
