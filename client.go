@@ -335,8 +335,10 @@ func (c *Client) newTokenCache(s settings) *tokenCache {
 				slog.String("error", c.redact.string(err.Error())))
 		},
 		// A fetch has its own retries; this bounds it for callers that wait
-		// with no deadline of their own.
-		fetchTimeout: time.Duration(c.retry.MaxAttempts) * (c.timeout + c.retry.MaxDelay),
+		// with no deadline of their own. One attempt's worth of slack: on a
+		// loaded machine the time between attempts adds up, and a bound of
+		// exactly MaxAttempts·(timeout+MaxDelay) cut the last attempt off.
+		fetchTimeout: time.Duration(c.retry.MaxAttempts)*(c.timeout+c.retry.MaxDelay) + c.timeout,
 	}
 	switch {
 	case s.secretKey != "":
