@@ -86,7 +86,19 @@ func (d *campaignData) check() error {
 // rd, with the request's own secret extra, since a careless server echoes
 // the callback key there too.
 func (d *campaignData) result(refused []Rejection, rd *redactor, extra string) *CampaignResult {
-	r := &CampaignResult{CampaignID: string(d.CampaignID), Accepted: make([]CallID, len(d.Results.Success)), Rejected: refused}
+	var r *CampaignResult
+	if len(d.Results.Success) == 1 {
+		// The usual OTP: the result and its one id in one allocation.
+		one := &struct {
+			res CampaignResult
+			ids [1]CallID
+		}{}
+		r = &one.res
+		r.Accepted = one.ids[:]
+	} else {
+		r = &CampaignResult{Accepted: make([]CallID, len(d.Results.Success))}
+	}
+	r.CampaignID, r.Rejected = string(d.CampaignID), refused
 	for i, id := range d.Results.Success {
 		r.Accepted[i] = CallID(id)
 	}
@@ -111,6 +123,8 @@ type campaignBody struct {
 	Params         any      `json:"params"` // otpParams, or the TTS map
 	CallbackURL    string   `json:"callback_url,omitempty"`
 	CallbackAPIKey string   `json:"callback_apikey,omitempty"`
+
+	otp otpParams // an OTP run's params, which Params points at
 }
 
 // campaignCommon checks what OTP and TTS runs share.

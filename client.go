@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -36,6 +37,7 @@ type Client struct {
 	baseURL   string // no trailing slash
 	rc        *resty.Client
 	rcClose   *resty.Client // the token requests': their connections are never reused
+	auth      atomic.Pointer[authHeader]
 	hc        *http.Client
 	counting  bool // hc's connections count their writes (wire.go)
 	tokens    *tokenCache
