@@ -481,3 +481,19 @@ func BenchmarkRender(b *testing.B) {
 }
 
 var benchParams = map[string]string{"customer_name": "Nguyễn Văn A", "due_amount": "10.410.000", "due_date": "30/01/2021"}
+
+// BenchmarkRedactLargeBody redacts a 1 MiB error page (the largest body an
+// APIError is built from) for a client that knows a key and eight tokens,
+// and a request's callback key: the cost of an error, not of a success.
+func BenchmarkRedactLargeBody(b *testing.B) {
+	r := newRedactor(testSecretKey, testAPIKey)
+	for i := 0; i < maxKnownTokens; i++ {
+		r.addToken(tokenN(int64(i + 2)))
+	}
+	s := strings.Repeat("<html><body>The quick brown fox jumps over the lazy dog 0123456789 &amp; %20 \\n</body></html>", (1<<20)/90)
+	b.SetBytes(int64(len(s)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = r.string(s, testCallbackKey)
+	}
+}

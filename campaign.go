@@ -102,6 +102,7 @@ func (d *campaignData) result(refused []Rejection, rd *redactor, extra string) *
 	for i, id := range d.Results.Success {
 		r.Accepted[i] = CallID(id)
 	}
+	var m *matcher // built once, for the first refusal
 	for _, f := range d.Results.Fail {
 		keys := make([]string, 0, len(f))
 		for k := range f {
@@ -109,7 +110,10 @@ func (d *campaignData) result(refused []Rejection, rd *redactor, extra string) *
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			phone, reason := rd.string(k, extra), rd.string(f[k], extra)
+			if m == nil {
+				m = rd.matcherFor(extra)
+			}
+			phone, reason := m.string(k), m.string(f[k])
 			r.Rejected = append(r.Rejected, Rejection{Phone: phone, Reason: reason, Err: &CalleeError{Phone: phone, Reason: reason}})
 		}
 	}

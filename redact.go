@@ -33,13 +33,14 @@ var secretFields = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|secre
 // way (%XX in either case, JSON \uXXXX and \/, Go's \xXX, HTML &#NN;,
 // &#xHH; and &amp;, + for a space), which the scan in redact_scan.go
 // decodes as it matches; or transformed whole (base64, std or URL,
-// padded or not, at any alignment; hex in either case).
+// padded or not, at any alignment; hex in either case); composed (NFC) or
+// decomposed (NFD).
 type redactor struct {
 	mu      sync.RWMutex
 	secrets []string // the fixed credentials, then the recent tokens
 	fixed   int      // how many of secrets are the fixed credentials
 	tokens  []string // the most recent tokens, oldest first
-	targets []string // what the scan looks for: secrets and their whole-transform forms, longest first
+	m       *matcher // for secrets; replaced, never changed
 }
 
 func newRedactor(fixed ...string) *redactor {
@@ -50,37 +51,58 @@ func newRedactor(fixed ...string) *redactor {
 		}
 	}
 	r.fixed = len(r.secrets)
-	r.targets = targetsOf(r.secrets)
+	r.m = newMatcher(r.secrets)
 	return r
 }
 
-// targetsOf returns secrets and the forms a transform of the whole text
-// gives them, longest first so that a secret that begins another does not
-// leave the other's tail.
-func targetsOf(secrets []string) []string {
-	var dst []string
-	for _, s := range secrets {
-		dst = appendForms(dst, s)
-	}
-	slices.SortStableFunc(dst, func(a, b string) int { return len(b) - len(a) })
-	return dst
+// matcher finds a set of secrets in every form.
+type matcher struct {
+	raw     []string      // the secrets as they are, NFC and NFD, longest first
+	byFirst [256][]string // every form, by its first byte, longest first
 }
 
-// appendForms adds sec and its base64 and hex forms. A secret inside a
-// longer base64 text is encoded at one of three alignments; each gives a
-// run of characters that depend on the secret alone.
-func appendForms(dst []string, sec string) []string {
+func newMatcher(secrets []string) *matcher {
+	m := &matcher{}
+	var forms []string
+	for _, s := range secrets {
+		m.raw = appendRaw(m.raw, s)
+		forms = appendForms(forms, s)
+	}
+	// Longest first: a secret that begins another must not leave its tail.
+	longest := func(a, b string) int { return len(b) - len(a) }
+	slices.SortStableFunc(m.raw, longest)
+	slices.SortStableFunc(forms, longest)
+	for _, f := range forms {
+		m.byFirst[f[0]] = append(m.byFirst[f[0]], f)
+	}
+	return m
+}
+
+// appendRaw adds sec as it is, composed and decomposed: a server may
+// normalise what it echoes, and a key may hold diacritics.
+func appendRaw(dst []string, sec string) []string {
 	if sec == "" {
 		return dst
 	}
+	for _, v := range []string{sec, norm.NFC.String(sec), norm.NFD.String(sec)} {
+		if !slices.Contains(dst, v) {
+			dst = append(dst, v)
+		}
+	}
+	return dst
+}
+
+// appendForms adds sec's raw forms and their base64 and hex forms. A
+// secret inside a longer base64 text is encoded at one of three
+// alignments; each gives a run of characters that depend on the secret
+// alone.
+func appendForms(dst []string, sec string) []string {
 	add := func(f string, encoded bool) {
 		if (!encoded || len(f) >= minEncodedForm) && !slices.Contains(dst, f) {
 			dst = append(dst, f)
 		}
 	}
-	// A server may normalise what it echoes: a key with diacritics comes
-	// back composed (NFC) or decomposed (NFD).
-	for _, v := range []string{sec, norm.NFC.String(sec), norm.NFD.String(sec)} {
+	for _, v := range appendRaw(nil, sec) {
 		add(v, false)
 		add(hex.EncodeToString([]byte(v)), true)
 		add(strings.ToUpper(hex.EncodeToString([]byte(v))), true)
@@ -113,26 +135,16 @@ func (r *redactor) addToken(tok string) {
 	if len(r.tokens) > maxKnownTokens {
 		r.tokens = r.tokens[len(r.tokens)-maxKnownTokens:]
 	}
-	// A new array: string reads the old one without the lock.
+	// A new array: matcherFor reads the old one without the lock.
 	r.secrets = append(slices.Clip(r.secrets[:r.fixed]), r.tokens...)
-	r.targets = targetsOf(r.secrets)
+	r.m = newMatcher(r.secrets)
 }
 
-// string hides every known secret in s, and extra, the request's own
-// (callback_apikey), in every form the redactor knows.
-func (r *redactor) string(s string, extra ...string) string {
-	if s == "" {
-		return s
-	}
-	s = secretFields.ReplaceAllStringFunc(s, func(m string) string {
-		sub := secretFields.FindStringSubmatch(m)
-		if sub[1] != "" {
-			return sub[1] + `"` + redacted + `"`
-		}
-		return sub[2] + redacted
-	})
+// matcherFor returns the matcher of the Client's secrets and extra, a
+// request's own (callback_apikey). Build it once for many strings.
+func (r *redactor) matcherFor(extra ...string) *matcher {
 	r.mu.RLock()
-	secrets, targets := r.secrets, r.targets
+	secrets, m := r.secrets, r.m
 	r.mu.RUnlock()
 	var own []string
 	for _, e := range extra {
@@ -140,14 +152,52 @@ func (r *redactor) string(s string, extra ...string) string {
 			own = append(own, e)
 		}
 	}
-	if len(own) > 0 {
-		secrets = append(slices.Clip(secrets), own...)
-		targets = targetsOf(secrets)
+	if len(own) == 0 {
+		return m
 	}
-	// As they are first: a secret that holds an escape ("a%41b") is not
-	// found by the decoding scan.
-	for _, t := range targets {
-		s = strings.ReplaceAll(s, t, redacted)
+	return newMatcher(append(slices.Clip(secrets), own...))
+}
+
+// string hides every known secret in s, and extra, in every form.
+func (r *redactor) string(s string, extra ...string) string {
+	if s == "" {
+		return s
 	}
-	return scanRedact(s, targets)
+	return r.matcherFor(extra...).string(s)
+}
+
+// string hides m's secrets in s: credential fields whatever their value,
+// then the secrets as they are (one that holds an escape, "a%41b", is not
+// found by the decoding scan), then the scan.
+func (m *matcher) string(s string) string {
+	if s == "" {
+		return s
+	}
+	if mayHaveSecretField(s) {
+		s = secretFields.ReplaceAllStringFunc(s, func(f string) string {
+			sub := secretFields.FindStringSubmatch(f)
+			if sub[1] != "" {
+				return sub[1] + `"` + redacted + `"`
+			}
+			return sub[2] + redacted
+		})
+	}
+	for _, sec := range m.raw {
+		s = strings.ReplaceAll(s, sec, redacted)
+	}
+	return scanRedact(s, &m.byFirst)
+}
+
+// mayHaveSecretField is false when s holds none of the words every
+// secretFields match holds: the case-insensitive regexp is the slowest
+// part of redacting a large body.
+func mayHaveSecretField(s string) bool {
+	for _, w := range []string{"token", "secret", "api", "password"} {
+		for i := 0; i+len(w) <= len(s); i++ {
+			if s[i]|0x20 == w[0] && strings.EqualFold(s[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -13,33 +13,40 @@ import "reflect"
 // redacted text, still matches what the original matched with errors.Is,
 // and unwraps to the redacted rest of the chain.
 func (r *redactor) error(err error, extra ...string) error {
-	if err == nil || r.clean(err, extra) {
+	if err == nil {
+		return nil
+	}
+	return r.matcherFor(extra...).error(err)
+}
+
+func (m *matcher) error(err error) error {
+	if err == nil || m.clean(err) {
 		return err
 	}
 	switch e := err.(type) {
 	case *TransportError:
 		cp := *e
-		cp.Err = r.error(e.Err, extra...)
+		cp.Err = m.error(e.Err)
 		return &cp
 	case *OutcomeUnknownError:
 		cp := *e
-		cp.Err = r.error(e.Err, extra...)
+		cp.Err = m.error(e.Err)
 		return &cp
 	case *APIError:
 		cp := *e
-		cp.Code = ErrorCode(r.string(string(e.Code), extra...))
-		cp.Message = r.string(e.Message, extra...)
-		cp.Body = []byte(r.string(string(e.Body), extra...))
+		cp.Code = ErrorCode(m.string(string(e.Code)))
+		cp.Message = m.string(e.Message)
+		cp.Body = []byte(m.string(string(e.Body)))
 		return &cp
 	}
-	msg := r.string(err.Error(), extra...)
+	msg := m.string(err.Error())
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:
-		return &redactedError{msg: msg, orig: err, next: r.error(u.Unwrap(), extra...)}
+		return &redactedError{msg: msg, orig: err, next: m.error(u.Unwrap())}
 	case interface{ Unwrap() []error }:
 		var next []error
 		for _, e := range u.Unwrap() {
-			next = append(next, r.error(e, extra...))
+			next = append(next, m.error(e))
 		}
 		return &redactedJoin{redactedError: redactedError{msg: msg, orig: err}, next: next}
 	}
@@ -48,22 +55,22 @@ func (r *redactor) error(err error, extra ...string) error {
 
 // clean reports whether neither err nor any error in its chain shows a
 // secret.
-func (r *redactor) clean(err error, extra []string) bool {
+func (m *matcher) clean(err error) bool {
 	if err == nil {
 		return true
 	}
-	if msg := err.Error(); r.string(msg, extra...) != msg {
+	if msg := err.Error(); m.string(msg) != msg {
 		return false
 	}
-	if e, ok := err.(*APIError); ok && r.string(string(e.Body), extra...) != string(e.Body) {
+	if e, ok := err.(*APIError); ok && m.string(string(e.Body)) != string(e.Body) {
 		return false
 	}
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:
-		return r.clean(u.Unwrap(), extra)
+		return m.clean(u.Unwrap())
 	case interface{ Unwrap() []error }:
 		for _, e := range u.Unwrap() {
-			if !r.clean(e, extra) {
+			if !m.clean(e) {
 				return false
 			}
 		}

@@ -1,6 +1,7 @@
 package autocall
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -28,26 +29,19 @@ func runeUnit(r rune, next int) unit {
 	return u
 }
 
-// scanRedact replaces every run of s that stands for one of targets
-// (longest first) with the redaction mark.
-func scanRedact(s string, targets []string) string {
-	if len(targets) == 0 {
-		return s
-	}
-	var first [256]bool
-	for _, t := range targets {
-		first[t[0]] = true
-	}
+// scanRedact replaces every run of s that stands for one of the forms
+// (indexed by first byte, longest first) with the redaction mark.
+func scanRedact(s string, byFirst *[256][]string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
 		u := decodeAt(s, i)
-		if !first[u.b[0]] && (u.alt == 0 || !first[u.alt]) {
-			i = u.next
-			continue
+		cands := byFirst[u.b[0]]
+		if u.alt != 0 && len(byFirst[u.alt]) > 0 {
+			cands = append(slices.Clip(cands), byFirst[u.alt]...)
 		}
 		end := -1
-		for _, t := range targets {
+		for _, t := range cands {
 			if e, ok := matchAt(s, i, t); ok {
 				end = e
 				break
