@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
@@ -158,7 +161,7 @@ func (a *app) ttsCommand() *cobra.Command {
 	tts := &cobra.Command{Use: "tts", Short: "TEL4VN text-to-speech: templates, calls and previews",
 		Example: "  autocall tts preview --content \"Chào bạn {{name}}\" --param name=\"Nguyễn Văn A\""}
 	var campaign, caller, name, content, cbURL, cbKey, cbKeyFile string
-	var params []string
+	var params, ignore []string
 	var bf batchFlags
 	template := func() *autocall.Template {
 		if content == "" {
@@ -197,8 +200,9 @@ func (a *app) ttsCommand() *cobra.Command {
 					Params: all, CallbackURL: cbURL, CallbackAPIKey: cbKey}
 			}
 			if bf.csv != "" {
+				values := a.placeholderColumns(template(), ignore)
 				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
-					return batch.TTS(campaign, req([]string{r.get("phone")}, r.rest("key", "phone"))), nil
+					return batch.TTS(campaign, req([]string{r.get("phone")}, values(r))), nil
 				})
 			}
 			if len(phones) == 0 {
@@ -219,9 +223,11 @@ func (a *app) ttsCommand() *cobra.Command {
 	f.StringVar(&name, "template", "", "the imported template's name (required)")
 	f.StringVar(&content, "content", "", "the template's text, to check the params against before sending")
 	f.StringArrayVar(&params, "param", nil, "a placeholder's value, key=value (repeat)")
+	f.StringArrayVar(&ignore, "ignore-column", nil, "a CSV column that is no placeholder, to ignore (repeat); with --content,\n"+
+		"every column that is no placeholder of the content is ignored")
 	f.StringVar(&cbURL, "callback-url", "", "where the provider posts call events")
 	addCallbackKeyFlags(run, &cbKey, &cbKeyFile)
-	bf.add(run, "columns key,phone and one per placeholder")
+	bf.add(run, "columns key,phone and one per placeholder, named as in the template")
 
 	var iCampaign, iName, iContent string
 	imp := &cobra.Command{
@@ -287,6 +293,39 @@ func (a *app) ttsCommand() *cobra.Command {
 	preview.Flags().StringArrayVar(&pParams, "param", nil, "a placeholder's value, key=value (repeat)")
 	tts.AddCommand(run, imp, preview)
 	return tts
+}
+
+// placeholderColumns returns a TTS row's placeholder values: every column
+// but key, phone and those ignored; with the template's content known, only
+// its placeholders, the other columns being notes of the user's own (said
+// once, on stderr).
+func (a *app) placeholderColumns(t *autocall.Template, ignore []string) func(csvRow) map[string]string {
+	skip := []string{"key", "phone"}
+	for _, c := range ignore {
+		skip = append(skip, norm.NFC.String(strings.TrimSpace(c)))
+	}
+	var once sync.Once
+	return func(r csvRow) map[string]string {
+		values := r.rest(skip...)
+		if t == nil {
+			return values
+		}
+		keys := t.Placeholders()
+		var dropped []string
+		for k := range values {
+			if !contains(keys, k) {
+				dropped = append(dropped, k)
+				delete(values, k)
+			}
+		}
+		if len(dropped) > 0 {
+			once.Do(func() {
+				sort.Strings(dropped)
+				fmt.Fprintf(a.stderr, "note: ignoring the columns that are no placeholder of --content: %s\n", strings.Join(dropped, ", "))
+			})
+		}
+		return values
+	}
 }
 
 // keyValues reads key=value pairs.
