@@ -29,6 +29,14 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f.Float64Var(&b.rate, "rate", 10, "at most this many requests a second, for --csv (0: no limit)")
 }
 
+// alone refuses arguments given with --csv: they would not be called.
+func (b *batchFlags) alone(args []string) error {
+	if b.csv != "" && len(args) > 0 {
+		return usagef("%s given with --csv: call either the CSV's rows or the arguments, not both; nothing was sent", strings.Join(args, " "))
+	}
+	return nil
+}
+
 func (a *app) otpCommand() *cobra.Command {
 	otp := &cobra.Command{Use: "otp", Short: "TEL4VN OTP voice calls",
 		Example: "  autocall otp send --campaign 1 --caller 02873001234 --code 4711 0987654321"}
@@ -53,6 +61,9 @@ func (a *app) otpCommand() *cobra.Command {
 				}
 				return &autocall.OTPRequest{Caller: caller, Callees: callees, TemplateName: template, Code: rowCode,
 					CallbackURL: cbURL, CallbackAPIKey: cbKey}
+			}
+			if err := bf.alone(phones); err != nil {
+				return err
 			}
 			if bf.csv != "" {
 				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
@@ -198,6 +209,9 @@ func (a *app) ttsCommand() *cobra.Command {
 				}
 				return &autocall.TTSRequest{Caller: caller, Callees: callees, TemplateName: name, Template: template(),
 					Params: all, CallbackURL: cbURL, CallbackAPIKey: cbKey}
+			}
+			if err := bf.alone(phones); err != nil {
+				return err
 			}
 			if bf.csv != "" {
 				values := a.placeholderColumns(template(), ignore)
@@ -378,6 +392,9 @@ func (a *app) callCommand() *cobra.Command {
 			req := func(p []string) *autocall.PhoneCallRequest {
 				return &autocall.PhoneCallRequest{Name: name, Voice: autocall.Voice(voice), Speed: speed, CID: cid, Dialplan: d, Phones: p}
 			}
+			if err := bf.alone(phones); err != nil {
+				return err
+			}
 			if bf.csv != "" {
 				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
 					return batch.ByPhone(req([]string{r.get("phone")})), nil
@@ -406,6 +423,9 @@ func (a *app) callCommand() *cobra.Command {
 			}
 			req := func(e []string) *autocall.ExtensionCallRequest {
 				return &autocall.ExtensionCallRequest{Name: name, Voice: autocall.Voice(voice), Speed: speed, CID: cid, BrandName: brand, Dialplan: d, Extensions: e}
+			}
+			if err := bf.alone(exts); err != nil {
+				return err
 			}
 			if bf.csv != "" {
 				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"extension"}, func(r csvRow) (batch.Op, error) {
