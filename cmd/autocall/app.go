@@ -71,8 +71,10 @@ journal next to it, so running the same command twice phones nobody twice.
 Configuration: AUTOCALL_BASE_URL and one of AUTOCALL_SECRET_KEY (TEL4VN),
 AUTOCALL_API_KEY (OMICall) or AUTOCALL_ACCESS_TOKEN (with AUTOCALL_PROVIDER);
 AUTOCALL_CALLBACK_KEY for the key sent with --callback-url's events.
-Flags override the environment. Prefer the environment or --*-file for
-secrets: a flag's value shows in ps and in your shell's history.
+Flags override the environment: a credential given by flag (or --*-file)
+replaces the environment's credentials entirely, and only one may be given
+by flags. Prefer the environment or --*-file for secrets: a flag's value
+shows in ps and in your shell's history.
 
 ` + exitCodeHelp,
 		Example: `  export AUTOCALL_BASE_URL=https://api.example AUTOCALL_SECRET_KEY=...
@@ -182,18 +184,11 @@ func (a *app) client(need autocall.Provider) (*autocall.Client, error) {
 	if base == "" {
 		base = a.env("AUTOCALL_BASE_URL")
 	}
-	secret, err := a.secret(a.secretKey, a.secretFile, "AUTOCALL_SECRET_KEY")
+	cred, err := a.credentials()
 	if err != nil {
 		return nil, err
 	}
-	apiKey, err := a.secret(a.apiKey, a.apiFile, "AUTOCALL_API_KEY")
-	if err != nil {
-		return nil, err
-	}
-	token, err := a.secret(a.accessToken, a.accessFile, "AUTOCALL_ACCESS_TOKEN")
-	if err != nil {
-		return nil, err
-	}
+	secret, apiKey, token := cred.secret, cred.apiKey, cred.token
 	var opts []autocall.Option
 	switch {
 	case need == autocall.TEL4VN && secret != "":

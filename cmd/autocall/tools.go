@@ -172,8 +172,11 @@ the command says so and exits 1. With --dry-run nothing is checked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := autocall.TEL4VN
-			secret, _ := a.secret(a.secretKey, a.secretFile, "AUTOCALL_SECRET_KEY")
-			apiKey, _ := a.secret(a.apiKey, a.apiFile, "AUTOCALL_API_KEY")
+			cred, err := a.credentials()
+			if err != nil {
+				return err
+			}
+			secret, apiKey := cred.secret, cred.apiKey
 			if secret == "" && (apiKey != "" || strings.EqualFold(a.providerName(), "omicall")) {
 				p = autocall.OMICall
 			}
