@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/text/unicode/norm"
@@ -19,6 +20,7 @@ type batchFlags struct {
 	csv, journal string
 	workers      int
 	rate         float64
+	heldGrace    time.Duration
 }
 
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
@@ -27,6 +29,8 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f.StringVar(&b.journal, "journal", "", "the batch journal (default: the CSV's path + .journal)")
 	f.IntVar(&b.workers, "workers", 4, "requests in flight at once, for --csv")
 	f.Float64Var(&b.rate, "rate", 10, "at most this many requests a second, for --csv (0: no limit)")
+	f.DurationVar(&b.heldGrace, "held-grace", 2*time.Minute, "a last line without its newline is left for the next run (it may be\n"+
+		"half-written) until the file is this old; then it is refused (exit 6), never sent")
 }
 
 // alone refuses arguments given with --csv: they would not be called.

@@ -74,7 +74,7 @@ func (m *memJournal) Close() error                                    { return n
 
 // runCSV runs every row through the batch journal.
 func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvRow) (batch.Op, error)) error {
-	file, err := readCSV(bf.csv, need)
+	file, err := readCSV(bf.csv, need, bf.heldGrace)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,9 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 		a.code = exitRefused
 	case rep.Placed+rep.AlreadyPlaced == 0 && rep.Unsent > 0 && !interrupted:
 		a.code = exitNetwork
-	case rep.Refused+rep.AlreadyRefused+fileRefused > 0 || rep.Unsent > 0:
+	// Rows an earlier run refused are named above but do not change the
+	// code: cron would otherwise mail every minute for ever.
+	case rep.Refused+fileRefused > 0 || rep.Unsent > 0:
 		a.code = exitPartial
 	}
 	return nil

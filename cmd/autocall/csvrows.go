@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/autocallvn/autocall-go/internal/csvrows"
 )
@@ -38,7 +39,11 @@ type rowRefusal struct {
 // its case). A file that cannot be read at all (no header, a column
 // missing) is a usage error and nothing is sent; a row that cannot be read
 // is refused alone, and the others go.
-func readCSV(path string, need []string) (*csvFile, error) {
+//
+// A last row without its newline is held for the next run while the file
+// may still be being written; once the file is older than grace, nobody is
+// completing it, and it is refused so that a person looks (still unsent).
+func readCSV(path string, need []string, grace time.Duration) (*csvFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -53,6 +58,13 @@ func readCSV(path string, need []string) (*csvFile, error) {
 	}
 	for _, r := range read.Rows {
 		f.rows = append(f.rows, csvRow{line: r.Line, values: r.Values})
+	}
+	if f.held > 0 && grace > 0 {
+		if st, err := os.Stat(path); err == nil && time.Since(st.ModTime()) > grace {
+			f.refused = append(f.refused, rowRefusal{line: f.held,
+				reason: "no newline at the end of the file: end the line if the row is complete"})
+			f.held = 0
+		}
 	}
 	return f, nil
 }
