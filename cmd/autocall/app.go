@@ -96,7 +96,14 @@ shows in ps and in your shell's history.
 	pf.BoolVar(&a.jsonOut, "json", false, "print JSON (one document, or JSON lines for a batch)")
 	pf.BoolVar(&a.dryRun, "dry-run", false, "validate and print the requests that would be sent; send nothing")
 	pf.DurationVar(&a.timeout, "timeout", 10*time.Minute, "give up after this long")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		// "otp snd --campaign 1": the misspelt command, not its flags, is
+		// the mistake. A flag before any word ("otp --bogus send") is.
+		if cmd.HasSubCommands() && cmd.Flags().NArg() > 0 {
+			return unknownCommand(cmd, cmd.Flags().Arg(0))
+		}
+		return usagef("%v (see %s --help)", err, cmd.CommandPath())
+	})
 
 	root.AddCommand(a.otpCommand(), a.ttsCommand(), a.callCommand(), a.cdrCommand(), a.journalCommand(),
 		a.tokenCommand(), a.sandboxCommand(), a.listenCommand(), a.versionCommand())
@@ -129,27 +136,15 @@ func strictUsage(c *cobra.Command) {
 	}
 	if !c.Runnable() && c.HasSubCommands() {
 		c.Args = cobra.ArbitraryArgs
-		// The flags of the subcommand meant ("otp snd --campaign 1") must
-		// not hide the misspelling behind "unknown flag".
-		c.FParseErrWhitelist.UnknownFlags = true
+		// Unknown flags are not ignored here: ignoring "--bogus" took the
+		// word after it as its value ("otp --bogus send" then named the
+		// phone as the unknown command). The flag error function reports
+		// a misspelt command before its flags instead.
 		c.RunE = func(cmd *cobra.Command, args []string) error {
-			var names []string
-			for _, sub := range cmd.Commands() {
-				if sub.IsAvailableCommand() {
-					names = append(names, sub.Name())
-				}
-			}
 			if len(args) == 0 {
-				return usagef("%s needs a command: %s (see %s --help)", cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath())
+				return usagef("%s needs a command: %s (see %s --help)", cmd.CommandPath(), strings.Join(commandNames(cmd), ", "), cmd.CommandPath())
 			}
-			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-			if cmd.SuggestionsMinimumDistance <= 0 {
-				cmd.SuggestionsMinimumDistance = 2
-			}
-			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
-			return usagef("%s (commands: %s)", msg, strings.Join(names, ", "))
+			return unknownCommand(cmd, args[0])
 		}
 		return
 	}
@@ -161,6 +156,28 @@ func strictUsage(c *cobra.Command) {
 			return nil
 		}
 	}
+}
+
+func commandNames(cmd *cobra.Command) []string {
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	return names
+}
+
+// unknownCommand names a misspelt command, with what was meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usagef("%s (commands: %s)", msg, strings.Join(commandNames(cmd), ", "))
 }
 
 // secret reads a secret from its flag, its file flag or the environment.

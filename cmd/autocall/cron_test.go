@@ -64,3 +64,14 @@ func TestLineNeverEndedIsRefusedAfterTheGrace(t *testing.T) {
 	assert.Contains(t, r.stdout, "held     line 3")
 	assert.Equal(t, map[string][]string{"0912300191": {"1"}}, codesSent(t, srv), "the unended line is never sent")
 }
+
+// A batch's JSON report lists no unknown keys as [], never null: a script
+// iterating over it must not have to special-case null.
+func TestReportJSONListsAreNeverNull(t *testing.T) {
+	srv := sandbox(t)
+	csv := writeFile(t, "pending.csv", "key,phone,code\nj-1,0912300201,1\n")
+	r := run(t, tel4vnEnv(srv), otpCSV(csv, "--json")...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, `"unknown_keys":[]`)
+	assert.NotContains(t, r.stdout, "null")
+}

@@ -166,7 +166,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 		a.printJSON(map[string]any{"report": map[string]any{
 			"total": rep.Total, "placed": rep.Placed, "refused": rep.Refused, "unknown": rep.Unknown, "unsent": rep.Unsent,
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
-			"unknown_keys": rep.UnknownKeys, "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
+			"unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
 			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
 		}})
 	} else {

@@ -114,3 +114,11 @@ func nonNilInts(l []int) []int {
 	}
 	return l
 }
+
+// nonNilStrings makes an absent list [] in JSON, not null.
+func nonNilStrings(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
