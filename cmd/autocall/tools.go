@@ -172,8 +172,11 @@ the command says so and exits 1. With --dry-run nothing is checked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := autocall.TEL4VN
-			secret, _ := a.secret(a.secretKey, a.secretFile, "AUTOCALL_SECRET_KEY")
-			apiKey, _ := a.secret(a.apiKey, a.apiFile, "AUTOCALL_API_KEY")
+			cred, err := a.credentials()
+			if err != nil {
+				return err
+			}
+			secret, apiKey := cred.secret, cred.apiKey
 			if secret == "" && (apiKey != "" || strings.EqualFold(a.providerName(), "omicall")) {
 				p = autocall.OMICall
 			}
@@ -286,11 +289,14 @@ scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
                               every OMICall auto-call session accepted
   GET    /_sandbox/requests   {"requests": [{"method", "path", "query", "header", "body", "time"}]}
                               every request received, secrets redacted; ?path=P keeps one path's
+                              (a trailing * keeps a prefix's)
   POST   /_sandbox/faults     {"path": "/api/v2/campaigns/1/otp", "count": 1, "process": true, "reset": true}
                               the next count requests to path (a trailing * matches a prefix)
                               misbehave: delay_ms, then with process the call is placed, then
                               reset (connection reset), html (an HTML error page), or status
                               and body (any answer; content_type, header {"Name": "value"})
+                              A fault that does nothing, or conflicting fields (reset with
+                              status, html with body), are answered 400 naming the conflict
   DELETE /_sandbox/faults     drops the faults not used yet
   POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further
 
