@@ -51,8 +51,9 @@ var (
 	// not the SDK knows its code. Matched with the more precise sentinel,
 	// if any (ErrNotFound, ErrLimitWord, …).
 	ErrRefused = errors.New("autocall: refused by the provider")
-	// ErrServer: the provider answered with a 5xx status. For a request that
-	// places calls it comes with ErrOutcomeUnknown.
+	// ErrServer: the provider answered with a 5xx status, in HTTP or in its
+	// envelope's code. For a request that places calls it comes with
+	// ErrOutcomeUnknown.
 	ErrServer = errors.New("autocall: provider server error")
 	// ErrWrongProvider: a method of one provider called on a client of the
 	// other (OTP.Send on a WithAPIKey client). Nothing was sent. Also
@@ -179,9 +180,9 @@ func (e *APIError) Is(target error) bool {
 	case ErrUnexpectedResponse:
 		return e.unexpected
 	case ErrServer:
-		return e.HTTPStatus >= 500
+		return e.HTTPStatus >= 500 || serverCode(e.ProviderStatus)
 	case ErrRefused:
-		return !e.unexpected && e.HTTPStatus < 500
+		return !e.unexpected && e.HTTPStatus < 500 && !serverCode(e.ProviderStatus)
 	}
 	if s, ok := codeSentinels[e.Code]; ok && s == target {
 		return true
@@ -233,7 +234,8 @@ func invalid(field, value, reason string) *ValidationError {
 
 // OutcomeUnknownError is returned when a call-creating request may have
 // reached the provider but no definite answer came back: a reset after the
-// request was written, a timeout, a 5xx, or a garbled success. The call may
+// request was written, a timeout, a 5xx (HTTP, or the envelope's code), a
+// 301/302/303 or 101, or a garbled success. The call may
 // have been placed; it was not resent.
 type OutcomeUnknownError struct {
 	Method, Path string

@@ -1,0 +1,84 @@
+package autocall
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A create answered with a server error in any form, or with something
+// that is no answer (a redirect, 101), may have been carried out: it is
+// unknown, never a refusal, and it is sent once.
+func TestCreateAnsweredByServerErrorInAnyFormIsUnknown(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		extra  []string
+		only   Provider // 0: both providers answer so
+	}{
+		{"tel4vn code 500 under 200", 200, `{"code":500,"status":false}`, nil, 0},
+		{"tel4vn code 502 under 200", 200, `{"messsage":"Bad Gateway","code":502,"status":false,"data":{"error":"upstream"}}`, nil, 0},
+		{"tel4vn code 503 as text", 200, `{"code":"503","status":false}`, nil, 0},
+		{"tel4vn code 504 under 400", 400, `{"code":504,"status":false}`, nil, TEL4VN},
+		{"omicall status_code 500", 200, `{"status_code":500,"message":"internal_error"}`, nil, 0},
+		{"omicall status_code 503 as text", 200, `{"status_code":"503","payload":null}`, nil, 0},
+		{"duplicated code, the last 5xx", 200, `{"data":{"results":{"success":["1_1_1_1_u_0912000003"]}},"code":200,"status":true,"code":500}`, nil, 0},
+		{"302", 302, ``, []string{"Location: https://login.example/next"}, 0},
+		{"303", 303, ``, []string{"Location: /elsewhere"}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newRawServer(t, func(s *rawServer, c net.Conn, br *bufio.Reader) {
+				for s.readRequest(br) {
+					rawAnswer(c, tc.status, "application/json", tc.body, tc.extra...)
+				}
+			})
+			for _, p := range []Provider{TEL4VN, OMICall} {
+				if tc.only != 0 && p != tc.only {
+					continue
+				}
+				before := srv.requests.Load()
+				c := newTestClient(t, srv.URL(), WithAccessToken(testToken), WithProvider(p))
+				r := createReq()
+				r.provider = p
+				var out testResult
+				err := c.do(bg(), r, &out)
+				require.ErrorIs(t, err, ErrOutcomeUnknown, "%v: %v", p, err)
+				assert.NotErrorIs(t, err, ErrRefused, "a server error is no refusal")
+				assert.Equal(t, int64(1), srv.requests.Load()-before, "%v: the create is sent once", p)
+			}
+		})
+	}
+}
+
+// 101 Switching Protocols answering a create is no answer: unknown, once.
+func TestCreateAnswered101IsUnknown(t *testing.T) {
+	srv := newRawServer(t, func(s *rawServer, c net.Conn, br *bufio.Reader) {
+		if s.readRequest(br) {
+			_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n"))
+		}
+	})
+	c := newTestClient(t, srv.URL(), WithAccessToken(testToken))
+	_, err := doCreate(c)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, int64(1), srv.requests.Load())
+}
+
+// A read answered 200 with a 5xx code is a server error, retried like one.
+func TestReadAnsweredCode500IsServerError(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 200, `{"code":500,"status":false}`)
+	})
+	c := newTestClient(t, f.URL, WithAccessToken(testToken))
+	_, err := doRead(c)
+	require.ErrorIs(t, err, ErrServer)
+	assert.NotErrorIs(t, err, ErrRefused)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, 3, f.count(readPath), "retried as a 5xx is")
+}
