@@ -82,3 +82,27 @@ func TestReadAnsweredCode500IsServerError(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 	assert.Equal(t, 3, f.count(readPath), "retried as a 5xx is")
 }
+
+// An import answered with no data is no silent success: the template may
+// or may not exist, so it is unknown, after one request.
+func TestImportTemplateWithoutDataIsUnknown(t *testing.T) {
+	for _, body := range []string{`{"data":null}`, `{"status":true}`, `{"code":200}`, `{"data":{}}`, `{"data":{"name":"t"},"data":null}`} {
+		f := newFakeAPI(t)
+		f.handle("POST /api/v2/campaigns/1/voice/import", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+			writeJSON(w, 200, body)
+		})
+		c := newTestClient(t, f.URL, WithAccessToken(testToken))
+		err := c.TTS.ImportTemplate(bg(), "1", &Template{Name: "t", Content: "Chào {{tên}}"})
+		require.ErrorIs(t, err, ErrOutcomeUnknown, body)
+		assert.Equal(t, 1, f.count("/api/v2/campaigns/1/voice/import"), body)
+	}
+	// What the sandbox and the document answer is a success.
+	for _, body := range []string{`{"data":{"campaign_id":"1","name":"t"}}`, string(readTestdata(t, "tel4vn/tts_import_response.json"))} {
+		f := newFakeAPI(t)
+		f.handle("POST /api/v2/campaigns/1/voice/import", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+			writeJSON(w, 200, body)
+		})
+		c := newTestClient(t, f.URL, WithAccessToken(testToken))
+		require.NoError(t, c.TTS.ImportTemplate(bg(), "1", &Template{Name: "t", Content: "Chào {{tên}}"}))
+	}
+}
