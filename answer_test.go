@@ -2,8 +2,12 @@ package autocall
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,4 +109,51 @@ func TestImportTemplateWithoutDataIsUnknown(t *testing.T) {
 		c := newTestClient(t, f.URL, WithAccessToken(testToken))
 		require.NoError(t, c.TTS.ImportTemplate(bg(), "1", &Template{Name: "t", Content: "Chào {{tên}}"}))
 	}
+}
+
+// A create whose token could not be had never left: ErrNotSent, with the
+// cause's sentinels, and no request reached the create endpoint.
+func TestCreateWithoutTokenIsNotSent(t *testing.T) {
+	cases := map[string]func(w http.ResponseWriter){
+		"secret refused": func(w http.ResponseWriter) {
+			writeJSON(w, 401, `{"messsage":"Unauthorized","code":401,"status":false,"data":{"error":"auth_invalid"}}`)
+		},
+		"token endpoint 503": func(w http.ResponseWriter) { writeJSON(w, 503, `<html>busy</html>`) },
+		"token garbled":      func(w http.ResponseWriter) { writeJSON(w, 200, `{"data":null}`) },
+	}
+	for name, answer := range cases {
+		t.Run(name, func(t *testing.T) {
+			var creates atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/api/v1/users/generate_access_token" {
+					answer(w)
+					return
+				}
+				creates.Add(1)
+				writeJSON(w, 200, okCreate)
+			}))
+			t.Cleanup(srv.Close)
+			c := newTestClient(t, srv.URL, WithSecretKey(testSecretKey))
+			_, err := c.OTP.Send(bg(), "1", &OTPRequest{Caller: "02873001234", Callees: []string{"0912000003"}, TemplateName: "otp", Code: "1234"})
+			require.ErrorIs(t, err, ErrNotSent)
+			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+			var te *TokenError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, "/api/v2/campaigns/1/otp", te.Path)
+			assert.Zero(t, creates.Load(), "nothing reached the create endpoint")
+			assertNoSecrets(t, "the error", err.Error())
+			if name == "secret refused" {
+				assert.ErrorIs(t, err, ErrUnauthorized)
+			}
+		})
+	}
+	// A TokenSource's own error.
+	f := newFakeAPI(t)
+	c := newTestClient(t, f.URL, WithProvider(TEL4VN), WithTokenSource(TokenSourceFunc(func(context.Context) (Token, error) {
+		return Token{}, errors.New("redis down")
+	})))
+	_, err := c.OTP.Send(bg(), "1", &OTPRequest{Caller: "02873001234", Callees: []string{"0912000003"}, TemplateName: "otp", Code: "1234"})
+	require.ErrorIs(t, err, ErrNotSent)
+	assert.Contains(t, err.Error(), "redis down")
+	assert.Zero(t, f.count(otpPath))
 }

@@ -62,6 +62,10 @@ var (
 	// ErrNetwork: no HTTP answer came (refused connection, reset, timeout).
 	// Also matches the cause: a *net.OpError, context.DeadlineExceeded.
 	ErrNetwork = errors.New("autocall: network failure")
+	// ErrNotSent: the request never left the SDK, so nothing reached its
+	// endpoint: no token could be had (see TokenError). Sending it again
+	// cannot do anything twice. Matched with the cause's own sentinels.
+	ErrNotSent = errors.New("autocall: request not sent")
 )
 
 // ErrorCode is a provider's error code, as found in an envelope's message,
@@ -287,3 +291,23 @@ func (e *TransportError) Unwrap() error { return e.Err }
 
 // Is matches ErrNetwork.
 func (e *TransportError) Is(target error) bool { return target == ErrNetwork }
+
+// TokenError is a request that was not sent because no token could be had:
+// the token endpoint refused the credential or failed, the TokenSource
+// returned an error, or ctx ended while waiting for the token. Nothing
+// reached the request's endpoint. It matches ErrNotSent, and through Err
+// the cause's sentinels (ErrUnauthorized for a refused credential).
+type TokenError struct {
+	Method, Path string // the request that was not sent
+	Err          error  // why no token could be had
+}
+
+func (e *TokenError) Error() string {
+	return fmt.Sprintf("autocall: %s %s: not sent, no token: %v", e.Method, e.Path, e.Err)
+}
+
+// Is matches ErrNotSent.
+func (e *TokenError) Is(target error) bool { return target == ErrNotSent }
+
+// Unwrap returns the cause.
+func (e *TokenError) Unwrap() error { return e.Err }
