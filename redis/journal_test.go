@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -155,21 +157,56 @@ func TestRedisRestartMidBatch(t *testing.T) {
 func TestJournalClaimIsAtomic(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	j := NewJournal(rs.client(t), "atomic")
-	ok, _, err := j.Claim(ctx, batch.Record{Key: "k", Kind: "otp", Phones: []string{"0987654321"}}, false)
+	ok, _, err := j.Claim(ctx, batch.Record{Key: "k", Kind: "otp", Phones: []string{"0987654321"}}, batch.Retry{})
 	require.NoError(t, err)
 	require.True(t, ok)
-	ok, cur, err := j.Claim(ctx, batch.Record{Key: "k"}, false)
+	ok, cur, err := j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	require.NoError(t, err)
 	assert.False(t, ok)
 	assert.Equal(t, batch.Unknown, cur.State)
 	require.NoError(t, j.Settle(ctx, batch.Record{Key: "k", State: batch.Refused, Code: "limit_service"}))
 	rec, _, _ := j.Get(ctx, "k")
 	assert.Equal(t, []string{"0987654321"}, rec.Phones, "the outcome keeps what the claim knew")
-	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, false)
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	assert.False(t, ok)
-	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, true)
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{Refused: true})
 	assert.True(t, ok)
 	require.NoError(t, batch.Resolve(ctx, j, "k", batch.Unsent))
-	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, false)
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	assert.True(t, ok)
+}
+
+// Retry by cause is decided in the claim script, atomically: of many
+// workers claiming one refused job, one wins, and only for a chosen cause.
+func TestJournalRetryByCause(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	j := NewJournal(rs.client(t), "cause")
+	for _, k := range []string{"quota", "template"} {
+		ok, _, err := j.Claim(ctx, batch.Record{Key: k}, batch.Retry{})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, j.Settle(ctx, batch.Record{Key: k, State: batch.Refused, Cause: k}))
+	}
+	ok, cur, err := j.Claim(ctx, batch.Record{Key: "template"}, batch.Retry{Causes: []string{batch.CauseQuota}})
+	require.NoError(t, err)
+	assert.False(t, ok, "refused for another cause")
+	assert.Equal(t, batch.Refused, cur.State)
+	var wins atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, _, err := j.Claim(ctx, batch.Record{Key: "quota"}, batch.Retry{Causes: []string{"rate", batch.CauseQuota}})
+			assert.NoError(t, err)
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), wins.Load(), "one claim wins")
+	rec, _, _ := j.Get(ctx, "quota")
+	assert.Equal(t, batch.Claimed, rec.State)
+	assert.False(t, rec.Claimed.IsZero(), "the claim time is kept")
 }

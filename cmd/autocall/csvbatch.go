@@ -103,7 +103,7 @@ type memJournal struct {
 	recs map[string]batch.Record
 }
 
-func (m *memJournal) Claim(_ context.Context, rec batch.Record, _ bool) (bool, batch.Record, error) {
+func (m *memJournal) Claim(_ context.Context, rec batch.Record, _ batch.Retry) (bool, batch.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.recs[rec.Key] = rec
