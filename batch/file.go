@@ -42,6 +42,10 @@ type FileJournal struct {
 	f    *os.File
 	path string
 
+	// live: reading a journal a process holds (ReadFile): its claims are
+	// in flight, not dead, so they stay Claimed.
+	live bool
+
 	mu      sync.Mutex
 	records map[string]Record // latest record per key
 	order   []string          // keys, in order of first appearance
@@ -126,6 +130,31 @@ type lastLine struct {
 	cut     *Record // the record a cut line still names, to write whole
 }
 
+// ReadFile reads the journal at path without writing to it or taking its
+// lock, so that it can be looked at while a run holds it (inUse). A claim
+// without its outcome then reads as Claimed: that run has it in flight.
+// When no process holds the journal, a claim reads as Unknown, as OpenFile
+// reads it. Nothing is repaired: a cut last line is read as OpenFile would
+// read it, or, in use, as a claim being written. Records are in the order
+// their keys first appeared.
+func ReadFile(path string) (recs []Record, inUseNow bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("batch: opening the journal: %w", err)
+	}
+	defer f.Close()
+	live, err := inUse(f)
+	if err != nil {
+		return nil, false, fmt.Errorf("batch: looking at the journal's lock: %w", err)
+	}
+	j := &FileJournal{f: f, path: path, records: map[string]Record{}, live: live}
+	if _, _, err := j.load(); err != nil {
+		return nil, live, err
+	}
+	recs, err = j.Records(context.Background())
+	return recs, live, err
+}
+
 // load reads every line; it returns the offset after the last whole
 // record and what the end needs.
 func (j *FileJournal) load() (int64, lastLine, error) {
@@ -143,7 +172,7 @@ func (j *FileJournal) load() (int64, lastLine, error) {
 			}
 			var rec Record
 			if json.Unmarshal(line, &rec) == nil && rec.Key != "" {
-				j.put(loaded(rec))
+				j.put(j.loaded(rec))
 				tail.newline = true
 				return off + int64(len(line)), tail, nil
 			}
@@ -162,15 +191,15 @@ func (j *FileJournal) load() (int64, lastLine, error) {
 				"Nothing was sent. Keep a copy of the file, look at the line (sed -n %dp %s), then mend or delete it: "+
 				"each line is one JSON record and the last line of a key wins", ErrDamaged, j.path, n, jerr, n, j.path)
 		}
-		j.put(loaded(rec))
+		j.put(j.loaded(rec))
 		off += int64(len(line))
 	}
 }
 
 // loaded is a record as read on opening: a claim without its outcome was
 // in flight when its process died, so its outcome is unknown.
-func loaded(rec Record) Record {
-	if rec.State == Claimed {
+func (j *FileJournal) loaded(rec Record) Record {
+	if rec.State == Claimed && !j.live {
 		rec.State = Unknown
 		if rec.Reason == "" {
 			rec.Reason = "claimed by a process that ended before it recorded the outcome"
@@ -190,6 +219,11 @@ func (j *FileJournal) cutLine(line []byte) *Record {
 	rec, had := j.records[key]
 	if !had {
 		rec = Record{Key: key}
+	}
+	if j.live { // being written now, not cut
+		rec.State = Claimed
+		j.put(rec)
+		return nil
 	}
 	rec.State, rec.Time = Unknown, time.Now()
 	rec.Reason = "the journal's last line was cut short by a crash while the job was in flight"

@@ -17,3 +17,17 @@ func lockFile(f *os.File) error {
 	}
 	return err
 }
+
+// inUse reports whether a process holds f's journal: a shared lock is
+// refused while the exclusive one is held. A shared lock taken is let go
+// at once.
+func inUse(f *os.File) (bool, error) {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}

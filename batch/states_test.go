@@ -365,3 +365,30 @@ func cutFile(t *testing.T, path string, n int) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, b[:len(b)-n], 0o600))
 }
+
+// ReadFile reads a journal a run holds, without its lock: that run's
+// claims are in flight; once it is closed, a claim left reads as unknown.
+func TestReadFileWhileARunHoldsTheJournal(t *testing.T) {
+	j, path := openTemp(t)
+	_, _, err := j.Claim(ctx, Record{Key: "flying", Phones: []string{"0912000003"}}, Retry{})
+	require.NoError(t, err)
+	_, _, err = j.Claim(ctx, Record{Key: "done"}, Retry{})
+	require.NoError(t, err)
+	require.NoError(t, j.Settle(ctx, Record{Key: "done", State: Placed, CallIDs: []string{"c1"}}))
+	recs, live, err := ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, live)
+	require.Len(t, recs, 2)
+	assert.Equal(t, Claimed, recs[0].State)
+	assert.False(t, recs[0].Claimed.IsZero())
+	assert.Equal(t, Placed, recs[1].State)
+	// The reader took no lock, and wrote nothing.
+	_, _, err = j.Claim(ctx, Record{Key: "more"}, Retry{})
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
+	recs, live, err = ReadFile(path)
+	require.NoError(t, err)
+	assert.False(t, live)
+	assert.Equal(t, Unknown, recs[0].State)
+	assert.Len(t, recs, 3)
+}

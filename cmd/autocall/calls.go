@@ -16,6 +16,7 @@ type batchFlags struct {
 	csv, journal string
 	workers      int
 	rate         float64
+	retry        []string // --retry-refused: "all", or causes (csvbatch.go)
 }
 
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
@@ -24,6 +25,7 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f.StringVar(&b.journal, "journal", "", "the batch journal (default: the CSV's path + .journal)")
 	f.IntVar(&b.workers, "workers", 4, "requests in flight at once, for --csv")
 	f.Float64Var(&b.rate, "rate", 10, "at most this many requests a second, for --csv (0: no limit)")
+	b.addRetry(cmd)
 }
 
 func (a *app) otpCommand() *cobra.Command {
