@@ -143,3 +143,11 @@ func refusedCallees(rejected []autocall.Rejection) Record {
 	}
 	return rec
 }
+
+// calleesRefused is Progress.LastErr for an answer that accepted no callee:
+// no SDK error, yet a refusal. It matches autocall.ErrRefused.
+type calleesRefused struct{ reason string }
+
+func (e *calleesRefused) Error() string { return "batch: " + e.reason }
+
+func (e *calleesRefused) Is(target error) bool { return target == autocall.ErrRefused }

@@ -371,6 +371,9 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 		out, err := j.Op.send(sendCtx, st.r.client(j.Op))
 		final := st.classify(rec, out, err)
 		res.err = err
+		if err == nil && final.State == Refused {
+			res.err = &calleesRefused{reason: final.Reason}
+		}
 		if serr := st.r.Journal.Settle(sendCtx, final); serr != nil {
 			// The journal still holds the claim, so the job reads as
 			// unknown: the report says what the journal says.

@@ -31,8 +31,11 @@ func TestEveryCalleeRefusedIsRefusedAndRetriedByCause(t *testing.T) {
 	srv, tel, _ := sandbox(t)
 	j, _ := openTemp(t)
 	jobs := []Job{ttsJob("bill-1", "nhac_no", 1)}
-	rep, err := (&Runner{TEL4VN: tel, Journal: j}).Run(ctx, jobs)
+	var last error
+	rep, err := (&Runner{TEL4VN: tel, Journal: j, Progress: func(p Progress) { last = p.LastErr }}).Run(ctx, jobs)
 	require.NoError(t, err)
+	require.ErrorIs(t, last, autocall.ErrRefused, "the progress names the refusal")
+	assert.Contains(t, last.Error(), "Template Not Found")
 	assert.Equal(t, 1, rep.Refused)
 	assert.Zero(t, rep.Placed)
 	rec, _, _ := j.Get(ctx, "bill-1")
