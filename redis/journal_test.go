@@ -210,3 +210,46 @@ func TestJournalRetryByCause(t *testing.T) {
 	assert.Equal(t, batch.Claimed, rec.State)
 	assert.False(t, rec.Claimed.IsZero(), "the claim time is kept")
 }
+
+// Two hosts (two runs, in goroutines here) share one job list: the jobs
+// each meets in the other's hands are not reported unknown. At the end,
+// those the peer settled count as it left them, and only those still in
+// flight are Elsewhere; nobody is phoned twice.
+func TestPeersInFlightAreNotUnknown(t *testing.T) {
+	const n = 1000
+	rs := startRedis(t, t.TempDir(), 0)
+	sb := autocalltest.NewServer()
+	defer sb.Close()
+	sb.FailNext("/api/v2/campaigns/1/otp", 1_000_000, autocalltest.Fault{Process: true, Delay: 2 * time.Millisecond})
+	reps := make([]*batch.Report, 2)
+	var wg sync.WaitGroup
+	for i := range reps {
+		c, err := autocall.NewClient(sb.URL, autocall.WithSecretKey(autocalltest.SecretKey))
+		require.NoError(t, err)
+		t.Cleanup(c.CloseIdleConnections)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := (&batch.Runner{TEL4VN: c, Journal: NewJournal(rs.client(t), "peers"), Workers: workers}).Run(ctx, jobs(n))
+			assert.NoError(t, err)
+			reps[i] = rep
+		}()
+	}
+	wg.Wait()
+	for p, k := range callsPerPhone(sb) {
+		require.Equal(t, 1, k, "%s phoned %d times", p, k)
+	}
+	require.Len(t, sb.Calls(), n)
+	met := 0
+	for _, rep := range reps {
+		require.NotNil(t, rep)
+		t.Logf("%+v", *rep)
+		assert.Zero(t, rep.StillUnknown, "no run died: nothing is unknown from an earlier run")
+		assert.Empty(t, rep.UnknownKeys)
+		assert.Equal(t, n, rep.Placed+rep.AlreadyPlaced+rep.Elsewhere)
+		assert.Equal(t, rep.Elsewhere, len(rep.ElsewhereKeys))
+		met += rep.AlreadyPlaced
+	}
+	assert.Equal(t, n, reps[0].Placed+reps[1].Placed, "each job placed once, by one of them")
+	t.Logf("jobs met in the peer's hands and settled by it: %d", met)
+}
