@@ -42,6 +42,7 @@ type Server struct {
 	ts *httptest.Server
 
 	realTime             bool
+	control              bool // WithControlAPI
 	stopClock, clockDone chan struct{}
 	mux                  *http.ServeMux
 	callback             *http.Client
@@ -286,6 +287,10 @@ const maxBody = 1 << 20
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
+		return
+	}
+	if s.control && strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		s.serveControl(w, r, body)
 		return
 	}
 	s.mu.Lock()

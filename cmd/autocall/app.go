@@ -69,7 +69,8 @@ TEL4VN and OMICall, one call or a whole CSV at a time. A CSV goes through a
 journal next to it, so running the same command twice phones nobody twice.
 
 Configuration: AUTOCALL_BASE_URL and one of AUTOCALL_SECRET_KEY (TEL4VN),
-AUTOCALL_API_KEY (OMICall) or AUTOCALL_ACCESS_TOKEN (with AUTOCALL_PROVIDER).
+AUTOCALL_API_KEY (OMICall) or AUTOCALL_ACCESS_TOKEN (with AUTOCALL_PROVIDER);
+AUTOCALL_CALLBACK_KEY for the key sent with --callback-url's events.
 Flags override the environment. Prefer the environment or --*-file for
 secrets: a flag's value shows in ps and in your shell's history.
 
@@ -97,7 +98,67 @@ secrets: a flag's value shows in ps and in your shell's history.
 
 	root.AddCommand(a.otpCommand(), a.ttsCommand(), a.callCommand(), a.cdrCommand(), a.journalCommand(),
 		a.tokenCommand(), a.sandboxCommand(), a.listenCommand(), a.versionCommand())
+	// Added now, not when cobra runs, so that strictUsage covers them too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	strictUsage(root)
 	return root
+}
+
+// strictUsage makes every mistake in naming a command exit 2: cobra alone
+// prints help and exits 0 for a misspelt subcommand ("otp snd"), and 1 for
+// a missing argument.
+func strictUsage(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictUsage(sub)
+	}
+	if c.Name() == "help" && c.Run != nil {
+		// cobra's help prints "Unknown help topic" and exits 0.
+		help := c.Run
+		c.Run = nil
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if _, rest, err := cmd.Root().Find(args); err != nil || len(rest) > 0 {
+				return usagef("no help topic %q (see %s --help)", strings.Join(args, " "), cmd.Root().Name())
+			}
+			help(cmd, args)
+			return nil
+		}
+		return
+	}
+	if !c.Runnable() && c.HasSubCommands() {
+		c.Args = cobra.ArbitraryArgs
+		// The flags of the subcommand meant ("otp snd --campaign 1") must
+		// not hide the misspelling behind "unknown flag".
+		c.FParseErrWhitelist.UnknownFlags = true
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			var names []string
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			if len(args) == 0 {
+				return usagef("%s needs a command: %s (see %s --help)", cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath())
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if cmd.SuggestionsMinimumDistance <= 0 {
+				cmd.SuggestionsMinimumDistance = 2
+			}
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usagef("%s (commands: %s)", msg, strings.Join(names, ", "))
+		}
+		return
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usagef("%s: %v (see %s --help)", cmd.CommandPath(), err, cmd.CommandPath())
+			}
+			return nil
+		}
+	}
 }
 
 // secret reads a secret from its flag, its file flag or the environment.

@@ -31,7 +31,7 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 func (a *app) otpCommand() *cobra.Command {
 	otp := &cobra.Command{Use: "otp", Short: "TEL4VN OTP voice calls",
 		Example: "  autocall otp send --campaign 1 --caller 02873001234 --code 4711 0987654321"}
-	var campaign, caller, template, code, cbURL, cbKey string
+	var campaign, caller, template, code, cbURL, cbKey, cbKeyFile string
 	var bf batchFlags
 	send := &cobra.Command{
 		Use:   "send [PHONE...]",
@@ -41,6 +41,10 @@ func (a *app) otpCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, phones []string) error {
 			if campaign == "" || caller == "" {
 				return usagef("--campaign and --caller are required")
+			}
+			cbKey, err := a.callbackKey(cbKey, cbKeyFile, cbURL)
+			if err != nil {
+				return err
 			}
 			req := func(callees []string, rowCode string) *autocall.OTPRequest {
 				if rowCode == "" {
@@ -72,17 +76,34 @@ func (a *app) otpCommand() *cobra.Command {
 	f.StringVar(&template, "template", "template_otp_1", "the OTP template's name")
 	f.StringVar(&code, "code", "", "the code to read (or a code column in the CSV)")
 	f.StringVar(&cbURL, "callback-url", "", "where the provider posts call events")
-	f.StringVar(&cbKey, "callback-key", "", "the key sent with each event")
+	addCallbackKeyFlags(send, &cbKey, &cbKeyFile)
 	bf.add(send, "columns key,phone[,code]")
 	otp.AddCommand(send)
 	return otp
+}
+
+func addCallbackKeyFlags(cmd *cobra.Command, key, file *string) {
+	f := cmd.Flags()
+	f.StringVar(key, "callback-key", "", "the key sent with each event (env AUTOCALL_CALLBACK_KEY; prefer --callback-key-file)")
+	f.StringVar(file, "callback-key-file", "", "read the callback key from this file")
+}
+
+// callbackKey is the webhook key, like the other secrets: its flag, its
+// file or the environment (a flag's value shows in ps). The environment's
+// key goes only with a callback URL: it is meant for the events.
+func (a *app) callbackKey(flagValue, file, url string) (string, error) {
+	key, err := a.secret(flagValue, file, "AUTOCALL_CALLBACK_KEY")
+	if err == nil && url == "" && flagValue == "" && file == "" {
+		key = ""
+	}
+	return key, err
 }
 
 // campaignResult prints an OTP or TTS answer and sets the exit code for a
 // partial success.
 func (a *app) campaignResult(res *autocall.CampaignResult) error {
 	if a.dryRun {
-		return a.dryRunDone()
+		return a.dryRunRefused(res.Rejected)
 	}
 	if a.jsonOut {
 		rej := make([]map[string]string, len(res.Rejected))
@@ -107,6 +128,27 @@ func (a *app) campaignResult(res *autocall.CampaignResult) error {
 	return nil
 }
 
+// dryRunRefused ends a dry run with the callees the SDK refused, and the
+// exit code the real run would have: 6 when some are refused (the provider
+// may refuse more).
+func (a *app) dryRunRefused(rejected []autocall.Rejection) error {
+	if len(rejected) > 0 {
+		a.code = exitPartial
+	}
+	if a.jsonOut {
+		rej := make([]map[string]string, len(rejected))
+		for i, r := range rejected {
+			rej[i] = map[string]string{"phone": r.Phone, "reason": r.Reason}
+		}
+		a.printJSON(map[string]any{"nothing_sent": true, "rejected": rej})
+		return nil
+	}
+	for _, r := range rejected {
+		fmt.Fprintf(a.stdout, "refused  %s  %s\n", r.Phone, r.Reason)
+	}
+	return a.dryRunDone()
+}
+
 func (a *app) dryRunDone() error {
 	if !a.jsonOut {
 		fmt.Fprintln(a.stdout, "dry run: nothing was sent")
@@ -117,7 +159,7 @@ func (a *app) dryRunDone() error {
 func (a *app) ttsCommand() *cobra.Command {
 	tts := &cobra.Command{Use: "tts", Short: "TEL4VN text-to-speech: templates, calls and previews",
 		Example: "  autocall tts preview --content \"Chào bạn {{name}}\" --param name=\"Nguyễn Văn A\""}
-	var campaign, caller, name, content, cbURL, cbKey string
+	var campaign, caller, name, content, cbURL, cbKey, cbKeyFile string
 	var params []string
 	var bf batchFlags
 	template := func() *autocall.Template {
@@ -138,6 +180,10 @@ func (a *app) ttsCommand() *cobra.Command {
 				return usagef("--campaign, --caller and --template are required")
 			}
 			fixed, err := keyValues(params)
+			if err != nil {
+				return err
+			}
+			cbKey, err := a.callbackKey(cbKey, cbKeyFile, cbURL)
 			if err != nil {
 				return err
 			}
@@ -176,7 +222,7 @@ func (a *app) ttsCommand() *cobra.Command {
 	f.StringVar(&content, "content", "", "the template's text, to check the params against before sending")
 	f.StringArrayVar(&params, "param", nil, "a placeholder's value, key=value (repeat)")
 	f.StringVar(&cbURL, "callback-url", "", "where the provider posts call events")
-	f.StringVar(&cbKey, "callback-key", "", "the key sent with each event")
+	addCallbackKeyFlags(run, &cbKey, &cbKeyFile)
 	bf.add(run, "columns key,phone and one per placeholder")
 
 	var iCampaign, iName, iContent string
@@ -358,7 +404,7 @@ func (a *app) callCommand() *cobra.Command {
 
 func (a *app) session(s *autocall.AutoCallSession) error {
 	if a.dryRun {
-		return a.dryRunDone()
+		return a.dryRunRefused(s.Rejected)
 	}
 	if a.jsonOut {
 		rej := make([]map[string]string, len(s.Rejected))

@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	crand "crypto/rand"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -47,58 +44,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// readCSV reads a CSV with a header row; it needs a key column and the
-// columns named. A malformed file is a usage error: nothing is sent.
-func readCSV(path string, need []string) ([]csvRow, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
-	if err != nil {
-		return nil, usagef("%s: no header row: %v", path, err)
-	}
-	for i := range header {
-		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
-	}
-	for _, col := range append([]string{"key"}, need...) {
-		if !contains(header, col) {
-			return nil, usagef("%s: no %q column (header: %s)", path, col, strings.Join(header, ","))
-		}
-	}
-	var rows []csvRow
-	seen := map[string]int{}
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, usagef("%s: %v", path, err)
-		}
-		row := csvRow{line: line, values: map[string]string{}}
-		for i, col := range header {
-			row.values[col] = strings.TrimSpace(rec[i])
-		}
-		key := row.get("key")
-		switch {
-		case key == "":
-			return nil, usagef("%s: line %d has no key", path, line)
-		case seen[key] != 0:
-			return nil, usagef("%s: key %q is on lines %d and %d", path, key, seen[key], line)
-		}
-		seen[key] = line
-		rows = append(rows, row)
-	}
-	if len(rows) == 0 {
-		return nil, usagef("%s: no rows", path)
-	}
-	return rows, nil
 }
 
 // retryCauses are the causes --retry-refused takes.
@@ -162,7 +107,7 @@ func (m *memJournal) Close() error                                    { return n
 
 // runCSV runs every row through the batch journal.
 func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvRow) (batch.Op, error)) error {
-	rows, err := readCSV(bf.csv, need)
+	file, err := readCSV(bf.csv, need)
 	if err != nil {
 		return err
 	}
@@ -175,21 +120,26 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		return err
 	}
 	defer c.CloseIdleConnections()
-	jobs := make([]batch.Job, len(rows))
-	lines := make(map[string]int, len(rows))
-	for i, r := range rows {
+	jobs := make([]batch.Job, 0, len(file.rows))
+	lines := make(map[string]int, len(file.rows))
+	for _, r := range file.rows {
 		o, err := op(r)
 		if err != nil {
-			return err
+			file.refused = append(file.refused, rowRefusal{line: r.line, key: r.get("key"), reason: err.Error()})
+			continue
 		}
-		jobs[i] = batch.Job{Key: r.get("key"), Op: o}
+		jobs = append(jobs, batch.Job{Key: r.get("key"), Op: o})
 		lines[r.get("key")] = r.line
 	}
-	var j batch.Journal = &memJournal{recs: map[string]batch.Record{}}
+	a.fileNotes(file)
 	path := bf.journal
 	if path == "" {
 		path = bf.csv + ".journal"
 	}
+	if len(jobs) == 0 {
+		return a.report(&batch.Report{}, path, file, nil)
+	}
+	var j batch.Journal = &memJournal{recs: map[string]batch.Record{}}
 	if !a.dryRun {
 		fj, err := batch.OpenFile(path)
 		if errors.Is(err, batch.ErrLocked) {
@@ -204,6 +154,13 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	pr := a.newProgress(len(jobs), lines)
+	pr.reason = func(key string) string {
+		rec, ok, err := j.Get(ctx, key)
+		if err != nil || !ok {
+			return ""
+		}
+		return rec.Reason
+	}
 	r.Journal, r.Workers, r.Progress, r.RunID = j, bf.workers, pr.update, newRunID()
 	if p == autocall.OMICall {
 		r.OMICall = c
@@ -218,7 +175,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if err != nil {
 		return err
 	}
-	return a.report(rep, path, a.rowsOf(j, jobs, r.RunID))
+	return a.report(rep, path, file, a.rowsOf(j, jobs, r.RunID))
 }
 
 // newRunID names a run of the command in the journal's records.
@@ -276,9 +233,21 @@ func recordRow(rec batch.Record, runID string) jsonRow {
 }
 
 // report prints a batch's end and sets the exit code.
-func (a *app) report(rep *batch.Report, journal string, rows []jsonRow) error {
+func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []jsonRow) error {
+	fileRefused := len(file.refused)
 	if a.dryRun {
-		return a.dryRunDone()
+		// The code the real run would exit with, for the rows it can judge
+		// without the provider.
+		if rep.Refused+fileRefused > 0 {
+			a.code = exitPartial
+		}
+		if a.jsonOut {
+			a.printJSON(map[string]any{"report": map[string]any{"nothing_sent": true, "total": rep.Total + fileRefused,
+				"would_send": rep.Placed, "refused": rep.Refused + fileRefused, "held_line": file.held}})
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "dry run: nothing was sent; %d rows would be sent, %d refused\n", rep.Placed, rep.Refused+fileRefused)
+		return nil
 	}
 	var stopped string
 	if rep.Stopped != nil {
@@ -289,12 +258,16 @@ func (a *app) report(rep *batch.Report, journal string, rows []jsonRow) error {
 			"total": rep.Total, "placed": rep.Placed, "refused": rep.Refused, "unknown": rep.Unknown, "unsent": rep.Unsent,
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
 			"unknown_keys": rep.UnknownKeys, "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
+			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
 			"elsewhere": rep.Elsewhere, "elsewhere_keys": rep.ElsewhereKeys,
 		}, "rows": rows})
 	} else {
 		fmt.Fprintf(a.stdout, "%d rows: %d placed, %d refused, %d unknown, %d unsent; from earlier runs %d placed, %d refused, %d unknown (%s)\n",
 			rep.Total, rep.Placed, rep.Refused, rep.Unknown, rep.Unsent, rep.AlreadyPlaced, rep.AlreadyRefused, rep.StillUnknown,
 			rep.Elapsed.Round(time.Millisecond))
+		if fileRefused > 0 {
+			fmt.Fprintf(a.stdout, "%d rows refused as written in %s: not in the journal; fix them and they go with the next run\n", fileRefused, file.path)
+		}
 	}
 	if len(rep.UnknownKeys) > 0 && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Outcome unknown for %s: these are never resent. Once you know, run\n  autocall journal resolve %s KEY placed|unsent\n",
@@ -321,7 +294,7 @@ func (a *app) report(rep *batch.Report, journal string, rows []jsonRow) error {
 		a.code = exitRefused
 	case rep.Placed+rep.AlreadyPlaced == 0 && rep.Unsent > 0 && !interrupted:
 		a.code = exitNetwork
-	case rep.Refused+rep.AlreadyRefused > 0 || rep.Unsent > 0:
+	case rep.Refused+rep.AlreadyRefused+fileRefused > 0 || rep.Unsent > 0:
 		a.code = exitPartial
 	}
 	return nil

@@ -9,7 +9,8 @@
 //
 // Configuration comes from the environment (AUTOCALL_BASE_URL,
 // AUTOCALL_SECRET_KEY, AUTOCALL_API_KEY, AUTOCALL_ACCESS_TOKEN with
-// AUTOCALL_PROVIDER), and flags override it. Secrets are never printed.
+// AUTOCALL_PROVIDER; AUTOCALL_CALLBACK_KEY for webhooks), and flags
+// override it. Secrets are never printed.
 //
 // Exit codes, for cron and scripts:
 //

@@ -19,10 +19,14 @@ type progress struct {
 	total    int
 	lines    map[string]int
 	terminal bool
+	// reason says why an earlier run settled key as it did (the journal's
+	// record): a row skipped this time has no error of its own.
+	reason func(key string) string
 
 	mu       sync.Mutex
 	last     batch.Progress
 	lastLine time.Time
+	barShown bool // a bar is on the terminal's last line, without a newline
 }
 
 // plainEvery is how often a batch not on a terminal prints a line.
@@ -41,10 +45,11 @@ func (a *app) newProgress(total int, lines map[string]int) *progress {
 func (p *progress) update(pr batch.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	prevSkipped := p.last.Skipped
 	p.last = pr
 	a := p.a
-	if a.dryRun {
-		return
+	if a.dryRun && pr.LastState != batch.Refused {
+		return // a dry run places nothing: it shows only the rows it would refuse
 	}
 	if a.jsonOut {
 		row := map[string]any{"key": pr.LastKey, "line": p.lines[pr.LastKey], "state": pr.LastState}
@@ -55,23 +60,53 @@ func (p *progress) update(pr batch.Progress) {
 		fmt.Fprintf(a.stdout, "%s\n", b)
 		return
 	}
+	skipped := pr.Skipped > prevSkipped
 	if pr.LastState != batch.Placed && pr.LastState != "" {
-		fmt.Fprintf(a.stdout, "%-8s line %d %s: %v\n", pr.LastState, p.lines[pr.LastKey], pr.LastKey, pr.LastErr)
+		if p.barShown {
+			// Erase the bar: stdout and stderr share the terminal, and the
+			// row's line must not be glued to it.
+			fmt.Fprint(a.stderr, "\r\033[K")
+			p.barShown = false
+		}
+		fmt.Fprintf(a.stdout, "%-8s line %d %s: %s\n", pr.LastState, p.lines[pr.LastKey], pr.LastKey, p.why(pr, skipped))
 	}
 	switch {
+	case a.dryRun:
 	case p.terminal:
 		fmt.Fprintf(a.stderr, "\r%s", bar(pr))
+		p.barShown = true
 	case time.Since(p.lastLine) >= plainEvery:
 		p.lastLine = time.Now()
 		fmt.Fprintf(a.stderr, "progress: %s\n", summary(pr))
 	}
 }
 
+// why is a row's reason in words, never "<nil>": this run's error, or what
+// the journal says of an earlier run.
+func (p *progress) why(pr batch.Progress, skipped bool) string {
+	switch {
+	case pr.LastErr != nil:
+		return pr.LastErr.Error()
+	case skipped:
+		why := "as an earlier run left it"
+		if p.reason != nil {
+			if r := p.reason(pr.LastKey); r != "" {
+				why += ": " + r
+			}
+		}
+		return why
+	case pr.LastState == batch.Unsent:
+		return "not sent: the run stopped first"
+	}
+	return "no reason given"
+}
+
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.terminal && !p.a.jsonOut && !p.a.dryRun && p.last.Done > 0 {
+	if p.barShown {
 		fmt.Fprintln(p.a.stderr)
+		p.barShown = false
 	}
 }
 

@@ -30,8 +30,8 @@ func (a *app) cdrCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.call(cmd, autocall.TEL4VN, func(ctx context.Context, c *autocall.Client) error {
 				r, err := c.CDR.Get(ctx, autocall.CallID(args[0]))
-				if err != nil {
-					return err
+				if err != nil || a.dryRun {
+					return errOrNothingChecked(a, err)
 				}
 				return a.printCDR(r)
 			})
@@ -45,6 +45,11 @@ func (a *app) cdrCommand() *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.call(cmd, autocall.TEL4VN, func(ctx context.Context, c *autocall.Client) error {
+				if a.dryRun {
+					// One look-up shows the request; waiting on an invented answer would not.
+					_, err := c.CDR.Get(ctx, autocall.CallID(args[0]))
+					return errOrNothingChecked(a, err)
+				}
 				r, err := c.CDR.Wait(ctx, autocall.CallID(args[0]), autocall.WithNotFoundGrace(grace))
 				if err != nil {
 					return err
@@ -139,8 +144,19 @@ func (a *app) tokenCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "token",
 		Short: "Check the configured credential and show when its token expires (never the token)",
+		Long: `Checks the configured credential against the provider and shows when its
+token expires; the token itself is never printed.
+
+A secret key (TEL4VN) or API key (OMICall) is checked by asking for a
+token with it. An access token given out of band is checked with one
+authenticated read that places no call: TEL4VN is asked for the report of a
+call id that cannot exist (` + tokenProbeCallID + `); "not found" means the
+token was accepted, 401/403 that it was refused (exit 3). OMICall offers no
+read that places no call, so an OMICall access token cannot be checked:
+the command says so and exits 1. With --dry-run nothing is checked.`,
 		Example: `  AUTOCALL_SECRET_KEY=... autocall token
-  autocall token --api-key-file ~/.omicall-key`,
+  autocall token --api-key-file ~/.omicall-key
+  AUTOCALL_ACCESS_TOKEN=... AUTOCALL_PROVIDER=tel4vn autocall token`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := autocall.TEL4VN
@@ -153,21 +169,40 @@ func (a *app) tokenCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if a.dryRun {
+				return a.nothingChecked("the credential was not sent")
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
 			defer cancel()
-			if err := c.Authenticate(ctx); err != nil {
-				return err
+			// a.client chose the access token only when the provider's own key is missing.
+			outOfBand := (p == autocall.TEL4VN && secret == "") || (p == autocall.OMICall && apiKey == "")
+			switch {
+			case outOfBand && p == autocall.OMICall:
+				return &codeError{exitOther, "an OMICall access token cannot be checked: OMICall has no read that places no call. Nothing was sent; the token was not checked"}
+			case outOfBand:
+				if err := probeToken(ctx, c); err != nil {
+					return err
+				}
+			default:
+				if err := c.Authenticate(ctx); err != nil {
+					return err
+				}
 			}
 			exp := c.TokenExpiry()
 			if a.jsonOut {
 				out := map[string]any{"provider": p.String(), "ok": true}
+				if outOfBand {
+					out["checked_by"] = "GET /api/v2/report/" + tokenProbeCallID
+				}
 				if !exp.IsZero() {
 					out["expires_at"] = exp.UTC().Format(time.RFC3339)
 				}
 				a.printJSON(out)
 				return nil
 			}
-			if exp.IsZero() {
+			if outOfBand {
+				fmt.Fprintf(a.stdout, "%s access token accepted by an authenticated read (a call report look-up); its expiry is not known\n", p)
+			} else if exp.IsZero() {
 				fmt.Fprintf(a.stdout, "%s credential accepted; the token's expiry is not known\n", p)
 			} else {
 				fmt.Fprintf(a.stdout, "%s credential accepted; the token expires %s (in %s)\n", p,
@@ -176,6 +211,40 @@ func (a *app) tokenCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// tokenProbeCallID is a call id TEL4VN cannot know: looking it up checks an
+// access token and places no call.
+const tokenProbeCallID = "autocall-token-check"
+
+// probeToken checks a TEL4VN access token with one authenticated read. Not
+// found is the expected answer: the token was accepted.
+func probeToken(ctx context.Context, c *autocall.Client) error {
+	_, err := c.CDR.Get(ctx, tokenProbeCallID)
+	if errors.Is(err, autocall.ErrNotFound) && !errors.Is(err, autocall.ErrUnauthorized) {
+		return nil
+	}
+	return err
+}
+
+// errOrNothingChecked ends a look-up: its error, or, in a dry run, that the
+// answer shown was not the provider's.
+func errOrNothingChecked(a *app, err error) error {
+	if err != nil {
+		return err
+	}
+	return a.nothingChecked("the call was not looked up")
+}
+
+// nothingChecked ends a dry run of a command that only reads: it must not
+// invent an answer.
+func (a *app) nothingChecked(what string) error {
+	if a.jsonOut {
+		a.printJSON(map[string]any{"dry_run": true, "checked": false, "note": "dry run: nothing was checked: " + what})
+	} else {
+		fmt.Fprintf(a.stdout, "dry run: nothing was checked: %s\n", what)
+	}
+	return nil
 }
 
 func (a *app) providerName() string {
@@ -194,21 +263,45 @@ func (a *app) sandboxCommand() *cobra.Command {
 providers' APIs, their envelopes, auth and quotas; nobody is phoned. Its
 clock runs in real time, so calls ring and end by themselves. The callee's
 number chooses the outcome (…0001 busy, …0002 no answer; see autocalltest).
-It prints its base URL and credentials, then serves until interrupted.`,
+It prints its base URL and credentials, then serves until interrupted.
+
+A test in any language sees what the sandbox received and placed, and
+scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
+
+  GET    /_sandbox/calls      {"calls": [{"id", "campaign_id", "phone", "type", "status", "keypress"}]}
+                              every TEL4VN call placed, oldest first ("status" is "" until it ends)
+  GET    /_sandbox/sessions   {"sessions": [{"id", "phones", "extensions", "steps", "uuids", ...}]}
+                              every OMICall auto-call session accepted
+  GET    /_sandbox/requests   {"requests": [{"method", "path", "query", "header", "body", "time"}]}
+                              every request received, secrets redacted; ?path=P keeps one path's
+  POST   /_sandbox/faults     {"path": "/api/v2/campaigns/1/otp", "count": 1, "process": true, "reset": true}
+                              the next count requests to path (a trailing * matches a prefix)
+                              misbehave: delay_ms, then with process the call is placed, then
+                              reset (connection reset), html (an HTML error page), or status
+                              and body (any answer; content_type, header {"Name": "value"})
+  DELETE /_sandbox/faults     drops the faults not used yet
+  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further
+
+So a test checks "nobody phoned twice": count each phone in /_sandbox/calls
+after scripting {"process": true, "reset": true} (the call placed, the
+answer lost) and running your code twice.`,
 		Example: `  autocall sandbox --addr 127.0.0.1:8080
-  AUTOCALL_BASE_URL=http://127.0.0.1:8080 AUTOCALL_SECRET_KEY=<printed key> your-service`,
+  AUTOCALL_BASE_URL=http://127.0.0.1:8080 AUTOCALL_SECRET_KEY=<printed key> your-service
+  curl -d '{"path":"/api/v2/campaigns/1/otp","process":true,"reset":true}' http://127.0.0.1:8080/_sandbox/faults
+  curl http://127.0.0.1:8080/_sandbox/calls`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime())
+			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime(), autocalltest.WithControlAPI())
 			if err != nil {
 				return usagef("listening on %s: %v", addr, err)
 			}
 			defer srv.Close()
 			if a.jsonOut {
-				a.printJSON(map[string]string{"base_url": srv.URL, "secret_key": autocalltest.SecretKey, "api_key": autocalltest.APIKey})
+				a.printJSON(map[string]string{"base_url": srv.URL, "secret_key": autocalltest.SecretKey, "api_key": autocalltest.APIKey,
+					"control_url": srv.URL + autocalltest.ControlPrefix})
 			} else {
-				fmt.Fprintf(a.stdout, "sandbox listening\nAUTOCALL_BASE_URL=%s\nAUTOCALL_SECRET_KEY=%s   # TEL4VN\nAUTOCALL_API_KEY=%s   # OMICall\n",
-					srv.URL, autocalltest.SecretKey, autocalltest.APIKey)
+				fmt.Fprintf(a.stdout, "sandbox listening\nAUTOCALL_BASE_URL=%s\nAUTOCALL_SECRET_KEY=%s   # TEL4VN\nAUTOCALL_API_KEY=%s   # OMICall\ncalls, requests, faults: %s%s (see autocall sandbox --help)\n",
+					srv.URL, autocalltest.SecretKey, autocalltest.APIKey, srv.URL, autocalltest.ControlPrefix)
 			}
 			<-cmd.Context().Done()
 			return nil
