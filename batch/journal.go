@@ -74,7 +74,6 @@ const (
 	CauseInvalid  = "invalid"  // another bad field of the row
 	CauseNetwork  = "network"  // unsent: no connection reached the provider
 	CauseToken    = "token"    // unsent: no token could be had
-	CauseStopped  = "stopped"  // unsent: the run stopped before the job
 	CauseOther    = "other"
 )
 
