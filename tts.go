@@ -132,9 +132,9 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	body.Params = params
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
-		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)
+		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
 	if err != nil {
 		return nil, err
 	}
-	return out.result(refused), nil
+	return out.result(refused, s.client.redact, req.CallbackAPIKey), nil
 }
