@@ -259,7 +259,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
 			"unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
 			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
-			"elsewhere": rep.Elsewhere, "elsewhere_keys": rep.ElsewhereKeys,
+			"elsewhere": rep.Elsewhere, "elsewhere_keys": nonNilStrings(rep.ElsewhereKeys),
 		}, "rows": rows})
 	} else {
 		fmt.Fprintf(a.stdout, "%d rows: %d placed, %d refused, %d unknown, %d unsent; from earlier runs %d placed, %d refused, %d unknown (%s)\n",
@@ -325,12 +325,12 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 			if row.State == string(batch.Unknown) {
 				unknown = append(unknown, r.Key)
 			}
-			rows = append(rows, map[string]any{"key": row.Key, "state": row.State, "phones": row.Phones, "call_ids": row.CallIDs,
+			rows = append(rows, map[string]any{"key": row.Key, "state": row.State, "phones": nonNilStrings(row.Phones), "call_ids": nonNilStrings(row.CallIDs),
 				"session_id": row.SessionID, "cause": row.Cause, "reason": row.Reason, "claimed": row.Claimed, "run": r.Run,
 				"by_last_run": lastRun != "" && r.Run == lastRun})
 		}
 		sort.Strings(unknown)
-		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": unknown, "in_use": live, "last_run": lastRun, "rows": rows})
+		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": nonNilStrings(unknown), "in_use": live, "last_run": lastRun, "rows": rows})
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "%d jobs: %d placed, %d refused, %d unsent, %d unknown", len(recs),
