@@ -30,7 +30,9 @@ const ControlPrefix = "/_sandbox/"
 //	                           "*" matches a prefix) as Fault says: delay_ms, process, reset,
 //	                           html, status, body, content_type, header ({"Name": "value"})
 //	DELETE /_sandbox/faults    drops every fault not used yet
-//	POST   /_sandbox/advance   {"seconds": 25}: moves the clock, as Advance
+//	POST   /_sandbox/advance   {"seconds": 25}: moves the clock, as Advance;
+//	                           {"to": "2026-12-01T16:59:00+07:00"} moves it to a time (never back)
+//	GET    /_sandbox/now       {"now": "2026-12-01T16:59:00+07:00"}: the sandbox clock
 //
 // A mistake (an unknown field, no path) is answered 400 with {"error": "…"}.
 func WithControlAPI() Option { return func(s *Server) { s.control = true } }
@@ -84,19 +86,29 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, body []byt
 		s.faults = map[string][]Fault{}
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
+	case "GET now":
+		controlJSON(w, http.StatusOK, map[string]any{"now": s.Now().Format(time.RFC3339Nano)})
 	case "POST advance":
 		var in struct {
-			Seconds float64 `json:"seconds"`
+			Seconds float64   `json:"seconds"`
+			To      time.Time `json:"to"`
 		}
-		if err := decodeStrict(body, &in); err != nil || in.Seconds < 0 {
-			controlJSON(w, http.StatusBadRequest, map[string]string{"error": `want {"seconds": N}, N >= 0`})
+		err := decodeStrict(body, &in)
+		var d time.Duration
+		if err == nil && !in.To.IsZero() {
+			d = in.To.Sub(s.Now())
+		} else {
+			d = time.Duration(in.Seconds * float64(time.Second))
+		}
+		if err != nil || d < 0 || (in.Seconds != 0 && !in.To.IsZero()) {
+			controlJSON(w, http.StatusBadRequest, map[string]string{"error": `want {"seconds": N}, N >= 0, or {"to": "2026-12-01T16:59:00+07:00"}, not before now: the clock never goes back`})
 			return
 		}
-		s.Advance(time.Duration(in.Seconds * float64(time.Second)))
-		controlJSON(w, http.StatusOK, map[string]any{"now": s.Now().Format(time.RFC3339)})
+		s.Advance(d)
+		controlJSON(w, http.StatusOK, map[string]any{"now": s.Now().Format(time.RFC3339Nano)})
 	default:
 		controlJSON(w, http.StatusNotFound, map[string]string{"error": "no such sandbox endpoint: " + route +
-			" (GET calls, sessions, requests; POST faults, advance; DELETE faults)"})
+			" (GET calls, sessions, requests, now; POST faults, advance; DELETE faults)"})
 	}
 }
 

@@ -267,7 +267,8 @@ func (a *app) providerName() string {
 }
 
 func (a *app) sandboxCommand() *cobra.Command {
-	var addr string
+	var addr, start string
+	var frozen bool
 	cmd := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Run the built-in sandbox of both APIs as a server, for tests in any language",
@@ -292,7 +293,14 @@ scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
                               reset (connection reset), html (an HTML error page), or status
                               and body (any answer; content_type, header {"Name": "value"})
   DELETE /_sandbox/faults     drops the faults not used yet
-  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further
+  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further;
+                              {"to": "2026-12-01T16:59:00+07:00"} moves it to a time (never back)
+  GET    /_sandbox/now        {"now": "…"}: the sandbox clock
+
+--start sets the clock's first reading and --frozen stops it from moving
+but by /_sandbox/advance, so that the hours and the 24-hour rule of an
+advertising campaign are tested without waiting; point the command's own
+clock at the same time with AUTOCALL_NOW (see 'autocall otp send --help').
 
 So a test checks "nobody phoned twice": count each phone in /_sandbox/calls
 after scripting {"process": true, "reset": true} (the call placed, the
@@ -303,7 +311,18 @@ answer lost) and running your code twice.`,
   curl http://127.0.0.1:8080/_sandbox/calls`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime(), autocalltest.WithControlAPI())
+			opts := []autocalltest.Option{autocalltest.WithControlAPI()}
+			if !frozen {
+				opts = append(opts, autocalltest.WithRealTime())
+			}
+			if start != "" {
+				t, err := time.Parse(time.RFC3339, start)
+				if err != nil {
+					return usagef("--start: %q is not a time such as 2026-12-01T16:59:00+07:00", start)
+				}
+				opts = append(opts, autocalltest.WithStartTime(t))
+			}
+			srv, err := autocalltest.Listen(addr, opts...)
 			if err != nil {
 				return usagef("listening on %s: %v", addr, err)
 			}
@@ -320,6 +339,8 @@ answer lost) and running your code twice.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "where to listen")
+	cmd.Flags().StringVar(&start, "start", "", "the sandbox clock's first reading, RFC 3339 (default: now)")
+	cmd.Flags().BoolVar(&frozen, "frozen", false, "the clock moves only by POST /_sandbox/advance")
 	return cmd
 }
 
