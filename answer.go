@@ -55,7 +55,7 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		apiErr.Message = "body larger than " + strconv.FormatInt(limit, 10) + " bytes"
 	case status >= 300 && status < 400:
 		apiErr.unexpected = true
-		apiErr.Message = "redirect" + redirectTarget(header) + " not followed: the SDK follows no redirect"
+		apiErr.Message = redact("redirect" + redirectTarget(header) + " not followed: the SDK follows no redirect")
 	case !validUTF8:
 		apiErr.Message = "body is not valid UTF-8"
 	case !env.Decoded:

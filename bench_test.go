@@ -21,6 +21,11 @@ import (
 // time ratios is reported as x-raw. Allocations are counted per call for
 // each side (the server's own allocations, the same for both, included).
 //
+// Where given, a second, lean twin runs in the same rotation: what a careful
+// hand-written integration does at the least cost (json.Marshal of a
+// struct, a bytes.Reader body, two headers, a status check, a typed
+// json.Decoder decode), reported as x-lean and lean-allocs/call.
+//
 //	go test -run '^$' -bench . -benchmem -count 5 .
 
 // benchCDR is TEL4VN's Autocall API Reference's CDR answer, served for every report request.
@@ -84,10 +89,39 @@ func rawPost(hc *http.Client, url, auth string, in, out any) error {
 	return rawDo(hc, req, out)
 }
 
-// interleaved runs sdk and raw in alternating batches (which goes first
-// alternates too) and reports the median per-batch time ratio, each side's
-// median time per call, and each side's allocations per call.
-func interleaved(b *testing.B, sdk, raw func() error) {
+// leanPost is the lean twin of a call-creating request.
+func leanPost(hc *http.Client, url, auth string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(bg(), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", auth)
+	return leanDo(hc, req, out)
+}
+
+// leanDo sends req, checks the status and decodes the typed answer.
+func leanDo(hc *http.Client, req *http.Request, out any) error {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// interleaved runs sdk, raw and (when not nil) lean in rotating batches
+// (which goes first rotates too) and reports the median per-batch time
+// ratios, each side's median time per call, and each side's allocations
+// per call.
+func interleaved(b *testing.B, sdk, raw, lean func() error) {
 	b.Helper()
 	must := func(f func() error) func() {
 		return func() {
@@ -96,15 +130,22 @@ func interleaved(b *testing.B, sdk, raw func() error) {
 			}
 		}
 	}
-	s, r := must(sdk), must(raw)
-	for i := 0; i < 50; i++ { // warm both connection pools
-		s()
-		r()
+	sides := []func(){must(sdk), must(raw)}
+	if lean != nil {
+		sides = append(sides, must(lean))
 	}
-	sdkAllocs := testing.AllocsPerRun(200, s)
-	rawAllocs := testing.AllocsPerRun(200, r)
+	for i := 0; i < 50; i++ { // warm the connection pools
+		for _, f := range sides {
+			f()
+		}
+	}
+	allocs := make([]float64, len(sides))
+	for i, f := range sides {
+		allocs[i] = testing.AllocsPerRun(200, f)
+	}
 	const batch = 10
-	var ratios, sdkNs, rawNs []float64
+	ns := make([][]float64, len(sides))
+	var ratios [2][]float64 // sdk/raw, sdk/lean
 	timeBatch := func(f func()) float64 {
 		start := time.Now()
 		for j := 0; j < batch; j++ {
@@ -114,20 +155,29 @@ func interleaved(b *testing.B, sdk, raw func() error) {
 	}
 	b.ResetTimer()
 	for done, round := 0, 0; done < b.N; done, round = done+batch, round+1 {
-		var ds, dr float64
-		if round%2 == 0 {
-			ds, dr = timeBatch(s), timeBatch(r)
-		} else {
-			dr, ds = timeBatch(r), timeBatch(s)
+		d := make([]float64, len(sides))
+		for k := range sides {
+			i := (round + k) % len(sides)
+			d[i] = timeBatch(sides[i])
 		}
-		ratios, sdkNs, rawNs = append(ratios, ds/dr), append(sdkNs, ds), append(rawNs, dr)
+		for i := range sides {
+			ns[i] = append(ns[i], d[i])
+			if i > 0 {
+				ratios[i-1] = append(ratios[i-1], d[0]/d[i])
+			}
+		}
 	}
 	b.StopTimer()
-	b.ReportMetric(median(ratios), "x-raw")
-	b.ReportMetric(median(sdkNs), "sdk-ns/call")
-	b.ReportMetric(median(rawNs), "raw-ns/call")
-	b.ReportMetric(sdkAllocs, "sdk-allocs/call")
-	b.ReportMetric(rawAllocs, "raw-allocs/call")
+	b.ReportMetric(median(ratios[0]), "x-raw")
+	b.ReportMetric(median(ns[0]), "sdk-ns/call")
+	b.ReportMetric(median(ns[1]), "raw-ns/call")
+	b.ReportMetric(allocs[0], "sdk-allocs/call")
+	b.ReportMetric(allocs[1], "raw-allocs/call")
+	if lean != nil {
+		b.ReportMetric(median(ratios[1]), "x-lean")
+		b.ReportMetric(median(ns[2]), "lean-ns/call")
+		b.ReportMetric(allocs[2], "lean-allocs/call")
+	}
 }
 
 func median(v []float64) float64 {
@@ -160,6 +210,15 @@ func BenchmarkOTPSend(b *testing.B) {
 	c := benchClient(b, srv.URL, TEL4VN)
 	hc := rawClient(b)
 	req := &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "template_otp_1", Code: "M43TUI"}
+	type leanParams struct {
+		CodeOTP      string `json:"code_otp"`
+		TemplateName string `json:"template_name"`
+	}
+	type leanCampaign struct {
+		Caller  string     `json:"caller"`
+		Callees []string   `json:"callees"`
+		Params  leanParams `json:"params"`
+	}
 	interleaved(b, func() error {
 		_, err := c.OTP.Send(bg(), "1", req)
 		return err
@@ -167,6 +226,10 @@ func BenchmarkOTPSend(b *testing.B) {
 		var out rawCampaignAnswer
 		return rawPost(hc, srv.URL+"/api/v2/campaigns/1/otp", testToken,
 			rawCampaign{Caller: req.Caller, Callees: req.Callees, Params: map[string]string{"template_name": req.TemplateName, "code_otp": req.Code}}, &out)
+	}, func() error {
+		var out rawCampaignAnswer
+		return leanPost(hc, srv.URL+"/api/v2/campaigns/1/otp", testToken,
+			leanCampaign{Caller: req.Caller, Callees: req.Callees, Params: leanParams{CodeOTP: req.Code, TemplateName: req.TemplateName}}, &out)
 	})
 }
 
@@ -201,7 +264,7 @@ func BenchmarkExecuteByPhone(b *testing.B) {
 			} `json:"payload"`
 		}
 		return rawPost(hc, srv.URL+"/api/auto_call/execute_by_phone", "Bearer "+testToken, body, &out)
-	})
+	}, nil)
 }
 
 func BenchmarkCDRGet(b *testing.B) {
@@ -221,6 +284,32 @@ func BenchmarkCDRGet(b *testing.B) {
 		req, _ := http.NewRequestWithContext(bg(), http.MethodGet, srv.URL+"/api/v2/report/"+cdrID, nil)
 		req.Header.Set("Authorization", testToken)
 		return rawDo(hc, req, &out)
+	}, func() error {
+		// Every field of the report, typed, as the SDK decodes it.
+		var out struct {
+			Data struct {
+				CampaignID  string `json:"campaign_id"`
+				CodeOTP     string `json:"code_otp"`
+				CreatedAt   string `json:"created_at"`
+				Duration    int    `json:"duration"`
+				EndedAt     string `json:"ended_at"`
+				ID          string `json:"id"`
+				Keypress    string `json:"keypress"`
+				Param       string `json:"param"`
+				PhoneNumber string `json:"phone_number"`
+				StartedAt   string `json:"started_at"`
+				Status      string `json:"status"`
+				Type        string `json:"type"`
+				UserID      string `json:"user_id"`
+			} `json:"data"`
+		}
+		req, err := http.NewRequestWithContext(bg(), http.MethodGet, srv.URL+"/api/v2/report/"+cdrID, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Authorization", testToken)
+		return leanDo(hc, req, &out)
 	})
 }
 
@@ -392,3 +481,19 @@ func BenchmarkRender(b *testing.B) {
 }
 
 var benchParams = map[string]string{"customer_name": "Nguyễn Văn A", "due_amount": "10.410.000", "due_date": "30/01/2021"}
+
+// BenchmarkRedactLargeBody redacts a 1 MiB error page (the largest body an
+// APIError is built from) for a client that knows a key and eight tokens,
+// and a request's callback key: the cost of an error, not of a success.
+func BenchmarkRedactLargeBody(b *testing.B) {
+	r := newRedactor(testSecretKey, testAPIKey)
+	for i := 0; i < maxKnownTokens; i++ {
+		r.addToken(tokenN(int64(i + 2)))
+	}
+	s := strings.Repeat("<html><body>The quick brown fox jumps over the lazy dog 0123456789 &amp; %20 \\n</body></html>", (1<<20)/90)
+	b.SetBytes(int64(len(s)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = r.string(s, testCallbackKey)
+	}
+}

@@ -82,11 +82,27 @@ func (d *campaignData) check() error {
 	return nil
 }
 
-func (d *campaignData) result(refused []Rejection) *CampaignResult {
-	r := &CampaignResult{CampaignID: string(d.CampaignID), Accepted: make([]CallID, len(d.Results.Success)), Rejected: refused}
+// result builds the result; the provider's per-callee words go through
+// rd, with the request's own secret extra, since a careless server echoes
+// the callback key there too.
+func (d *campaignData) result(refused []Rejection, rd *redactor, extra string) *CampaignResult {
+	var r *CampaignResult
+	if len(d.Results.Success) == 1 {
+		// The usual OTP: the result and its one id in one allocation.
+		one := &struct {
+			res CampaignResult
+			ids [1]CallID
+		}{}
+		r = &one.res
+		r.Accepted = one.ids[:]
+	} else {
+		r = &CampaignResult{Accepted: make([]CallID, len(d.Results.Success))}
+	}
+	r.CampaignID, r.Rejected = string(d.CampaignID), refused
 	for i, id := range d.Results.Success {
 		r.Accepted[i] = CallID(id)
 	}
+	var m *matcher // built once, for the first refusal
 	for _, f := range d.Results.Fail {
 		keys := make([]string, 0, len(f))
 		for k := range f {
@@ -94,7 +110,11 @@ func (d *campaignData) result(refused []Rejection) *CampaignResult {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			r.Rejected = append(r.Rejected, Rejection{Phone: k, Reason: f[k], Err: &CalleeError{Phone: k, Reason: f[k]}})
+			if m == nil {
+				m = rd.matcherFor(extra)
+			}
+			phone, reason := m.string(k), m.string(f[k])
+			r.Rejected = append(r.Rejected, Rejection{Phone: phone, Reason: reason, Err: &CalleeError{Phone: phone, Reason: reason}})
 		}
 	}
 	return r
@@ -107,6 +127,8 @@ type campaignBody struct {
 	Params         any      `json:"params"` // otpParams, or the TTS map
 	CallbackURL    string   `json:"callback_url,omitempty"`
 	CallbackAPIKey string   `json:"callback_apikey,omitempty"`
+
+	otp otpParams // an OTP run's params, which Params points at
 }
 
 // campaignCommon checks what OTP and TTS runs share.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -35,6 +36,8 @@ type Client struct {
 	provider  Provider
 	baseURL   string // no trailing slash
 	rc        *resty.Client
+	rcClose   *resty.Client // the token requests': their connections are never reused
+	auth      atomic.Pointer[authHeader]
 	hc        *http.Client
 	counting  bool // hc's connections count their writes (wire.go)
 	tokens    *tokenCache
@@ -92,6 +95,7 @@ type settings struct {
 	token     string
 	source    TokenSource
 	hc        *http.Client
+	idle      time.Duration // WithCreateIdleTimeout's
 	timeout   time.Duration
 	retry     RetryPolicy
 	logger    *slog.Logger
@@ -172,6 +176,23 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) { s.hc = hc }
 }
 
+// WithCreateIdleTimeout tells the Client how long the provider's servers
+// (or the load balancer in front of them) keep an idle connection open,
+// default DefaultCreateIdleTimeout (2 s). Call-creating requests never go
+// out on a connection idle for more than three quarters of it: one written
+// just as the server closes it would never be read, yet would have to be
+// reported ErrOutcomeUnknown. Set it at or below the server's keep-alive
+// timeout; a lower value costs only more new connections. Reads keep their
+// connections as long as the transport allows.
+func WithCreateIdleTimeout(d time.Duration) Option {
+	return func(s *settings) {
+		if d <= 0 {
+			s.fail("CreateIdleTimeout", "must be positive")
+		}
+		s.idle = d
+	}
+}
+
 // WithTimeout bounds each attempt of a request (default 30s). The ctx given
 // to each method bounds the whole, retries included.
 func WithTimeout(d time.Duration) Option {
@@ -232,6 +253,7 @@ func WithLocation(loc *time.Location) Option {
 // Invalid settings are a *ValidationError.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	s := settings{
+		idle:    DefaultCreateIdleTimeout,
 		timeout: DefaultTimeout,
 		retry:   DefaultRetryPolicy(),
 		loc:     vietnam,
@@ -278,14 +300,13 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	c.hc, c.counting = copyHTTPClient(s.hc)
-	c.rc = resty.NewWithClient(c.hc).
-		SetLogger(discardLogger{}).
-		SetRetryCount(0). // the retry decision is ours: resty would resend POSTs
-		// Constant for the Client's life, so set once here, before any
-		// request can be in flight; the token is set per request.
-		SetHeader("User-Agent", c.userAgent).
-		SetHeader("Accept", "application/json")
+	c.hc, c.counting = copyHTTPClient(s.hc, s.idle)
+	c.rc = c.newResty()
+	// A token answer echoes the credential ("id" is the secret key). Bytes
+	// a server sends past its Content-Length would reach net/http's own
+	// "Unsolicited response" line in log.Default if the connection went
+	// back to the pool; closed at once, it never reads them.
+	c.rcClose = c.newResty().SetCloseConnection(true)
 	c.tokens = c.newTokenCache(s)
 
 	c.common.client = c
@@ -294,6 +315,16 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.TTS = (*TTSService)(&c.common)
 	c.CDR = (*CDRService)(&c.common)
 	return c, nil
+}
+
+func (c *Client) newResty() *resty.Client {
+	return resty.NewWithClient(c.hc).
+		SetLogger(discardLogger{}).
+		SetRetryCount(0). // the retry decision is ours: resty would resend POSTs
+		// Constant for the Client's life, so set once here, before any
+		// request can be in flight; the token is set per request.
+		SetHeader("User-Agent", c.userAgent).
+		SetHeader("Accept", "application/json")
 }
 
 func (c *Client) newTokenCache(s settings) *tokenCache {
@@ -306,8 +337,10 @@ func (c *Client) newTokenCache(s settings) *tokenCache {
 				slog.String("error", c.redact.string(err.Error())))
 		},
 		// A fetch has its own retries; this bounds it for callers that wait
-		// with no deadline of their own.
-		fetchTimeout: time.Duration(c.retry.MaxAttempts) * (c.timeout + c.retry.MaxDelay),
+		// with no deadline of their own. One attempt's worth of slack: on a
+		// loaded machine the time between attempts adds up, and a bound of
+		// exactly MaxAttempts·(timeout+MaxDelay) cut the last attempt off.
+		fetchTimeout: time.Duration(c.retry.MaxAttempts)*(c.timeout+c.retry.MaxDelay) + c.timeout,
 	}
 	switch {
 	case s.secretKey != "":
@@ -369,7 +402,7 @@ func parseBaseURL(raw string) (string, error) {
 // another RoundTripper is used as it is, with less proof of what was sent.
 // Redirects are not followed: none of the APIs redirects, and a followed
 // 307 would send a call-creating POST a second time.
-func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
+func copyHTTPClient(hc *http.Client, createIdle time.Duration) (_ *http.Client, counting bool) {
 	var cp http.Client
 	if hc != nil {
 		cp = *hc
@@ -389,7 +422,7 @@ func copyHTTPClient(hc *http.Client) (_ *http.Client, counting bool) {
 			tr.MaxIdleConns = tr.MaxIdleConnsPerHost
 		}
 		counting = countWrites(tr)
-		cp.Transport = newSplitTransport(tr, createMaxIdle)
+		cp.Transport = newSplitTransport(tr, createIdle)
 	}
 	// Whatever the caller's client says: a followed 307 or 308 would send a
 	// call-creating POST, and a TEL4VN secret_key body, to another host.

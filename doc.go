@@ -66,6 +66,47 @@
 // webhook events posted to the request's CallbackURL (see WebhookHandler):
 // an event for the callee means the call was placed.
 //
+// # Phone numbers
+//
+// Callees may be written in any common form ("+84 98 765 43 21",
+// "098.765.4321", "(028) 3821 2345"); NormalizePhone says which, and sends
+// the national form. The policies, each on purpose: the whole numbering
+// plan is accepted (every 10-digit 03/05/07/08/09 mobile, every 11-digit 02
+// fixed line, not only the blocks assigned today); a retired 01x prefix is
+// refused with the number it became; service numbers (1800, 1900, short
+// codes) are not customers and are refused as callees, though a Caller may
+// be one; only digits, spaces, dots, hyphens, parentheses and one leading
+// "+" are accepted, never a letter in place of a digit; and a number
+// missing its leading 0 is refused, not guessed, with the 0 form suggested
+// in the error. A bad callee is left out and listed in Rejected; the others
+// are called.
+//
+// # What the customer hears
+//
+// TEL4VN's engine reads some forms of number specially (Money, Number,
+// Digits and Date write them). Template.Preview shows what the customer
+// will hear, in Vietnamese words, reading the rendered text as the engine
+// receives it; Speak reads one value:
+//
+//	an amount, dots between thousands:  10.410.000  mười triệu bốn trăm mười nghìn
+//	a number:                           #15         mười lăm
+//	a negative one, Number(-5):         âm #5       âm năm
+//	digits alone, one by one:           0987654321  không chín tám bảy sáu năm bốn ba hai một
+//	a date, dd/mm/yyyy:                 30/01/2021  ba mươi tháng một năm hai không hai mươi mốt
+//	a date in April:                    15/04/2021  mười lăm tháng tư năm hai không hai mươi mốt
+//
+// The words follow one convention, the provider's example and its Northern
+// voices': "linh" for empty tens (105 "một trăm linh năm", not the
+// Southern "lẻ"); "bốn" for 4 after tens (24 "hai mươi bốn", not the
+// colloquial "tư"), but April is "tháng tư"; "lăm" for 5 after tens (15
+// "mười lăm") and "mốt" for 1 after "mươi" (21 "hai mươi mốt"); "nghìn",
+// not "ngàn"; "tỷ", and above it the count of tỷ read with nghìn and triệu
+// (2.500.000.000.000 "hai nghìn năm trăm tỷ"), up to 999.999.999.999.999. A
+// year is read as the example reads 2021: the first two digits one by one,
+// the last two as a number ("hai không hai mươi mốt"), or all four one by
+// one when the tens digit is 0 (2005 "hai không không năm"). Anything else,
+// and an impossible date (31/02/2021), is read as written.
+//
 // The sandbox in package autocalltest serves both APIs in-process, for tests
 // and for trying the SDK with no account.
 package autocall

@@ -281,6 +281,9 @@ func (e *TransportError) text() string {
 }
 
 // Unwrap returns the cause, such as a *net.OpError or context.DeadlineExceeded.
+// A cause whose text held a secret (net/http quotes a malformed header line
+// or Location) is replaced, with each error of its own chain, by one that
+// shows the text redacted and still matches what it matched with errors.Is.
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // Is matches ErrNetwork.

@@ -41,11 +41,19 @@ func money(u uint64) string {
 }
 
 // Number formats n to be read as a number: Number(15) is "#15", read
-// "mười lăm".
-func Number(n int64) string { return "#" + strconv.FormatInt(n, 10) }
+// "mười lăm". A negative number is written as Money writes one, "âm "
+// before it: Number(-5) is "âm #5", read "âm năm" (the engine documents
+// no minus sign).
+func Number(n int64) string {
+	if n < 0 {
+		return "âm #" + strconv.FormatUint(uint64(-n), 10) // exact for math.MinInt64 too
+	}
+	return "#" + strconv.FormatInt(n, 10)
+}
 
 // Digits keeps only the digits of s, which the engine reads one by one:
-// Digits("098 765 4321") is "0987654321".
+// Digits("098 765 4321") is "0987654321", read "không chín tám bảy sáu năm
+// bốn ba hai một".
 func Digits(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -57,5 +65,8 @@ func Digits(s string) string {
 }
 
 // Date formats t as dd/mm/yyyy in t's own location, which the engine reads
-// as a date: 30 January 2021 is "30/01/2021".
+// as a date: 30 January 2021 is "30/01/2021", read "ba mươi tháng một năm
+// hai không hai mươi mốt" (a year's first two digits one by one, the last
+// two as a number, or all four one by one when its tens digit is 0, as
+// 2005); April is "tháng tư".
 func Date(t time.Time) string { return t.Format("02/01/2006") }

@@ -129,6 +129,12 @@ func FuzzTemplate(f *testing.F) {
 			params[k] = value
 		}
 		text, err := tmpl.Render(params)
+		if len(keys) > 0 && strings.TrimSpace(nfc(value)) == "" {
+			if !errors.Is(err, ErrValidation) {
+				t.Fatalf("Render with a blank value: %v", err)
+			}
+			return
+		}
 		if err != nil {
 			t.Fatalf("Render with every placeholder filled: %v", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -313,6 +314,7 @@ var matrixFaults = []matrixFault{
 // endpoint under test with the fault, counting requests per path.
 type matrixServer struct {
 	*rawServer
+	active atomic.Int64 // connections being served
 	mu     sync.Mutex
 	counts map[string]int
 	bodies []string
@@ -321,6 +323,8 @@ type matrixServer struct {
 func newMatrixServer(t *testing.T, e matrixEndpoint, f matrixFault, other string) *matrixServer {
 	ms := &matrixServer{counts: map[string]int{}}
 	ms.rawServer = newRawServer(t, func(s *rawServer, c net.Conn, br *bufio.Reader) {
+		ms.active.Add(1)
+		defer ms.active.Add(-1)
 		for {
 			req, err := http.ReadRequest(br)
 			if err != nil {
@@ -349,6 +353,21 @@ func newMatrixServer(t *testing.T, e matrixEndpoint, f matrixFault, other string
 		}
 	})
 	return ms
+}
+
+// settle waits until the server has served every connection to its end,
+// so that a request the client wrote is counted even when the client gave
+// up before the server, slowed down by a loaded machine, had read it.
+func (ms *matrixServer) settle(t *testing.T, c *Client) {
+	t.Helper()
+	c.CloseIdleConnections()
+	deadline := time.Now().Add(30 * time.Second)
+	for ms.active.Load() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still served", ms.active.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (ms *matrixServer) count(path string) int {
@@ -406,9 +425,11 @@ func runCell(t *testing.T, f matrixFault, e matrixEndpoint) cellResult {
 		cred = WithAPIKey(testAPIKey)
 	}
 	var logs logBuffer
-	timeout := 5 * time.Second // never reached but by the slow faults
+	timeout := 30 * time.Second // never reached but by the slow faults
 	if f.slow {
-		timeout = 400 * time.Millisecond
+		// Long enough for the token fetch before the fault on a loaded
+		// machine (400 ms was not), short enough for a quick suite.
+		timeout = time.Second
 	}
 	c := newTestClient(t, base, cred, WithTimeout(timeout), WithLogger(logs.logger()))
 	err := e.call(bg(), c)
@@ -416,6 +437,7 @@ func runCell(t *testing.T, f matrixFault, e matrixEndpoint) cellResult {
 	w := f.expect(e)
 	got := 0
 	if ms != nil {
+		ms.settle(t, c)
 		got = ms.count(e.path)
 	}
 	if w.upTo > w.requests {

@@ -46,12 +46,15 @@ func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPReques
 	if err := spoken("Code", req.Code, false); err != nil {
 		return nil, err
 	}
-	body.Params = otpParams{TemplateName: req.TemplateName, CodeOTP: nfc(req.Code)}
+	// Held inside body, which is on the heap already: boxing a pointer to
+	// it into Params allocates nothing.
+	body.otp = otpParams{TemplateName: req.TemplateName, CodeOTP: nfc(req.Code)}
+	body.Params = &body.otp
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/otp",
-		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)
+		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
 	if err != nil {
 		return nil, err
 	}
-	return out.result(refused), nil
+	return out.result(refused, s.client.redact, req.CallbackAPIKey), nil
 }

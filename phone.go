@@ -27,12 +27,33 @@ var oldMobilePrefixes = map[string]string{
 // +84987654321, 84987654321, 0084…, "+84 98 765 43 21", "(+84) 98 765 4321",
 // "098.765.4321", "(028) 3821 2345", and a trunk 0 kept after the country
 // code ("+84 0987654321", "+84 (0) 98 765 4321", "0084 0954081438"), as
-// people write and libphonenumber reads them. Mobile numbers are 10 digits
-// (03, 05, 07, 08, 09), fixed lines 11 digits (02 then the area code). A
-// number with a mobile prefix retired in 2018 gets an error naming the
-// prefix that replaced it. A "+" must be followed by a country code, so
-// "+0987654321" is refused. Errors say what is wrong with the number as
-// written, and match ErrInvalidPhone and ErrValidation.
+// people write and libphonenumber reads them. Errors say what is wrong with
+// the number as written, and match ErrInvalidPhone and ErrValidation.
+//
+// Where it departs from libphonenumber, on purpose:
+//
+//   - The whole numbering plan: every 10-digit number starting 03, 05, 07,
+//     08 or 09 is a mobile and every 11-digit number starting 02 a fixed
+//     line, not only the blocks a library lists as assigned today. Carriers
+//     open blocks before libraries learn of them; a number the provider
+//     cannot call comes back in Rejected, which beats refusing a real
+//     customer.
+//   - 01x: no number has started 01 since the 2018 renumbering. An 11-digit
+//     number with a retired prefix is refused with the number it became:
+//     "01662345678" → "prefix 0166 was replaced by 036 in 2018: the number
+//     is now 0362345678".
+//   - Service numbers are not customers: 1800 (free), 1900 (premium) and
+//     short codes are refused as callees. A Caller may be one (the provider
+//     assigns it); only its characters are checked.
+//   - Strict characters: digits, spaces, dots, hyphens, parentheses, a
+//     no-break space and one leading "+" (or "(+"). Anything else, a letter
+//     typed for a digit ("098765432l") or a second number glued on, is
+//     refused, not dropped. A "+" must be followed by a country code, so
+//     "+0987654321" is refused with both right forms.
+//   - No leading 0: "987654321" is refused, not guessed, since a number that
+//     lost a digit is as likely as one that lost its 0 and the wrong person
+//     would be called; the error suggests the 0 form ("or is it 0987654321,
+//     missing its leading 0?").
 func NormalizePhone(s string) (string, error) { return normalizeField("Phone", s) }
 
 // normalizeField is NormalizePhone with the field to name in the error.
@@ -114,7 +135,11 @@ func normalizePhone(s string) (string, string) {
 		}
 		d = "0" + d
 	} else if d[0] != '0' {
-		return "", fmt.Sprintf("starts with %c: a Vietnamese number starts with 0 (national) or 84 / +84 (international)", d[0])
+		msg := fmt.Sprintf("starts with %c: a Vietnamese number starts with 0 (national) or 84 / +84 (international)", d[0])
+		if _, r := normalizePhone("0" + d); r == "" {
+			msg += ", or is it 0" + d + ", missing its leading 0?"
+		}
+		return "", msg
 	}
 	if len(d) == 11 {
 		if repl, ok := oldMobilePrefixes[d[:4]]; ok {

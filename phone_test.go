@@ -103,11 +103,18 @@ func TestPhoneErrorsSayWhatIsWrong(t *testing.T) {
 		"0187654321":      "prefix 01 is neither a mobile prefix",
 		"09876543210":     "11 digits starting 09: only a fixed line (02…) has 11 digits",
 		"+84":             "nothing after the country code 84",
+		"987654321":       "starts with 9: a Vietnamese number starts with 0 (national) or 84 / +84 (international), or is it 0987654321, missing its leading 0?",
+		"2838212345":      "or is it 02838212345, missing its leading 0?",
+		"098765432l":      "unexpected character 'l'",
+		"19001234":        "starts with 1: a Vietnamese number starts with 0 (national) or 84 / +84 (international)",
 	} {
 		_, err := NormalizePhone(in)
 		require.Error(t, err, in)
 		assert.Contains(t, err.Error(), want, in)
 	}
+	// No suggestion where the 0 form is no number either.
+	_, err := NormalizePhone("1234567890")
+	assert.NotContains(t, err.Error(), "missing its leading 0")
 }
 
 // The caller id is normalised the same way as the callees.

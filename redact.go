@@ -1,12 +1,14 @@
 package autocall
 
 import (
-	"encoding/json"
-	"net/url"
+	"encoding/base64"
+	"encoding/hex"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 const redacted = "[REDACTED]"
@@ -15,43 +17,105 @@ const redacted = "[REDACTED]"
 // server may echo a token it has just rejected.
 const maxKnownTokens = 8
 
+// minEncodedForm is the shortest base64 or hex form of a secret that is
+// redacted: shorter runs would hide ordinary text.
+const minEncodedForm = 8
+
 // secretFields matches JSON members and query parameters that carry
 // credentials, whatever their value, so that a secret the client never saw
 // (another user's token echoed back) is hidden too.
 var secretFields = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|secret_key|api_?key|callback_apikey|token|password)"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)|((?:api_?key|access_token|token|secret_key)=)[^&\s"']+`)
 
 // redactor hides the client's credentials in anything that leaves the SDK:
-// error strings, logs, APIError.Body.
+// error strings and every error in their chains, logs, APIError.Body,
+// per-callee reasons. It is the one place that knows how a secret may be
+// echoed: as it is; in any mix of the escapes a server may apply on the
+// way (%XX in either case, JSON \uXXXX and \/, Go's \xXX, HTML &#NN;,
+// &#xHH; and &amp;, + for a space), which the scan in redact_scan.go
+// decodes as it matches; or transformed whole (base64, std or URL,
+// padded or not, at any alignment; hex in either case); composed (NFC) or
+// decomposed (NFD).
 type redactor struct {
 	mu      sync.RWMutex
-	secrets []string // every form of: the fixed credentials, then the recent tokens
-	fixed   int      // how many of secrets are the fixed credentials' forms
+	secrets []string // the fixed credentials, then the recent tokens
+	fixed   int      // how many of secrets are the fixed credentials
 	tokens  []string // the most recent tokens, oldest first
+	m       *matcher // for secrets; replaced, never changed
 }
 
 func newRedactor(fixed ...string) *redactor {
 	r := &redactor{}
 	for _, s := range fixed {
-		r.secrets = appendForms(r.secrets, s)
+		if s != "" && !slices.Contains(r.secrets, s) {
+			r.secrets = append(r.secrets, s)
+		}
 	}
 	r.fixed = len(r.secrets)
+	r.m = newMatcher(r.secrets)
 	return r
 }
 
-// appendForms adds sec and the forms a server may echo it in: JSON-escaped
-// ("a\/b", "\u003c"), URL-encoded (query and path), so that an echo in
-// any of them is hidden too.
-func appendForms(dst []string, sec string) []string {
+// matcher finds a set of secrets in every form.
+type matcher struct {
+	raw     []string      // the secrets as they are, NFC and NFD, longest first
+	byFirst [256][]string // every form, by its first byte, longest first
+}
+
+func newMatcher(secrets []string) *matcher {
+	m := &matcher{}
+	var forms []string
+	for _, s := range secrets {
+		m.raw = appendRaw(m.raw, s)
+		forms = appendForms(forms, s)
+	}
+	// Longest first: a secret that begins another must not leave its tail.
+	longest := func(a, b string) int { return len(b) - len(a) }
+	slices.SortStableFunc(m.raw, longest)
+	slices.SortStableFunc(forms, longest)
+	for _, f := range forms {
+		m.byFirst[f[0]] = append(m.byFirst[f[0]], f)
+	}
+	return m
+}
+
+// appendRaw adds sec as it is, composed and decomposed: a server may
+// normalise what it echoes, and a key may hold diacritics.
+func appendRaw(dst []string, sec string) []string {
 	if sec == "" {
 		return dst
 	}
-	forms := []string{sec, url.QueryEscape(sec), url.PathEscape(sec), strings.ReplaceAll(sec, "/", `\/`)}
-	if j, err := json.Marshal(sec); err == nil {
-		forms = append(forms, string(j[1:len(j)-1]), strings.ReplaceAll(string(j[1:len(j)-1]), "/", `\/`))
+	for _, v := range []string{sec, norm.NFC.String(sec), norm.NFD.String(sec)} {
+		if !slices.Contains(dst, v) {
+			dst = append(dst, v)
+		}
 	}
-	for _, f := range forms {
-		if !slices.Contains(dst, f) {
+	return dst
+}
+
+// appendForms adds sec's raw forms and their base64 and hex forms. A
+// secret inside a longer base64 text is encoded at one of three
+// alignments; each gives a run of characters that depend on the secret
+// alone.
+func appendForms(dst []string, sec string) []string {
+	add := func(f string, encoded bool) {
+		if (!encoded || len(f) >= minEncodedForm) && !slices.Contains(dst, f) {
 			dst = append(dst, f)
+		}
+	}
+	for _, v := range appendRaw(nil, sec) {
+		add(v, false)
+		add(hex.EncodeToString([]byte(v)), true)
+		add(strings.ToUpper(hex.EncodeToString([]byte(v))), true)
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			for shift := 0; shift < 3; shift++ {
+				in := append(make([]byte, shift), v...)
+				out := enc.EncodeToString(in)
+				start := (shift*8 + 5) / 6 // characters holding a bit of the prefix
+				end := len(in) * 8 / 6     // characters wholly from the secret
+				if start < end {
+					add(out[start:end], true)
+				}
+			}
 		}
 	}
 	return dst
@@ -64,38 +128,76 @@ func (r *redactor) addToken(tok string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if slices.Contains(r.secrets[r.fixed:], tok) {
+	if slices.Contains(r.secrets, tok) {
 		return
 	}
 	r.tokens = append(r.tokens, tok)
 	if len(r.tokens) > maxKnownTokens {
 		r.tokens = r.tokens[len(r.tokens)-maxKnownTokens:]
 	}
-	r.secrets = r.secrets[:r.fixed]
-	for _, t := range r.tokens {
-		r.secrets = appendForms(r.secrets, t)
-	}
+	// A new array: matcherFor reads the old one without the lock.
+	r.secrets = append(slices.Clip(r.secrets[:r.fixed]), r.tokens...)
+	r.m = newMatcher(r.secrets)
 }
 
-// string hides every known secret in s, and extra, the request's own.
-func (r *redactor) string(s string, extra ...string) string {
-	s = secretFields.ReplaceAllStringFunc(s, func(m string) string {
-		sub := secretFields.FindStringSubmatch(m)
-		if sub[1] != "" {
-			return sub[1] + `"` + redacted + `"`
-		}
-		return sub[2] + redacted
-	})
+// matcherFor returns the matcher of the Client's secrets and extra, a
+// request's own (callback_apikey). Build it once for many strings.
+func (r *redactor) matcherFor(extra ...string) *matcher {
 	r.mu.RLock()
-	secrets := slices.Clone(r.secrets)
+	secrets, m := r.secrets, r.m
 	r.mu.RUnlock()
+	var own []string
 	for _, e := range extra {
-		secrets = appendForms(secrets, e)
+		if e != "" && !slices.Contains(secrets, e) {
+			own = append(own, e)
+		}
 	}
-	// Longest first: a token that begins another must not leave its tail.
-	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	for _, sec := range secrets {
+	if len(own) == 0 {
+		return m
+	}
+	return newMatcher(append(slices.Clip(secrets), own...))
+}
+
+// string hides every known secret in s, and extra, in every form.
+func (r *redactor) string(s string, extra ...string) string {
+	if s == "" {
+		return s
+	}
+	return r.matcherFor(extra...).string(s)
+}
+
+// string hides m's secrets in s: credential fields whatever their value,
+// then the secrets as they are (one that holds an escape, "a%41b", is not
+// found by the decoding scan), then the scan.
+func (m *matcher) string(s string) string {
+	if s == "" {
+		return s
+	}
+	if mayHaveSecretField(s) {
+		s = secretFields.ReplaceAllStringFunc(s, func(f string) string {
+			sub := secretFields.FindStringSubmatch(f)
+			if sub[1] != "" {
+				return sub[1] + `"` + redacted + `"`
+			}
+			return sub[2] + redacted
+		})
+	}
+	for _, sec := range m.raw {
 		s = strings.ReplaceAll(s, sec, redacted)
 	}
-	return s
+	return scanRedact(s, &m.byFirst)
+}
+
+// mayHaveSecretField is false when s holds none of the words every
+// secretFields match holds: the case-insensitive regexp is the slowest
+// part of redacting a large body.
+func mayHaveSecretField(s string) bool {
+	for _, w := range []string{"token", "secret", "api", "password"} {
+		for i := 0; i+len(w) <= len(s); i++ {
+			if s[i]|0x20 == w[0] && strings.EqualFold(s[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -80,7 +80,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		if !r.noAuth {
 			var err error
 			if tok, err = c.tokens.token(ctx); err != nil {
-				return err
+				return c.redact.error(err, r.secrets...)
 			}
 		}
 		err := c.send(ctx, r, body, tok, out)
@@ -88,7 +88,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			c.tokens.invalidate(ctx, tok)
 			continue
 		}
-		return err
+		// Whatever the error and its chain hold: a token source's error,
+		// a cause net/http quoted a header in.
+		return c.redact.error(err, r.secrets...)
 	}
 }
 
@@ -144,18 +146,22 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 	// The body is read here, sized by Content-Length and bounded by limit;
 	// resty would copy it three times. User-Agent and Accept are set once
 	// on the resty client.
-	req := c.rc.R().SetContext(actx).SetDoNotParseResponse(true)
+	rc := c.rc
+	if r.noAuth {
+		rc = c.rcClose
+	}
+	req := rc.R().SetContext(actx).SetDoNotParseResponse(true)
+	// Header values are shared, read-only slices (resty shares its client
+	// headers' the same way; it and net/http copy, never write into them):
+	// two allocations a request fewer.
 	if body != nil {
-		req.SetHeader("Content-Type", "application/json").SetBody(body)
+		req.Header["Content-Type"] = jsonContentType
+		req.SetBody(body)
 	}
 	if tok != "" {
 		// Per request, never on the shared resty client: a client-level
 		// header races with requests in flight.
-		if r.provider == omicall {
-			req.SetHeader("Authorization", "Bearer "+tok)
-		} else {
-			req.SetHeader("Authorization", tok)
-		}
+		req.Header["Authorization"] = c.authorization(r.provider, tok)
 	}
 	target := c.baseURL + r.path
 	if len(r.query) > 0 {
@@ -198,6 +204,39 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 	return c.answer(r, status, header, raw, out, tooLarge, limit)
 }
 
+var jsonContentType = []string{"application/json"}
+
+// authHeader is the Authorization value of one token, built once.
+type authHeader struct {
+	p   provider
+	tok string
+	val []string
+}
+
+// authorization returns tok's Authorization header value, "Bearer <token>"
+// for OMICall, the token itself for TEL4VN; the last one is kept, since a
+// token serves many requests.
+func (c *Client) authorization(p provider, tok string) []string {
+	if h := c.auth.Load(); h != nil && h.tok == tok && h.p == p {
+		return h.val
+	}
+	v := tok
+	if p == omicall {
+		v = "Bearer " + tok
+	}
+	h := &authHeader{p: p, tok: tok, val: []string{v}}
+	c.auth.Store(h)
+	return h.val
+}
+
+// ownSecrets is a request's own secrets (callback_apikey), nil when none.
+func ownSecrets(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
 // readBody reads an answer's body, at most limit bytes, with one buffer
 // sized by Content-Length when the server gives it.
 func readBody(resp *http.Response, limit int64) (body []byte, tooLarge bool, err error) {
@@ -237,18 +276,9 @@ func (c *Client) transportFailure(ctx context.Context, r *request, cause error, 
 	if ctx.Err() != nil {
 		cause = ctx.Err() // the caller gave up, not the network
 	}
-	err := error(&TransportError{Method: r.method, Path: r.path, Attempts: n, Err: &redactedError{msg: c.redact.string(cause.Error(), r.secrets...), err: cause}})
+	err := error(&TransportError{Method: r.method, Path: r.path, Attempts: n, Err: c.redact.error(cause, r.secrets...)})
 	if reached && r.creates {
 		return verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: err}}
 	}
 	return verdict{err: err, retryable: true}
 }
-
-// redactedError shows a redacted text but keeps the cause for errors.Is/As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -3,6 +3,9 @@ package autocall
 import (
 	"bufio"
 	"errors"
+	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -119,4 +122,42 @@ func TestRedactorForgetsOldTokensButNotKeys(t *testing.T) {
 	assert.Equal(t, `{"apiKey":"`+redacted+`"}`, r.string(`{"apiKey":"abc"}`))
 	assert.Equal(t, `GET /api/auth?apiKey=`+redacted+`&x=1`, r.string(`GET /api/auth?apiKey=abc&x=1`))
 	assert.Equal(t, `{"callback_apikey":"`+redacted+`"}`, r.string(`{"callback_apikey":"k\"q"}`))
+}
+
+// A token answer with bytes past its Content-Length (which echo the
+// secret) must not reach net/http's "Unsolicited response" log line, which
+// goes to log.Default and so to slog.Default.
+func TestTokenAnswerTailNeverLogged(t *testing.T) {
+	for _, e := range []matrixEndpoint{matrixEndpoints[6], matrixEndpoints[7]} {
+		t.Run(e.name, func(t *testing.T) {
+			var logs logBuffer
+			prevOut, prevFlags := log.Writer(), log.Flags()
+			log.SetOutput(&logs)
+			defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
+
+			closed := make(chan struct{})
+			s := newRawServer(t, func(s *rawServer, c net.Conn, br *bufio.Reader) {
+				if !s.readRequest(br) {
+					return
+				}
+				tail := `{"id":"` + testSecretKey + `","apiKey":"` + testAPIKey + `"}`
+				_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s%s", len(e.ok), e.ok, tail)
+				_, _ = io.Copy(io.Discard, c) // until the client closes
+				close(closed)
+			})
+			cred := WithSecretKey(testSecretKey)
+			if e.provider == omicall {
+				cred = WithAPIKey(testAPIKey)
+			}
+			c := newTestClient(t, s.URL(), cred)
+			require.NoError(t, c.Authenticate(bg()))
+			select {
+			case <-closed: // the client closed the connection: nothing more can be read or logged
+			case <-time.After(10 * time.Second):
+				t.Fatal("the token request's connection was kept open")
+			}
+			assertNoSecrets(t, "log.Default", logs.String())
+			assert.NotContains(t, logs.String(), "Unsolicited")
+		})
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/autocallvn/autocall-go/internal/vnnum"
 )
@@ -25,10 +27,15 @@ var (
 //   - digits alone, with or without a leading zero, are read one by one:
 //     "0987654321" → "không chín tám bảy sáu năm bốn ba hai một";
 //   - a date dd/mm/yyyy: "30/01/2021" → "ba mươi tháng một năm hai không hai mươi mốt";
-//   - a negative amount as Money writes it: "âm 500.000" → "âm năm trăm nghìn";
+//   - a negative amount or number as Money and Number write it:
+//     "âm 500.000" → "âm năm trăm nghìn", "âm #5" → "âm năm";
 //   - anything else is read as written and returned unchanged, as is a
 //     number beyond 999 999 999 999 999 or an impossible date (31/02,
 //     29/02 of a year that is not a leap year, 31/04).
+//
+// The words follow one convention ("linh", "nghìn", "tỷ", years read as
+// the provider's example reads 2021, "tháng tư"): the package doc's "What
+// the customer hears" lists it.
 func Speak(value string) string {
 	v := strings.TrimSpace(value)
 	if rest, ok := strings.CutPrefix(v, "âm "); ok { // Money's negative form
@@ -65,8 +72,17 @@ func Speak(value string) string {
 	return value
 }
 
-// Preview returns the text as the engine reads it aloud: Render with each
-// value spoken as Speak reads it. TEL4VN's example,
+// Preview returns the text as the engine reads it aloud, in Vietnamese
+// words: Render, then every number in the rendered text read as Speak
+// reads it. The engine receives the rendered text, not each value alone,
+// so a value is read together with the content around it: "#{{n}}" with n
+// "15" is "mười lăm", "{{a}}.000 đồng" with a "500" is "năm trăm nghìn
+// đồng", "{{d}}/{{m}}/{{y}}" with "30", "01", "2021" is a date, and digits
+// written in the content itself ("hotline 19001234") are read too. Words
+// read from a number are set apart from letters or another number written
+// against them, so two adjacent values never run into one word. A number
+// in none of the documented forms ("10,410,000", "30/1/2021") is left as
+// written, as Speak leaves it. TEL4VN's example,
 //
 //	Template{Content: "Chào bạn {{customer_name}} vui lòng thanh toán khoản nợ {{due_amount}} trước ngày {{due_date}}"}
 //
@@ -74,7 +90,53 @@ func Speak(value string) string {
 // "Chào bạn Nguyễn Văn A vui lòng thanh toán khoản nợ mười triệu bốn trăm
 // mười nghìn trước ngày ba mươi tháng một năm hai không hai mươi mốt".
 func (t Template) Preview(params map[string]string) (string, error) {
-	return t.fill(params, Speak)
+	text, err := t.Render(params)
+	if err != nil {
+		return "", err
+	}
+	return speakText(text), nil
+}
+
+// numberRunRE finds what the engine may take for one number in running
+// text: digits, a "#" (and a minus) before them, joined by the dots of an
+// amount, the slashes of a date, or the commas and colons of forms the
+// page does not document ("1,5", "8:30"), which are then left as written.
+// A trailing "." ends a sentence, not an amount.
+var numberRunRE = regexp.MustCompile(`(?:#-?)?[0-9]+(?:[.,/:][0-9]+)*`)
+
+// speakText reads every number in text the way Speak reads a value.
+func speakText(text string) string {
+	runs := numberRunRE.FindAllStringIndex(text, -1)
+	if runs == nil {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text) * 3)
+	last := 0
+	for _, r := range runs {
+		run := text[r[0]:r[1]]
+		words := Speak(run)
+		if words == run {
+			continue // not a documented form: read as written
+		}
+		b.WriteString(text[last:r[0]])
+		if before, _ := utf8.DecodeLastRuneInString(b.String()); joins(before) {
+			b.WriteByte(' ')
+		}
+		b.WriteString(words)
+		if after, _ := utf8.DecodeRuneInString(text[r[1]:]); joins(after) {
+			b.WriteByte(' ')
+		}
+		last = r[1]
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// joins: a character written against a number that would run into its
+// words ("Nguyễn#15", "#1#5", "CKHD00203").
+func joins(r rune) bool {
+	return r == '#' || unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r)
 }
 
 // monthWords: April is "tháng tư", never "tháng bốn" (Sino-Vietnamese 四, as

@@ -296,7 +296,8 @@ func TestFormatters(t *testing.T) {
 		assert.Equal(t, want, Money(n))
 	}
 	assert.Equal(t, "#15", Number(15))
-	assert.Equal(t, "#-3", Number(-3))
+	assert.Equal(t, "âm #3", Number(-3))
+	assert.Equal(t, "âm #9223372036854775808", Number(-9223372036854775808))
 	assert.Equal(t, "0987654321", Digits("098 765.4321"))
 	assert.Equal(t, "30/01/2021", Date(time.Date(2021, 1, 30, 23, 0, 0, 0, time.UTC)))
 }

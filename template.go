@@ -16,11 +16,13 @@ type Template struct {
 
 var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}\s]+)\s*\}\}`)
 
-// Placeholders lists the template's keys in order of first use, each once.
+// Placeholders lists the template's keys in order of first use, each once,
+// in Unicode NFC: a key typed in NFD ("tên" as e + combining marks) is the
+// key the provider stores after import, which is NFC.
 func (t Template) Placeholders() []string {
 	var keys []string
 	seen := map[string]struct{}{}
-	for _, m := range placeholderRE.FindAllStringSubmatch(t.Content, -1) {
+	for _, m := range placeholderRE.FindAllStringSubmatch(nfc(t.Content), -1) {
 		if _, dup := seen[m[1]]; !dup {
 			seen[m[1]] = struct{}{}
 			keys = append(keys, m[1])
@@ -30,32 +32,60 @@ func (t Template) Placeholders() []string {
 }
 
 // Render returns the text with each placeholder replaced by its value, as
-// the provider fills it in. params must fill exactly the template's
-// placeholders: a missing or unknown key is a *ValidationError naming
-// "Params.<key>".
+// the provider fills it in, in NFC. params must fill exactly the template's
+// placeholders, each with a value that is not blank: a missing, unknown or
+// empty key is a *ValidationError naming "Params.<key>". Keys are compared
+// in NFC, so a key typed in NFD matches the same key typed composed.
 func (t Template) Render(params map[string]string) (string, error) {
-	return t.fill(params, func(v string) string { return v })
-}
-
-func (t Template) fill(params map[string]string, value func(string) string) (string, error) {
-	if err := t.checkParams(params); err != nil {
+	params, err := nfcParams(params)
+	if err != nil {
 		return "", err
 	}
+	if err := t.checkNFC(params); err != nil {
+		return "", err
+	}
+	content := nfc(t.Content)
 	var b strings.Builder
 	last := 0
-	for _, m := range placeholderRE.FindAllStringSubmatchIndex(t.Content, -1) {
-		b.WriteString(t.Content[last:m[0]])
-		b.WriteString(value(params[t.Content[m[2]:m[3]]]))
+	for _, m := range placeholderRE.FindAllStringSubmatchIndex(content, -1) {
+		b.WriteString(content[last:m[0]])
+		b.WriteString(params[content[m[2]:m[3]]])
 		last = m[1]
 	}
-	b.WriteString(t.Content[last:])
-	return nfc(b.String()), nil // once, over the whole text: values may be NFD too
+	b.WriteString(content[last:])
+	return nfc(b.String()), nil // once more over the whole text: a value may start with a combining mark
+}
+
+// nfcParams returns params with keys and values in NFC, as they are sent.
+// Two keys that differ only in normalisation would be one key on the wire:
+// that is refused rather than one of them silently dropped.
+func nfcParams(params map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(params))
+	for k, v := range params {
+		n := nfc(k)
+		if _, dup := out[n]; dup {
+			return nil, invalid("Params."+n, "", "given twice, typed composed (NFC) and decomposed (NFD)")
+		}
+		out[n] = nfc(v)
+	}
+	return out, nil
 }
 
 // checkParams finds the Autocall API Reference's mistake before it costs a call: a run
 // that sends due_days to a template that says {{due_date}}. The key the
-// caller wrote is named first, since that is the one to fix.
+// caller wrote is named first, since that is the one to fix. A blank value
+// is refused too: the customer would hear nothing where the amount or the
+// date should be.
 func (t Template) checkParams(params map[string]string) error {
+	params, err := nfcParams(params)
+	if err != nil {
+		return err
+	}
+	return t.checkNFC(params)
+}
+
+// checkNFC is checkParams on params already in NFC.
+func (t Template) checkNFC(params map[string]string) error {
 	keys := t.Placeholders()
 	var missing, extra []string
 	for _, k := range keys {
@@ -82,6 +112,11 @@ func (t Template) checkParams(params map[string]string) error {
 			fmt.Sprintf("template %q has no {{%s}}; its placeholders are %s", t.Name, extra[0], braces(keys)))
 	case len(missing) > 0:
 		return invalid("Params."+missing[0], "", fmt.Sprintf("missing: template %q says {{%s}}", t.Name, missing[0]))
+	}
+	for _, k := range keys {
+		if strings.TrimSpace(params[k]) == "" {
+			return invalid("Params."+k, params[k], fmt.Sprintf("empty: template %q says {{%s}}, and the customer would hear nothing there", t.Name, k))
+		}
 	}
 	return nil
 }

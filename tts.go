@@ -3,6 +3,7 @@ package autocall
 import (
 	"context"
 	"net/http"
+	"strings"
 )
 
 // TTSRequest is a text-to-speech call from an imported template.
@@ -13,7 +14,7 @@ type TTSRequest struct {
 	// Template, when set, is checked against Params before sending: Params
 	// must fill exactly its placeholders.
 	Template       *Template
-	Params         map[string]string // placeholder → value; see Money, Number, Digits, Date
+	Params         map[string]string // placeholder → value, sent in NFC; blank is refused; see Money, Number, Digits, Date
 	CallbackURL    string            // optional: where call events are POSTed
 	CallbackAPIKey string            // optional: sent with each event
 }
@@ -79,6 +80,8 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	if err := required("TemplateName", name); err != nil {
 		return nil, err
 	}
+	// Keys and values go in NFC, the form the imported template's keys are
+	// stored in: a key typed in NFD would be "Missing TTS Key" at TEL4VN.
 	params := make(map[string]string, len(req.Params)+1)
 	for k, v := range req.Params {
 		switch {
@@ -90,15 +93,22 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 		if value, reason := spokenProblem(v, false); reason != "" {
 			return nil, invalid("Params."+k, value, reason)
 		}
-		params[k] = nfc(v)
+		if strings.TrimSpace(v) == "" {
+			return nil, invalid("Params."+k, v, "empty: the customer would hear nothing there")
+		}
+		n := nfc(k)
+		if _, dup := params[n]; dup {
+			return nil, invalid("Params."+n, "", "given twice, typed composed (NFC) and decomposed (NFD)")
+		}
+		params[n] = nfc(v)
 	}
 	params[reservedParam] = name
 	body.Params = params
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
-		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: []string{req.CallbackAPIKey}}, &out)
+		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
 	if err != nil {
 		return nil, err
 	}
-	return out.result(refused), nil
+	return out.result(refused, s.client.redact, req.CallbackAPIKey), nil
 }

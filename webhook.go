@@ -130,6 +130,21 @@ func WithWebhookErrorLog(fn func(r *http.Request, err error)) WebhookOption {
 	}
 }
 
+// WithWebhookConcurrency bounds the memory deliveries can take: at most n
+// events are read and handled at once, each at most MaxWebhookBody (1 MiB),
+// and a delivery beyond them is answered at once, body unread, with 503
+// Service Unavailable and Retry-After: 1, so that the provider delivers it
+// again shortly. n ≤ 0 (the default) sets no bound: a burst of large
+// deliveries then holds a few MiB each.
+func WithWebhookConcurrency(n int) WebhookOption {
+	return func(h *webhook) {
+		h.slots = nil
+		if n > 0 {
+			h.slots = make(chan struct{}, n)
+		}
+	}
+}
+
 // PanicError is a panic recovered from a webhook func.
 type PanicError struct {
 	Value any
@@ -146,6 +161,7 @@ type webhook struct {
 	fn      func(context.Context, *CallEvent) error
 	loc     *time.Location
 	onError func(*http.Request, error)
+	slots   chan struct{} // WithWebhookConcurrency's; nil: no bound
 }
 
 // WebhookHandler receives call events at a callback_url and calls fn with
@@ -155,9 +171,10 @@ type webhook struct {
 //
 // Answers, each with a short plain-text reason: 405 for a method other than
 // POST; 401 for a missing or wrong key (fn is not called; an empty apiKey
-// refuses everything); 413 for a body over 1 MiB; 400 for a body that is not
-// a JSON object; 500 when fn returns an error or panics, so that the
-// provider delivers the event again; 200 otherwise. Use CallEvent.Key to
+// refuses everything); 503 with Retry-After beyond WithWebhookConcurrency's
+// bound; 413 for a body over 1 MiB; 400 for a body that is not a JSON
+// object; 500 when fn returns an error or panics, so that the provider
+// delivers the event again; 200 otherwise. Use CallEvent.Key to
 // recognise an event delivered twice.
 //
 // WebhookHandler panics if fn is nil, as http.HandleFunc does: a handler
@@ -193,6 +210,16 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r) {
 		plain(w, http.StatusUnauthorized, "missing or wrong API key")
 		return
+	}
+	if h.slots != nil {
+		select {
+		case h.slots <- struct{}{}:
+			defer func() { <-h.slots }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			plain(w, http.StatusServiceUnavailable, "busy: deliver again shortly")
+			return
+		}
 	}
 	body, err := readEventBody(w, r)
 	if err != nil {
@@ -242,6 +269,15 @@ func readEventBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return body, err
 	default:
 		return nil, errors.New("unsupported Content-Encoding " + enc)
+	}
+	if n := r.ContentLength; n >= 0 && n <= MaxWebhookBody {
+		// One buffer of the announced size: io.ReadAll would grow it by
+		// doubling, up to twice the body for a while.
+		body := make([]byte, n)
+		if _, err := io.ReadFull(src, body); err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
 	return io.ReadAll(src)
 }

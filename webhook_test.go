@@ -262,3 +262,52 @@ func FuzzParseCallEvent(f *testing.F) {
 		}
 	})
 }
+
+// Beyond WithWebhookConcurrency's bound a delivery is answered 503 with
+// Retry-After at once, its body unread; a slot freed takes the next.
+func TestWebhookConcurrencyBound(t *testing.T) {
+	const bound = 3
+	entered := make(chan struct{}, bound)
+	release := make(chan struct{})
+	h := WebhookHandler(hookKey, func(context.Context, *CallEvent) error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	}, WithWebhookConcurrency(bound))
+	auth := map[string]string{"X-API-Key": hookKey}
+
+	var wg sync.WaitGroup
+	codes := make(chan int, bound)
+	for i := 0; i < bound; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- deliver(h, http.MethodPost, "/", cdrEvent, auth).Code
+		}()
+	}
+	for i := 0; i < bound; i++ {
+		<-entered // every slot is held
+	}
+	var read atomic.Bool
+	busy := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/", readerFunc(func(p []byte) (int, error) { read.Store(true); return 0, errors.New("read") }))
+	r.Header.Set("X-API-Key", hookKey)
+	h.ServeHTTP(busy, r)
+	assert.Equal(t, http.StatusServiceUnavailable, busy.Code)
+	assert.Equal(t, "1", busy.Header().Get("Retry-After"))
+	assert.False(t, read.Load(), "a delivery beyond the bound is not read")
+	assert.Equal(t, http.StatusUnauthorized, deliver(h, http.MethodPost, "/", cdrEvent, nil).Code, "the key is checked first")
+
+	close(release)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		assert.Equal(t, http.StatusOK, c)
+	}
+	go func() { <-entered }()
+	assert.Equal(t, http.StatusOK, deliver(h, http.MethodPost, "/", cdrEvent, auth).Code, "the slots are free again")
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -151,12 +151,20 @@ func isDialError(err error) bool {
 // just as it does so reaches a socket the server has closed: it was never
 // read, but nothing on this side can prove it, so a create there would be
 // reported ErrOutcomeUnknown. Creates therefore go through a pool of their
-// own whose connections are dropped once idle longer than createMaxIdle,
-// well inside common server keep-alives; reads keep the long-lived pool.
-// Every create is a POST and every read a GET, so the method tells them
-// apart; the one other POST, TEL4VN's token request, is rare enough to
-// share the creates' pool.
-const createMaxIdle = 2 * time.Second
+// own whose connections are retired well before the server's limit
+// (WithCreateIdleTimeout); reads keep the long-lived pool. Every create is
+// a POST and every read a GET, so the method tells them apart; the one
+// other POST, TEL4VN's token request, closes its connection anyway.
+
+// DefaultCreateIdleTimeout is the keep-alive the SDK assumes of the
+// provider's servers for call-creating requests when WithCreateIdleTimeout
+// does not say: below the 5 s of Node.js and Apache, with room to spare.
+const DefaultCreateIdleTimeout = 2 * time.Second
+
+// retireAfter is how long a create's connection may stay idle under a
+// limit: a quarter less, since the server's idle clock starts when it
+// sent its answer, before ours, and a request takes a while to arrive.
+func retireAfter(limit time.Duration) time.Duration { return limit - limit/4 }
 
 // DefaultMaxIdleConnsPerHost is how many idle connections to the provider
 // the Client keeps (net/http keeps 2), so that concurrent callers and batch
@@ -170,9 +178,12 @@ type splitTransport struct {
 	reads, creates *http.Transport
 }
 
-func newSplitTransport(tr *http.Transport, maxIdle time.Duration) *splitTransport {
+// newSplitTransport makes the creates' pool: a connection idle longer
+// than retireAfter(limit) is never used again (net/http checks how long a
+// connection has been idle as it hands it out, not only on a timer).
+func newSplitTransport(tr *http.Transport, limit time.Duration) *splitTransport {
 	cr := tr.Clone()
-	if cr.IdleConnTimeout <= 0 || cr.IdleConnTimeout > maxIdle {
+	if maxIdle := retireAfter(limit); cr.IdleConnTimeout <= 0 || cr.IdleConnTimeout > maxIdle {
 		cr.IdleConnTimeout = maxIdle
 	}
 	return &splitTransport{reads: tr, creates: cr}

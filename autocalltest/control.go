@@ -24,17 +24,21 @@ const ControlPrefix = "/_sandbox/"
 //	                           every OMICall auto-call session accepted
 //	GET    /_sandbox/requests  {"requests": [{"method", "path", "query", "header", "body", "time"}]}
 //	                           what the sandbox received, oldest first, secrets redacted;
-//	                           ?path=/api/v2/campaigns/1/otp keeps one path's
+//	                           ?path=/api/v2/campaigns/1/otp keeps one path's (a trailing
+//	                           "*" keeps a prefix's, as for faults)
 //	POST   /_sandbox/faults    {"path": "/api/v2/campaigns/1/otp", "count": 1, "process": true, "reset": true}
 //	                           scripts the next count (default 1) requests to path (a trailing
 //	                           "*" matches a prefix) as Fault says: delay_ms, process, reset,
-//	                           html, status, body, content_type, header ({"Name": "value"})
+//	                           html, status, body, content_type, header ({"Name": "value"});
+//	                           a fault that would do nothing, or whose fields conflict (reset
+//	                           with status, html with body…), is refused
 //	DELETE /_sandbox/faults    drops every fault not used yet
 //	POST   /_sandbox/advance   {"seconds": 25}: moves the clock, as Advance;
 //	                           {"to": "2026-12-01T16:59:00+07:00"} moves it to a time (never back)
 //	GET    /_sandbox/now       {"now": "2026-12-01T16:59:00+07:00"}: the sandbox clock
 //
-// A mistake (an unknown field, no path) is answered 400 with {"error": "…"}.
+// A mistake (an unknown field, no path, a fault doing nothing, conflicting
+// fields) is answered 400 with {"error": "…"} naming it.
 func WithControlAPI() Option { return func(s *Server) { s.control = true } }
 
 // faultIn is a fault as POST /_sandbox/faults takes it.
@@ -129,7 +133,36 @@ func (in faultIn) check() (int, error) {
 	case in.Status != 0 && (in.Status < 100 || in.Status > 599):
 		return 0, fmt.Errorf(`"status" must be an HTTP status, not %d`, in.Status)
 	}
-	return n, nil
+	return n, in.checkBehaviour()
+}
+
+// checkBehaviour refuses a fault that would do nothing, or would silently
+// drop part of what was asked: a test scripting it would pass for the
+// wrong reason.
+func (in faultIn) checkBehaviour() error {
+	var with []string // what a reset or an HTML page would ignore
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"status", in.Status != 0}, {"body", in.Body != ""}, {"content_type", in.ContentType != ""}, {"header", len(in.Header) > 0}} {
+		if f.set {
+			with = append(with, `"`+f.name+`"`)
+		}
+	}
+	switch {
+	case in.Reset && in.HTML:
+		return fmt.Errorf(`"reset" and "html" conflict: a reset connection sends no page; give one`)
+	case in.Reset && len(with) > 0:
+		return fmt.Errorf(`"reset" conflicts with %s: a reset connection sends no answer; give one or the other`, strings.Join(with, ", "))
+	case in.HTML && (in.Body != "" || in.ContentType != ""):
+		return fmt.Errorf(`"html" conflicts with "body" and "content_type": the page is the sandbox's own; use "status" with "body" for an answer of yours`)
+	case in.Status == 0 && !in.HTML && (in.Body != "" || in.ContentType != ""):
+		return fmt.Errorf(`"body" and "content_type" need "status": the answer's status`)
+	case !in.Reset && !in.HTML && in.Status == 0 && in.DelayMS == 0 && len(in.Header) == 0:
+		return fmt.Errorf(`the fault does nothing: give "reset", "html", "status" (with "body"), "delay_ms" or "header"` +
+			` ("process" alone places the call and answers as usual)`)
+	}
+	return nil
 }
 
 // decodeStrict decodes one JSON object and refuses unknown fields: a
@@ -178,7 +211,11 @@ func (s *Server) sessionsOut() []map[string]any {
 func (s *Server) requestsOut(path string) []map[string]any {
 	out := []map[string]any{}
 	for _, r := range s.Requests() {
-		if path != "" && r.Path != path {
+		if prefix, ok := strings.CutSuffix(path, "*"); ok {
+			if !strings.HasPrefix(r.Path, prefix) {
+				continue
+			}
+		} else if path != "" && r.Path != path {
 			continue
 		}
 		out = append(out, map[string]any{"method": r.Method, "path": r.Path, "query": r.Query, "header": r.Header,

@@ -33,13 +33,8 @@
 //   - Calls: each accepted TEL4VN call has a CDR (GET /api/v2/report/{id}).
 //     Time stands still until the test calls Advance. A call rings for
 //     RingTime with no status, then ends; an answered call talks for
-//     TalkTime first. The callee's number chooses the outcome:
-//
-//     …0001 BUSY           …0005 CANCEL
-//     …0002 NOANWSER       …0006 FAIL
-//     …0003 CONGESTION     …0007 INVALIDNUMBER
-//     …0004 ERROR          …009K ANSWERED, key K pressed (K = 0–9)
-//     anything else: ANSWERED, keypress 127 (hang-up)
+//     TalkTime first. The callee's number chooses the outcome, as the
+//     table below says.
 //
 //   - Callbacks: when a call ends, its CDR is POSTed as JSON to the
 //     request's callback_url, with callback_apikey in the X-API-Key header.
@@ -49,6 +44,20 @@
 //     after handling the request as usual (the call placed, the answer lost).
 //
 //   - Requests records what the sandbox received, secrets redacted.
+//
+// The callee's number chooses each call's outcome, by its last digits
+// (K is any digit):
+//
+//	callee ends in  CDR status     keypress
+//	…0001           BUSY
+//	…0002           NOANWSER
+//	…0003           CONGESTION
+//	…0004           ERROR
+//	…0005           CANCEL
+//	…0006           FAIL
+//	…0007           INVALIDNUMBER
+//	…009K           ANSWERED       K (key K pressed)
+//	anything else   ANSWERED       127 (hang-up)
 //
 // Any campaign id is accepted.
 //

@@ -21,15 +21,23 @@ import (
 //
 // Records live in one Redis hash, "autocall:journal:<name>", a field per
 // job holding its latest record as JSON. See the package doc for the Redis
-// settings the promise relies on.
+// settings the promise relies on: the first Claim checks them (Check).
 type Journal struct {
-	rdb  redis.UniversalClient
-	hash string
+	rdb     redis.UniversalClient
+	hash    string
+	opts    journalOptions
+	checked readiness
 }
 
-// NewJournal is the journal name in rdb.
-func NewJournal(rdb redis.UniversalClient, name string) *Journal {
-	return &Journal{rdb: rdb, hash: "autocall:journal:" + name}
+// NewJournal is the journal name in rdb. It sends nothing: the first Claim
+// checks Redis's configuration (Check) and refuses an unsafe one, unless
+// an option accepts the risk.
+func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *Journal {
+	j := &Journal{rdb: rdb, hash: "autocall:journal:" + name}
+	for _, o := range opts {
+		o(&j.opts)
+	}
+	return j
 }
 
 // claimScript claims KEYS[1]'s field ARGV[1] with record ARGV[2], unless it
@@ -49,6 +57,9 @@ return false
 
 // Claim implements batch.Journal.
 func (j *Journal) Claim(ctx context.Context, rec batch.Record, retryRefused bool) (bool, batch.Record, error) {
+	if err := j.ready(ctx); err != nil {
+		return false, batch.Record{}, err
+	}
 	rec.State = batch.Claimed
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
@@ -61,7 +72,7 @@ func (j *Journal) Claim(ctx context.Context, rec batch.Record, retryRefused bool
 	if retryRefused {
 		flag = "1"
 	}
-	cur, err := claimScript.Run(ctx, j.rdb, []string{j.hash}, rec.Key, line, flag).Text()
+	cur, err := j.runClaim(ctx, rec.Key, []string{j.hash}, rec.Key, line, flag).Text()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return true, batch.Record{}, nil

@@ -12,6 +12,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
 )
 
 // The tests run against a real redis-server (Debian's package, version 7),
@@ -28,8 +33,16 @@ type redisServer struct {
 }
 
 // startRedis starts redis-server on port (0: a free one) with dir as its
-// directory, with the durability the package doc asks for.
+// directory, configured as the journal's check requires: the durability
+// the package doc asks for, and no eviction.
 func startRedis(t testing.TB, dir string, port int) *redisServer {
+	t.Helper()
+	return startRedisWith(t, dir, port)
+}
+
+// startRedisWith is startRedis with extra settings (e.g. "--appendonly",
+// "no"), which override the safe ones.
+func startRedisWith(t testing.TB, dir string, port int, extra ...string) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -47,9 +60,10 @@ func startRedis(t testing.TB, dir string, port int) *redisServer {
 		ln.Close()
 	}
 	s := &redisServer{t: t, port: port, dir: dir}
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--protected-mode", "yes",
-		"--logfile", filepath.Join(dir, "redis.log"))
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction",
+		"--daemonize", "no", "--protected-mode", "yes", "--logfile", filepath.Join(dir, "redis.log")}, extra...)
+	s.cmd = exec.Command(bin, args...)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -89,4 +103,20 @@ func (s *redisServer) client(t testing.TB) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// runOn runs 20 jobs through j against a fresh sandbox, with a client of
+// opts (default: the sandbox's secret key): the report, how many calls
+// reached the sandbox and the run's error.
+func runOn(t *testing.T, j *Journal, opts ...autocall.Option) (*batch.Report, int, error) {
+	t.Helper()
+	sb := autocalltest.NewServer()
+	t.Cleanup(sb.Close)
+	if len(opts) == 0 {
+		opts = []autocall.Option{autocall.WithSecretKey(autocalltest.SecretKey)}
+	}
+	c, err := autocall.NewClient(sb.URL, opts...)
+	require.NoError(t, err)
+	rep, err := (&batch.Runner{TEL4VN: c, Journal: j, Workers: 4}).Run(ctx, jobs(20))
+	return rep, len(sb.Calls()), err
 }

@@ -11,6 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,6 +38,11 @@ type TokenSource struct {
 	aead  cipher.AEAD
 	key   string // the token's hash
 	lock  string // the fetch lock
+	owner string // this source's value in the lock
+
+	mu       sync.Mutex
+	fetching bool // one of this source's callers holds the lock
+	checked  sync.Once
 
 	// LockTTL bounds how long a process that died while fetching blocks
 	// the others (default 30s); it should exceed a fetch's own time.
@@ -44,6 +52,10 @@ type TokenSource struct {
 	// DefaultLifetime is kept for a token whose expiry the provider did not
 	// give (default 1h).
 	DefaultLifetime time.Duration
+	// Logger, if set, receives a warning when Redis may evict the shared
+	// token (maxmemory-policy allkeys-*): only a warning, since a lost
+	// token costs one fetch. Read once, at the first Token.
+	Logger *slog.Logger
 }
 
 // NewTokenSource shares the tokens fetch brings through rdb. credential is
@@ -58,7 +70,9 @@ func NewTokenSource(rdb redis.UniversalClient, fetch autocall.TokenSource, crede
 	}
 	block, _ := aes.NewCipher(k)
 	aead, _ := cipher.NewGCM(block)
-	return &TokenSource{rdb: rdb, fetch: fetch, aead: aead, key: name, lock: name + ":lock",
+	owner := make([]byte, 16)
+	_, _ = rand.Read(owner)
+	return &TokenSource{rdb: rdb, fetch: fetch, aead: aead, key: name, lock: name + ":lock", owner: hex.EncodeToString(owner),
 		LockTTL: 30 * time.Second, Poll: 50 * time.Millisecond, DefaultLifetime: time.Hour}
 }
 
@@ -69,7 +83,13 @@ type stored struct {
 }
 
 // Token implements autocall.TokenSource.
+//
+// An error of Redis's that means it could not be reached or could not
+// serve (refused, reset, timed out, loading, failing over), or a wait for
+// another process's fetch cut short by ctx, matches autocall.ErrNetwork
+// with its cause: nothing was sent to the provider.
 func (s *TokenSource) Token(ctx context.Context) (autocall.Token, error) {
+	s.checked.Do(func() { s.warnConfig(ctx) })
 	for {
 		tok, err := s.read(ctx)
 		if err != nil {
@@ -80,19 +100,19 @@ func (s *TokenSource) Token(ctx context.Context) (autocall.Token, error) {
 			return tok, nil
 		}
 		// Missing or near expiry: one process fetches.
-		owner, locked, err := s.acquire(ctx)
+		locked, err := s.acquire(ctx)
 		if err != nil {
 			return autocall.Token{}, err
 		}
 		if locked {
-			return s.fetchAndStore(ctx, owner)
+			return s.fetchAndStore(ctx)
 		}
 		if tok.Value != "" && time.Now().Before(tok.Expiry) {
 			return tok, nil // still valid while another process refreshes it
 		}
 		select {
 		case <-ctx.Done():
-			return autocall.Token{}, ctx.Err()
+			return autocall.Token{}, fmt.Errorf("autocallredis: waiting for the token another process fetches: %w: %w", autocall.ErrNetwork, ctx.Err())
 		case <-time.After(s.Poll):
 		}
 	}
@@ -112,7 +132,7 @@ func (s *TokenSource) read(ctx context.Context) (autocall.Token, error) {
 		return autocall.Token{}, nil
 	}
 	if err != nil {
-		return autocall.Token{}, fmt.Errorf("autocallredis: reading the shared token: %w", err)
+		return autocall.Token{}, redisError("reading the shared token", err)
 	}
 	ns := s.aead.NonceSize()
 	if len(ct) < ns {
@@ -129,24 +149,52 @@ func (s *TokenSource) read(ctx context.Context) (autocall.Token, error) {
 	return autocall.Token{Value: st.Value, Expiry: st.Expiry}, nil
 }
 
-// acquire takes the fetch lock, if free.
-func (s *TokenSource) acquire(ctx context.Context) (owner string, ok bool, err error) {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	owner = hex.EncodeToString(b)
-	ok, err = s.rdb.SetNX(ctx, s.lock, owner, s.LockTTL).Result()
-	if err != nil {
-		return "", false, fmt.Errorf("autocallredis: the token lock: %w", err)
+// acquire takes the fetch lock, if free, for one of this source's callers
+// at a time.
+func (s *TokenSource) acquire(ctx context.Context) (ok bool, err error) {
+	s.mu.Lock()
+	if s.fetching {
+		s.mu.Unlock()
+		return false, nil
 	}
-	return owner, ok, nil
+	s.fetching = true
+	s.mu.Unlock()
+	defer func() {
+		if !ok {
+			s.release()
+		}
+	}()
+	ok, err = s.rdb.SetNX(ctx, s.lock, s.owner, s.LockTTL).Result()
+	if !ok {
+		// A SET NX whose reply was lost (then failed, or retried by the
+		// client and found the lock taken) may have taken it for us: the
+		// lock holding our own value is ours, not another process's to
+		// wait LockTTL for.
+		if cur, gerr := s.rdb.Get(ctx, s.lock).Result(); gerr == nil && cur == s.owner {
+			return true, nil
+		}
+	}
+	if err != nil {
+		return false, redisError("taking the token lock", err)
+	}
+	return ok, nil
+}
+
+func (s *TokenSource) release() {
+	s.mu.Lock()
+	s.fetching = false
+	s.mu.Unlock()
 }
 
 // releaseScript deletes the lock only if it is still ours: a lock that
 // expired and was taken by another process is theirs.
 var releaseScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
 
-func (s *TokenSource) fetchAndStore(ctx context.Context, owner string) (autocall.Token, error) {
-	defer releaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{s.lock}, owner)
+func (s *TokenSource) fetchAndStore(ctx context.Context) (autocall.Token, error) {
+	defer s.release()
+	// A release whose reply is lost leaves the lock ours until LockTTL:
+	// acquire recognises it.
+	defer releaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{s.lock}, s.owner)
 	// Another process may have stored a token between our read and our lock.
 	if tok, err := s.read(ctx); err == nil && tok.Value != "" && time.Now().Before(refreshAt(tok.Expiry)) {
 		return tok, nil
@@ -195,3 +243,46 @@ var (
 	_ autocall.TokenSource      = (*TokenSource)(nil)
 	_ autocall.TokenInvalidator = (*TokenSource)(nil)
 )
+
+// redisError wraps an error of Redis's; one that means Redis could not be
+// reached or could not serve also matches autocall.ErrNetwork, so that a
+// batch records the job unsent (nothing left) rather than refused.
+func redisError(what string, err error) error {
+	if unreachable(err) {
+		return fmt.Errorf("autocallredis: %s: %w: %w", what, autocall.ErrNetwork, err)
+	}
+	return fmt.Errorf("autocallredis: %s: %w", what, err)
+}
+
+// unreachable: no reply came (a failed dial, a reset, a timeout, a closed
+// client or pool), or Redis replied that it cannot serve for now.
+func unreachable(err error) bool {
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return true
+	}
+	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) || redis.IsClusterDownError(err) ||
+		redis.IsTryAgainError(err) || redis.IsMasterDownError(err)
+}
+
+// warnConfig logs, once, what in Redis's configuration may lose the shared
+// token: eviction only, since persistence does not matter for a token.
+func (s *TokenSource) warnConfig(ctx context.Context) {
+	if s.Logger == nil {
+		return
+	}
+	cfgs, err := readConfigs(ctx, s.rdb)
+	if err != nil {
+		return // Token reports Redis's failures
+	}
+	for _, cfg := range cfgs {
+		switch {
+		case strings.HasPrefix(cfg.policy, "allkeys-"):
+			s.Logger.LogAttrs(ctx, slog.LevelWarn, "autocallredis: Redis may evict the shared token and its lock, costing extra token fetches; set maxmemory-policy noeviction",
+				slog.String("addr", cfg.addr), slog.String("maxmemory-policy", cfg.policy))
+		case cfg.policy == "":
+			s.Logger.LogAttrs(ctx, slog.LevelDebug, "autocallredis: could not read Redis's maxmemory-policy",
+				slog.String("addr", cfg.addr), slog.Any("error", cfg.readErr))
+		}
+	}
+}

@@ -35,7 +35,7 @@ const (
   3  the credential was refused
   4  the provider refused (quota, balance, not found, …)
   5  outcome unknown: a call may have been placed; do not re-run blindly, look at the journal
-  6  partial: some callees or rows were refused, the others placed
+  6  partial: this run refused some callees or rows, and placed the others
   7  network failure before anything reached the provider`
 )
 
@@ -71,8 +71,10 @@ journal next to it, so running the same command twice phones nobody twice.
 Configuration: AUTOCALL_BASE_URL and one of AUTOCALL_SECRET_KEY (TEL4VN),
 AUTOCALL_API_KEY (OMICall) or AUTOCALL_ACCESS_TOKEN (with AUTOCALL_PROVIDER);
 AUTOCALL_CALLBACK_KEY for the key sent with --callback-url's events.
-Flags override the environment. Prefer the environment or --*-file for
-secrets: a flag's value shows in ps and in your shell's history.
+Flags override the environment: a credential given by flag (or --*-file)
+replaces the environment's credentials entirely, and only one may be given
+by flags. Prefer the environment or --*-file for secrets: a flag's value
+shows in ps and in your shell's history.
 
 ` + exitCodeHelp,
 		Example: `  export AUTOCALL_BASE_URL=https://api.example AUTOCALL_SECRET_KEY=...
@@ -94,7 +96,14 @@ secrets: a flag's value shows in ps and in your shell's history.
 	pf.BoolVar(&a.jsonOut, "json", false, "print JSON (one document, or JSON lines for a batch)")
 	pf.BoolVar(&a.dryRun, "dry-run", false, "validate and print the requests that would be sent; send nothing")
 	pf.DurationVar(&a.timeout, "timeout", 10*time.Minute, "give up after this long")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		// "otp snd --campaign 1": the misspelt command, not its flags, is
+		// the mistake. A flag before any word ("otp --bogus send") is.
+		if cmd.HasSubCommands() && cmd.Flags().NArg() > 0 {
+			return unknownCommand(cmd, cmd.Flags().Arg(0))
+		}
+		return usagef("%v (see %s --help)", err, cmd.CommandPath())
+	})
 
 	root.AddCommand(a.otpCommand(), a.ttsCommand(), a.callCommand(), a.cdrCommand(), a.journalCommand(),
 		a.tokenCommand(), a.sandboxCommand(), a.listenCommand(), a.versionCommand())
@@ -127,27 +136,15 @@ func strictUsage(c *cobra.Command) {
 	}
 	if !c.Runnable() && c.HasSubCommands() {
 		c.Args = cobra.ArbitraryArgs
-		// The flags of the subcommand meant ("otp snd --campaign 1") must
-		// not hide the misspelling behind "unknown flag".
-		c.FParseErrWhitelist.UnknownFlags = true
+		// Unknown flags are not ignored here: ignoring "--bogus" took the
+		// word after it as its value ("otp --bogus send" then named the
+		// phone as the unknown command). The flag error function reports
+		// a misspelt command before its flags instead.
 		c.RunE = func(cmd *cobra.Command, args []string) error {
-			var names []string
-			for _, sub := range cmd.Commands() {
-				if sub.IsAvailableCommand() {
-					names = append(names, sub.Name())
-				}
-			}
 			if len(args) == 0 {
-				return usagef("%s needs a command: %s (see %s --help)", cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath())
+				return usagef("%s needs a command: %s (see %s --help)", cmd.CommandPath(), strings.Join(commandNames(cmd), ", "), cmd.CommandPath())
 			}
-			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-			if cmd.SuggestionsMinimumDistance <= 0 {
-				cmd.SuggestionsMinimumDistance = 2
-			}
-			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
-			return usagef("%s (commands: %s)", msg, strings.Join(names, ", "))
+			return unknownCommand(cmd, args[0])
 		}
 		return
 	}
@@ -159,6 +156,28 @@ func strictUsage(c *cobra.Command) {
 			return nil
 		}
 	}
+}
+
+func commandNames(cmd *cobra.Command) []string {
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	return names
+}
+
+// unknownCommand names a misspelt command, with what was meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usagef("%s (commands: %s)", msg, strings.Join(commandNames(cmd), ", "))
 }
 
 // secret reads a secret from its flag, its file flag or the environment.
@@ -182,18 +201,11 @@ func (a *app) client(need autocall.Provider) (*autocall.Client, error) {
 	if base == "" {
 		base = a.env("AUTOCALL_BASE_URL")
 	}
-	secret, err := a.secret(a.secretKey, a.secretFile, "AUTOCALL_SECRET_KEY")
+	cred, err := a.credentials()
 	if err != nil {
 		return nil, err
 	}
-	apiKey, err := a.secret(a.apiKey, a.apiFile, "AUTOCALL_API_KEY")
-	if err != nil {
-		return nil, err
-	}
-	token, err := a.secret(a.accessToken, a.accessFile, "AUTOCALL_ACCESS_TOKEN")
-	if err != nil {
-		return nil, err
-	}
+	secret, apiKey, token := cred.secret, cred.apiKey, cred.token
 	var opts []autocall.Option
 	switch {
 	case need == autocall.TEL4VN && secret != "":

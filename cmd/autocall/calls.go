@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
@@ -16,6 +20,7 @@ type batchFlags struct {
 	csv, journal string
 	workers      int
 	rate         float64
+	heldGrace    time.Duration
 }
 
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
@@ -24,6 +29,16 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f.StringVar(&b.journal, "journal", "", "the batch journal (default: the CSV's path + .journal)")
 	f.IntVar(&b.workers, "workers", 4, "requests in flight at once, for --csv")
 	f.Float64Var(&b.rate, "rate", 10, "at most this many requests a second, for --csv (0: no limit)")
+	f.DurationVar(&b.heldGrace, "held-grace", 2*time.Minute, "a last line without its newline is left for the next run (it may be\n"+
+		"half-written) until the file is this old; then it is refused (exit 6), never sent")
+}
+
+// alone refuses arguments given with --csv: they would not be called.
+func (b *batchFlags) alone(args []string) error {
+	if b.csv != "" && len(args) > 0 {
+		return usagef("%s given with --csv: call either the CSV's rows or the arguments, not both; nothing was sent", strings.Join(args, " "))
+	}
+	return nil
 }
 
 func (a *app) otpCommand() *cobra.Command {
@@ -50,6 +65,9 @@ func (a *app) otpCommand() *cobra.Command {
 				}
 				return &autocall.OTPRequest{Caller: caller, Callees: callees, TemplateName: template, Code: rowCode,
 					CallbackURL: cbURL, CallbackAPIKey: cbKey}
+			}
+			if err := bf.alone(phones); err != nil {
+				return err
 			}
 			if bf.csv != "" {
 				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
@@ -158,7 +176,7 @@ func (a *app) ttsCommand() *cobra.Command {
 	tts := &cobra.Command{Use: "tts", Short: "TEL4VN text-to-speech: templates, calls and previews",
 		Example: "  autocall tts preview --content \"Chào bạn {{name}}\" --param name=\"Nguyễn Văn A\""}
 	var campaign, caller, name, content, cbURL, cbKey, cbKeyFile string
-	var params []string
+	var params, ignore []string
 	var bf batchFlags
 	template := func() *autocall.Template {
 		if content == "" {
@@ -196,9 +214,13 @@ func (a *app) ttsCommand() *cobra.Command {
 				return &autocall.TTSRequest{Caller: caller, Callees: callees, TemplateName: name, Template: template(),
 					Params: all, CallbackURL: cbURL, CallbackAPIKey: cbKey}
 			}
+			if err := bf.alone(phones); err != nil {
+				return err
+			}
 			if bf.csv != "" {
+				values := a.placeholderColumns(template(), ignore)
 				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
-					return batch.TTS(campaign, req([]string{r.get("phone")}, r.rest("key", "phone"))), nil
+					return batch.TTS(campaign, req([]string{r.get("phone")}, values(r))), nil
 				})
 			}
 			if len(phones) == 0 {
@@ -219,9 +241,11 @@ func (a *app) ttsCommand() *cobra.Command {
 	f.StringVar(&name, "template", "", "the imported template's name (required)")
 	f.StringVar(&content, "content", "", "the template's text, to check the params against before sending")
 	f.StringArrayVar(&params, "param", nil, "a placeholder's value, key=value (repeat)")
+	f.StringArrayVar(&ignore, "ignore-column", nil, "a CSV column that is no placeholder, to ignore (repeat); with --content,\n"+
+		"every column that is no placeholder of the content is ignored")
 	f.StringVar(&cbURL, "callback-url", "", "where the provider posts call events")
 	addCallbackKeyFlags(run, &cbKey, &cbKeyFile)
-	bf.add(run, "columns key,phone and one per placeholder")
+	bf.add(run, "columns key,phone and one per placeholder, named as in the template")
 
 	var iCampaign, iName, iContent string
 	imp := &cobra.Command{
@@ -289,6 +313,39 @@ func (a *app) ttsCommand() *cobra.Command {
 	return tts
 }
 
+// placeholderColumns returns a TTS row's placeholder values: every column
+// but key, phone and those ignored; with the template's content known, only
+// its placeholders, the other columns being notes of the user's own (said
+// once, on stderr).
+func (a *app) placeholderColumns(t *autocall.Template, ignore []string) func(csvRow) map[string]string {
+	skip := []string{"key", "phone"}
+	for _, c := range ignore {
+		skip = append(skip, norm.NFC.String(strings.TrimSpace(c)))
+	}
+	var once sync.Once
+	return func(r csvRow) map[string]string {
+		values := r.rest(skip...)
+		if t == nil {
+			return values
+		}
+		keys := t.Placeholders()
+		var dropped []string
+		for k := range values {
+			if !contains(keys, k) {
+				dropped = append(dropped, k)
+				delete(values, k)
+			}
+		}
+		if len(dropped) > 0 {
+			once.Do(func() {
+				sort.Strings(dropped)
+				fmt.Fprintf(a.stderr, "note: ignoring the columns that are no placeholder of --content: %s\n", strings.Join(dropped, ", "))
+			})
+		}
+		return values
+	}
+}
+
 // keyValues reads key=value pairs.
 func keyValues(pairs []string) (map[string]string, error) {
 	m := map[string]string{}
@@ -339,6 +396,9 @@ func (a *app) callCommand() *cobra.Command {
 			req := func(p []string) *autocall.PhoneCallRequest {
 				return &autocall.PhoneCallRequest{Name: name, Voice: autocall.Voice(voice), Speed: speed, CID: cid, Dialplan: d, Phones: p}
 			}
+			if err := bf.alone(phones); err != nil {
+				return err
+			}
 			if bf.csv != "" {
 				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
 					return batch.ByPhone(req([]string{r.get("phone")})), nil
@@ -367,6 +427,9 @@ func (a *app) callCommand() *cobra.Command {
 			}
 			req := func(e []string) *autocall.ExtensionCallRequest {
 				return &autocall.ExtensionCallRequest{Name: name, Voice: autocall.Voice(voice), Speed: speed, CID: cid, BrandName: brand, Dialplan: d, Extensions: e}
+			}
+			if err := bf.alone(exts); err != nil {
+				return err
 			}
 			if bf.csv != "" {
 				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"extension"}, func(r csvRow) (batch.Op, error) {

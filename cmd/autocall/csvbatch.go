@@ -74,7 +74,7 @@ func (m *memJournal) Close() error                                    { return n
 
 // runCSV runs every row through the batch journal.
 func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvRow) (batch.Op, error)) error {
-	file, err := readCSV(bf.csv, need)
+	file, err := readCSV(bf.csv, need, bf.heldGrace)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 		a.printJSON(map[string]any{"report": map[string]any{
 			"total": rep.Total, "placed": rep.Placed, "refused": rep.Refused, "unknown": rep.Unknown, "unsent": rep.Unsent,
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
-			"unknown_keys": rep.UnknownKeys, "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
+			"unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
 			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
 		}})
 	} else {
@@ -198,7 +198,9 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 		a.code = exitRefused
 	case rep.Placed+rep.AlreadyPlaced == 0 && rep.Unsent > 0 && !interrupted:
 		a.code = exitNetwork
-	case rep.Refused+rep.AlreadyRefused+fileRefused > 0 || rep.Unsent > 0:
+	// Rows an earlier run refused are named above but do not change the
+	// code: cron would otherwise mail every minute for ever.
+	case rep.Refused+fileRefused > 0 || rep.Unsent > 0:
 		a.code = exitPartial
 	}
 	return nil

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/autocallvn/autocall-go/internal/csvrows"
 )
 
 // csvFile is what a batch CSV holds, row by row.
@@ -35,102 +34,44 @@ type rowRefusal struct {
 	reason string
 }
 
-// utf8BOM starts Excel's "CSV UTF-8" files.
-var utf8BOM = []byte("\xef\xbb\xbf")
-
 // readCSV reads a CSV with a header row; it needs a key column and the
-// columns named. A file that cannot be read at all (no header, a column
+// columns named, which it matches in any case (a placeholder's column keeps
+// its case). A file that cannot be read at all (no header, a column
 // missing) is a usage error and nothing is sent; a row that cannot be read
 // is refused alone, and the others go.
-func readCSV(path string, need []string) (*csvFile, error) {
+//
+// A last row without its newline is held for the next run while the file
+// may still be being written; once the file is older than grace, nobody is
+// completing it, and it is refused so that a person looks (still unsent).
+func readCSV(path string, need []string, grace time.Duration) (*csvFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	data = bytes.TrimPrefix(data, utf8BOM)
-	complete := len(data) > 0 && data[len(data)-1] == '\n'
-	r := csv.NewReader(bytes.NewReader(data))
-	r.TrimLeadingSpace = true
-	r.FieldsPerRecord = -1 // a row's field count is checked here, row by row
-	header, err := r.Read()
+	read, err := csvrows.Read(data, csvrows.Options{Fixed: fixedColumns, Required: need})
 	if err != nil {
-		return nil, usagef("%s: no header row: %v", path, err)
+		return nil, usagef("%s: %v", path, err)
 	}
-	for i := range header {
-		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
+	f := &csvFile{path: path, held: read.Held, extra: read.Extra}
+	for _, r := range read.Refused {
+		f.refused = append(f.refused, rowRefusal{line: r.Line, key: r.Key, reason: r.Reason})
 	}
-	// Unnamed columns at the end (Excel's trailing commas) are no columns.
-	for len(header) > 0 && header[len(header)-1] == "" {
-		header = header[:len(header)-1]
+	for _, r := range read.Rows {
+		f.rows = append(f.rows, csvRow{line: r.Line, values: r.Values})
 	}
-	for _, col := range append([]string{"key"}, need...) {
-		if !contains(header, col) {
-			return nil, usagef("%s: no %q column (header: %s)", path, col, strings.Join(header, ","))
+	if f.held > 0 && grace > 0 {
+		if st, err := os.Stat(path); err == nil && time.Since(st.ModTime()) > grace {
+			f.refused = append(f.refused, rowRefusal{line: f.held,
+				reason: "no newline at the end of the file: end the line if the row is complete"})
+			f.held = 0
 		}
-	}
-	for i, col := range header {
-		if col != "" && contains(header[:i], col) {
-			return nil, usagef("%s: the header names %q twice", path, col)
-		}
-	}
-	f := &csvFile{path: path}
-	seen := map[string]int{}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		// The last row without its newline may still be being written.
-		atEnd := !complete && r.InputOffset() == int64(len(data))
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			if atEnd {
-				f.held = pe.StartLine
-				break
-			}
-			f.refused = append(f.refused, rowRefusal{line: pe.StartLine, reason: "not readable as CSV: " + pe.Err.Error()})
-			continue
-		}
-		if err != nil {
-			return nil, usagef("%s: %v", path, err)
-		}
-		line, _ := r.FieldPos(0)
-		if atEnd {
-			f.held = line
-			break
-		}
-		row := csvRow{line: line, values: map[string]string{}}
-		for i, col := range header {
-			if i < len(rec) && col != "" {
-				row.values[col] = strings.TrimSpace(rec[i])
-			}
-		}
-		key := row.get("key")
-		switch {
-		case key == "":
-			f.refused = append(f.refused, rowRefusal{line: line, reason: "no key"})
-			continue
-		case seen[key] != 0:
-			f.refused = append(f.refused, rowRefusal{line: line, key: key,
-				reason: fmt.Sprintf("key %q is already on line %d (a key is sent once: give this row a key of its own)", key, seen[key])})
-			continue
-		}
-		seen[key] = line
-		if len(rec) < len(header) {
-			f.refused = append(f.refused, rowRefusal{line: line, key: key,
-				reason: fmt.Sprintf("%d fields, the header names %d (missing: %s)", len(rec), len(header), strings.Join(header[len(rec):], ","))})
-			continue
-		}
-		for _, v := range rec[len(header):] {
-			if strings.TrimSpace(v) != "" {
-				f.extra = append(f.extra, line)
-				break
-			}
-		}
-		f.rows = append(f.rows, row)
 	}
 	return f, nil
 }
+
+// fixedColumns are the columns the commands read by name; every other
+// column is a template's placeholder, named as the header writes it.
+var fixedColumns = []string{"key", "phone", "code", "extension"}
 
 // fileNotes prints, before the run, what the file holds that is not sent:
 // rows refused as written, a last row left for the next run, fields past
@@ -170,6 +111,14 @@ func (a *app) fileNotes(f *csvFile) {
 func nonNilInts(l []int) []int {
 	if l == nil {
 		return []int{}
+	}
+	return l
+}
+
+// nonNilStrings makes an absent list [] in JSON, not null.
+func nonNilStrings(l []string) []string {
+	if l == nil {
+		return []string{}
 	}
 	return l
 }

@@ -20,7 +20,7 @@
 //	3  the credential was refused
 //	4  the provider refused (quota, balance, not found, …)
 //	5  outcome unknown: a call may have been placed; do not re-run blindly, look at the journal
-//	6  partial: some callees or rows were refused, the others placed
+//	6  partial: this run refused some callees or rows, and placed the others
 //	7  network failure before anything reached the provider
 package main
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ type progress struct {
 	total    int
 	lines    map[string]int
 	terminal bool
+	cols     int // the terminal's width: the bar must not wrap
 	// reason says why an earlier run settled key as it did (the journal's
 	// record): a row skipped this time has no error of its own.
 	reason func(key string) string
@@ -33,7 +35,7 @@ type progress struct {
 const plainEvery = 5 * time.Second
 
 func (a *app) newProgress(total int, lines map[string]int) *progress {
-	p := &progress{a: a, total: total, lines: lines, lastLine: time.Now()}
+	p := &progress{a: a, total: total, lines: lines, lastLine: time.Now(), cols: terminalColumns(a.env)}
 	if f, ok := a.stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.terminal = true
@@ -73,7 +75,8 @@ func (p *progress) update(pr batch.Progress) {
 	switch {
 	case a.dryRun:
 	case p.terminal:
-		fmt.Fprintf(a.stderr, "\r%s", bar(pr))
+		// Clear to the end of the line: a shorter bar leaves no stale tail.
+		fmt.Fprintf(a.stderr, "\r%s\033[K", bar(pr, p.cols))
 		p.barShown = true
 	case time.Since(p.lastLine) >= plainEvery:
 		p.lastLine = time.Now()
@@ -119,11 +122,52 @@ func summary(pr batch.Progress) string {
 	return s
 }
 
-func bar(pr batch.Progress) string {
-	const width = 30
+// bar is the progress line, fitted to cols: a line as wide as the terminal
+// wraps, and \r then redraws only its last part.
+func bar(pr batch.Progress, cols int) string {
+	const width, least = 30, 10
+	room := cols - 1
+	// The longest summary that leaves room for a bar.
+	short := fmt.Sprintf("%d/%d done, %d placed, %d refused, %d unknown", pr.Done, pr.Total, pr.Placed, pr.Refused, pr.Unknown)
+	withETA := short
+	if pr.Left > 0 {
+		withETA += fmt.Sprintf(", about %s left", pr.ETA.Round(time.Second))
+	}
+	s := short
+	for _, c := range []string{summary(pr), withETA} {
+		if len(c)+3+least <= room {
+			s = c
+			break
+		}
+	}
+	w := min(width, room-len(s)-3)
+	if w < least {
+		return truncate(s, room)
+	}
 	n := 0
 	if pr.Total > 0 {
-		n = pr.Done * width / pr.Total
+		n = pr.Done * w / pr.Total
 	}
-	return "[" + strings.Repeat("#", n) + strings.Repeat(" ", width-n) + "] " + summary(pr)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(" ", w-n) + "] " + s
+}
+
+func truncate(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(s) > n {
+		return s[:n] // ASCII: summary writes only numbers and English
+	}
+	return s
+}
+
+// terminalColumns is the terminal's width from COLUMNS (shells set it; a
+// new dependency for an ioctl is not worth it), else the classic 80.
+func terminalColumns(env func(string) string) int {
+	if env != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(env("COLUMNS"))); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 80
 }

@@ -31,7 +31,7 @@ func TestProgressOutput(t *testing.T) {
 	step.LastState, step.LastErr = batch.Refused, errString("bad phone")
 	p.update(step)
 	assert.Contains(t, out.String(), "refused  line 2 k: bad phone")
-	assert.True(t, strings.HasPrefix(errOut.String(), "\r[###"), errOut.String())
+	assert.True(t, strings.HasPrefix(errOut.String(), "\r[#"), errOut.String())
 	p.finish()
 	assert.True(t, strings.HasSuffix(errOut.String(), "\n"), "the bar's line is ended")
 }

@@ -93,7 +93,7 @@ func TestExcelCSVIsRead(t *testing.T) {
 		codesSent(t, srv))
 
 	r = run(t, tel4vnEnv(srv), otpCSV(csv, "--json")...)
-	assert.Equal(t, 6, r.code)
+	assert.Equal(t, 0, r.code, "x-4 was refused by the earlier run, not this one")
 	assert.Contains(t, r.stdout, `"ignored_fields_lines":[5]`)
 }
 

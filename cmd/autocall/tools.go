@@ -172,8 +172,11 @@ the command says so and exits 1. With --dry-run nothing is checked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := autocall.TEL4VN
-			secret, _ := a.secret(a.secretKey, a.secretFile, "AUTOCALL_SECRET_KEY")
-			apiKey, _ := a.secret(a.apiKey, a.apiFile, "AUTOCALL_API_KEY")
+			cred, err := a.credentials()
+			if err != nil {
+				return err
+			}
+			secret, apiKey := cred.secret, cred.apiKey
 			if secret == "" && (apiKey != "" || strings.EqualFold(a.providerName(), "omicall")) {
 				p = autocall.OMICall
 			}
@@ -287,11 +290,14 @@ scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
                               every OMICall auto-call session accepted
   GET    /_sandbox/requests   {"requests": [{"method", "path", "query", "header", "body", "time"}]}
                               every request received, secrets redacted; ?path=P keeps one path's
+                              (a trailing * keeps a prefix's)
   POST   /_sandbox/faults     {"path": "/api/v2/campaigns/1/otp", "count": 1, "process": true, "reset": true}
                               the next count requests to path (a trailing * matches a prefix)
                               misbehave: delay_ms, then with process the call is placed, then
                               reset (connection reset), html (an HTML error page), or status
                               and body (any answer; content_type, header {"Name": "value"})
+                              A fault that does nothing, or conflicting fields (reset with
+                              status, html with body), are answered 400 naming the conflict
   DELETE /_sandbox/faults     drops the faults not used yet
   POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further;
                               {"to": "2026-12-01T16:59:00+07:00"} moves it to a time (never back)
@@ -346,13 +352,16 @@ answer lost) and running your code twice.`,
 
 func (a *app) listenCommand() *cobra.Command {
 	var addr, key, path string
+	var inflight int
 	cmd := &cobra.Command{
 		Use:   "listen",
 		Short: "Receive call events (webhooks) and print each as one JSON line",
 		Long: `Serves autocall.WebhookHandler at --path and prints each event it receives
 as one JSON line on standard output, as 'stripe listen' does: point a
 request's callback_url here to try callbacks by hand. The key is the
-request's callback_apikey; events without it are refused with 401.`,
+request's callback_apikey; events without it are refused with 401. At most
+--max-inflight events (up to 1 MiB each) are read at once; more are
+answered 503 with Retry-After, so that memory stays bounded in a burst.`,
 		Example: `  autocall listen --addr 127.0.0.1:9000 --key api_key_123
   autocall otp send ... --callback-url http://127.0.0.1:9000/events --callback-key api_key_123 0987654321`,
 		Args: cobra.NoArgs,
@@ -362,6 +371,9 @@ request's callback_apikey; events without it are refused with 401.`,
 			}
 			if key == "" {
 				return usagef("--key (or AUTOCALL_CALLBACK_KEY) is required: the events' callback_apikey")
+			}
+			if inflight < 1 {
+				return usagef("--max-inflight must be at least 1")
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
@@ -379,10 +391,11 @@ request's callback_apikey; events without it are refused with 401.`,
 				}
 				_, err = fmt.Fprintf(a.stdout, "%s\n", line)
 				return err
-			})
+			}, autocall.WithWebhookConcurrency(inflight))
 			mux := http.NewServeMux()
 			mux.Handle(path, h)
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			// ReadTimeout: a sender that stalls mid-body gives its slot back.
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
 			fmt.Fprintf(a.stderr, "listening for events at http://%s%s\n", ln.Addr(), path)
 			go func() {
 				<-cmd.Context().Done()
@@ -399,5 +412,6 @@ request's callback_apikey; events without it are refused with 401.`,
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9000", "where to listen")
 	cmd.Flags().StringVar(&key, "key", "", "the callback_apikey events must carry (env AUTOCALL_CALLBACK_KEY)")
 	cmd.Flags().StringVar(&path, "path", "/", "the path to serve")
+	cmd.Flags().IntVar(&inflight, "max-inflight", 8, "events read at once (each up to 1 MiB); more are answered 503 with Retry-After")
 	return cmd
 }

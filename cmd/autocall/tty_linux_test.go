@@ -85,3 +85,41 @@ func TestRefusedRowOnATerminalIsNotGluedToTheBar(t *testing.T) {
 	}
 	assert.NotContains(t, shown, "<nil>")
 }
+
+// On an 80-column terminal every redraw of the bar fits in 79 columns (it
+// never wraps) and clears to the end of the line, so a shorter bar leaves no
+// stale tail.
+func TestBarOnATerminalFitsAndLeavesNoTail(t *testing.T) {
+	srv := sandbox(t)
+	var b strings.Builder
+	b.WriteString("key,phone,code\n")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&b, "w-%d,09123%05d,%d\n", i, 300+i, i)
+	}
+	csv := writeFile(t, "pending.csv", b.String())
+	screen, term := openPTY(t)
+	defer screen.Close()
+	cmd := exec.Command(binary, otpCSV(csv, "--workers", "1")...)
+	cmd.Env = append(os.Environ(), "AUTOCALL_BASE_URL="+srv.URL, "AUTOCALL_SECRET_KEY="+autocalltest.SecretKey, "COLUMNS=80")
+	cmd.Stdout, cmd.Stderr = term, term
+	require.NoError(t, cmd.Start())
+	term.Close()
+	var out bytes.Buffer
+	_, _ = io.Copy(&out, screen)
+	require.NoError(t, cmd.Wait())
+
+	shown := out.String()
+	frames := strings.Split(shown, "\r")
+	drawn := 0
+	for _, f := range frames {
+		if !strings.HasPrefix(f, "[") {
+			continue
+		}
+		drawn++
+		text, rest, cleared := strings.Cut(f, "\033[K")
+		assert.True(t, cleared, "the bar clears to the end of the line: %q", f)
+		assert.LessOrEqual(t, len(text), 79, "fits 80 columns: %q", text)
+		assert.NotContains(t, rest, "[#", "one bar per redraw: %q", f)
+	}
+	assert.Positive(t, drawn, "a bar was drawn: %q", shown)
+}

@@ -30,6 +30,11 @@ func TestMistypedCommandsExit2(t *testing.T) {
 		{[]string{"help", "nope"}, `no help topic "nope"`},
 		{[]string{"help", "otp", "snd"}, `no help topic "otp snd"`},
 		{[]string{"completion", "nope"}, `unknown command "nope"`},
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"--bogus", "otp", "send", "0912300222"}, "unknown flag: --bogus"},
+		{[]string{"otp", "--bogus", "send", "--campaign", "1", "--caller", "02873001234", "--code", "1", "0912300222"}, "unknown flag: --bogus"},
+		{[]string{"otp", "send", "--bogus", "--campaign", "1", "0912300222"}, "unknown flag: --bogus"},
+		{[]string{"tts", "rn", "--campaign", "1"}, "did you mean run"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -3,8 +3,10 @@
 // minute: a customer is never phoned twice for one row, whether the file is
 // run again, the last run died half way, or an answer was lost.
 //
-// Each row is "key,phone,code"; a header row is allowed. The key is yours
-// (an order id, a login attempt): it is what "at most once" is about.
+// Each row is "key,phone,code"; a header row is allowed (in any case, after
+// Excel's BOM). The key is yours (an order id, a login attempt): it is what
+// "at most once" is about. A last line without its newline may be
+// half-written: it is left for the next run.
 //
 //	otp-cron -campaign 1 -caller 02873001234 pending.csv   # the built-in sandbox
 //	AUTOCALL_BASE_URL=https://… AUTOCALL_SECRET_KEY=… otp-cron -campaign 1 -caller 02873001234 pending.csv
@@ -12,7 +14,8 @@
 // Without AUTOCALL_BASE_URL it runs against the built-in sandbox: nobody is
 // phoned. The journal is pending.csv.journal unless -journal says otherwise.
 // A row that is not a valid request (a bad phone, an empty code) is refused
-// and recorded, and the others go on. A row whose outcome is unknown is
+// and recorded, and the others go on; a row that cannot be read (no key, a
+// key used twice, a field missing) is refused by each run until it is fixed. A row whose outcome is unknown is
 // never resent: look it up, then mark it with the batch package's Resolve.
 //
 // Exit status: 0 when every row is placed (now or by an earlier run); 1 when
@@ -24,7 +27,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,17 +41,13 @@ import (
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
+	"github.com/autocallvn/autocall-go/internal/csvrows"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
-}
-
-type row struct {
-	line             int
-	key, phone, code string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
@@ -72,10 +70,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	if fs.NArg() != 1 || *campaign == "" || *caller == "" {
 		return fail("usage: otp-cron -campaign ID -caller NUMBER [-template NAME] [-journal FILE] pending.csv")
 	}
-	rows, err := readRows(fs.Arg(0))
+	file, err := readRows(fs.Arg(0))
 	if err != nil {
 		return fail("%v", err)
 	}
+	for _, r := range file.Refused {
+		where := fmt.Sprintf("line %d", r.Line)
+		if r.Key != "" {
+			where += " " + r.Key
+		}
+		fmt.Fprintf(stdout, "REFUSED  %s: %s (fix the row: it goes with the next run)\n", where, r.Reason)
+	}
+	if file.Held > 0 {
+		fmt.Fprintf(stdout, "HELD     line %d: no newline at its end yet (it may be half-written): left for the next run\n", file.Held)
+	}
+	rows := file.Rows
 	c, closeClient, err := client(env, stdout)
 	if err != nil {
 		return fail("%v", err)
@@ -97,9 +106,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	jobs := make([]batch.Job, len(rows))
 	lines := map[string]int{}
 	for i, r := range rows {
-		lines[r.key] = r.line
-		jobs[i] = batch.Job{Key: r.key, Op: batch.OTP(*campaign, &autocall.OTPRequest{
-			Caller: *caller, Callees: []string{r.phone}, TemplateName: *template, Code: r.code})}
+		lines[r.Get("key")] = r.Line
+		jobs[i] = batch.Job{Key: r.Get("key"), Op: batch.OTP(*campaign, &autocall.OTPRequest{
+			Caller: *caller, Callees: []string{r.Get("phone")}, TemplateName: *template, Code: r.Get("code")})}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -131,7 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		fmt.Fprintf(stderr, "otp-cron: outcome unknown for %s: these are never resent; once you know, mark each placed or unsent in %s\n",
 			strings.Join(rep.UnknownKeys, ", "), *journalPath)
 	}
-	if rep.Placed+rep.AlreadyPlaced < rep.Total {
+	if rep.Placed+rep.AlreadyPlaced < rep.Total || len(file.Refused) > 0 {
 		return 1
 	}
 	return 0
@@ -160,42 +169,23 @@ func client(env func(string) string, stdout io.Writer) (*autocall.Client, func()
 	return c, c.CloseIdleConnections, nil
 }
 
-// readRows reads the file. A malformed file (wrong columns, a key twice)
-// sends nothing; a bad phone or code is for the batch to refuse and record.
-func readRows(path string) ([]row, error) {
-	f, err := os.Open(path)
+// readRows reads the file the way the autocall command does: a UTF-8 BOM
+// is stripped, a last line without its newline is left for the next run (it
+// may be half-written), and a row that cannot be read (no key, a key used
+// twice, a field missing) is refused alone. A file that cannot be read at
+// all sends nothing; a bad phone or code is for the batch to refuse and
+// record.
+func readRows(path string) (*csvrows.File, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = 3
-	r.TrimLeadingSpace = true
-	var rows []row
-	seen := map[string]int{}
-	for line := 1; ; line++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: nothing sent: %w", path, err)
-		}
-		if line == 1 && strings.EqualFold(rec[0], "key") {
-			continue
-		}
-		key := strings.TrimSpace(rec[0])
-		switch {
-		case key == "":
-			return nil, fmt.Errorf("%s: nothing sent: line %d has no key", path, line)
-		case seen[key] != 0:
-			return nil, fmt.Errorf("%s: nothing sent: key %q is on lines %d and %d", path, key, seen[key], line)
-		}
-		seen[key] = line
-		rows = append(rows, row{line: line, key: key, phone: strings.TrimSpace(rec[1]), code: strings.TrimSpace(rec[2])})
+	f, err := csvrows.Read(data, csvrows.Options{Fixed: columns, Required: columns[1:], Default: columns})
+	if err != nil {
+		return nil, fmt.Errorf("%s: nothing sent: %w", path, err)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: no OTP to send", path)
-	}
-	return rows, nil
+	return f, nil
 }
+
+// columns are a row's, and the header of a file without one.
+var columns = []string{"key", "phone", "code"}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,20 +72,98 @@ func TestBadRowsAreRefusedOthersSent(t *testing.T) {
 	assert.Len(t, srv.Calls(), 1)
 }
 
-func TestMalformedFileSendsNothing(t *testing.T) {
+// A bad line is refused alone, with its reason, and the others are sent:
+// one bad row must not stop every row. Each run says so until it is fixed.
+func TestBadLinesAreRefusedAlone(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	file := csvFile(t, "a,0987654321,1\na,0912345671,2\nb,0912345672\n,0912345673,3\nc,0912345674,4\n")
+	code, out, _ := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, `REFUSED  line 2 a: key "a" is already on line 1`)
+	assert.Contains(t, out, "REFUSED  line 3 b: 2 fields, the header names 3 (missing: code)")
+	assert.Contains(t, out, "REFUSED  line 4: no key")
+	assert.Contains(t, out, "2 placed")
+	assert.ElementsMatch(t, []string{"0987654321", "0912345674"}, calledPhones(srv))
+
+	code, _, _ = runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 1, code, "the file still needs a person")
+	assert.Len(t, srv.Calls(), 2, "nobody twice")
+}
+
+// A file that cannot be read at all sends nothing.
+func TestUnreadableFileSendsNothing(t *testing.T) {
 	srv := autocalltest.NewServer()
 	defer srv.Close()
 	for content, want := range map[string]string{
-		"a,0987654321,1\na,0912345678,2\n": `key "a" is on lines 1 and 2`,
-		"a,0987654321\n":                   "wrong number of fields",
-		",0987654321,1\n":                  "line 1 has no key",
-		"key,phone,code\n":                 "no OTP to send",
+		"key,phone\nk,0987654321\n":       `no "code" column`,
+		"key,phone,code,Phone\nk,1,2,3\n": `the header names "phone" twice`,
+		"":                                "no header row",
 	} {
 		code, _, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", csvFile(t, content))
 		assert.Equal(t, 2, code, content)
 		assert.Contains(t, errOut, want)
 	}
 	assert.Zero(t, len(srv.Requests()))
+}
+
+// The application appending "login-2,0912300212,47" (no newline yet) while
+// cron runs: the row is held, not sent with code "47"; the next run, after
+// the line is ended, sends the whole code.
+func TestHalfWrittenLastRowIsHeld(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	file := csvFile(t, "key,phone,code\nlogin-1,0912300211,4711\nlogin-2,0912300212,47")
+	code, out, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "HELD     line 3: no newline at its end yet")
+	assert.Equal(t, map[string]string{"0912300211": "4711"}, codesSent(t, srv))
+
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("11\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	code, _, errOut = runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 0, code, errOut)
+	assert.Equal(t, map[string]string{"0912300211": "4711", "0912300212": "4711"}, codesSent(t, srv))
+}
+
+// Excel's "CSV UTF-8": a BOM and a header in capitals, CRLF.
+func TestExcelCSVWithBOM(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	file := csvFile(t, "\ufeffKey,Phone,Code\r\nx-1,0912300221,1234\r\n")
+	code, out, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Equal(t, map[string]string{"0912300221": "1234"}, codesSent(t, srv))
+}
+
+// codesSent are the OTP codes that reached the sandbox, by callee.
+func codesSent(t *testing.T, srv *autocalltest.Server) map[string]string {
+	out := map[string]string{}
+	for _, r := range srv.Requests() {
+		if !strings.HasSuffix(r.Path, "/otp") {
+			continue
+		}
+		var body struct {
+			Callees []string          `json:"callees"`
+			Params  map[string]string `json:"params"`
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &body))
+		for _, c := range body.Callees {
+			out[c] = body.Params["code_otp"]
+		}
+	}
+	return out
+}
+
+func calledPhones(srv *autocalltest.Server) []string {
+	var out []string
+	for _, c := range srv.Calls() {
+		out = append(out, c.Phone)
+	}
+	return out
 }
 
 func TestUnknownIsReportedNeverResent(t *testing.T) {

@@ -1,0 +1,51 @@
+package autocallredis
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+// Expire gives a finished journal a lifetime; a run under its name takes
+// it off again, so that the journal cannot vanish under the run, even when
+// the same Journal runs again.
+func TestJournalExpire(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	rdb := rs.client(t)
+	const hash = "autocall:journal:expiring"
+	j := NewJournal(rdb, "expiring")
+	ok, _, err := j.Claim(ctx, batch.Record{Key: "a"}, false)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, j.Settle(ctx, batch.Record{Key: "a", State: batch.Placed, CallIDs: []string{"c1"}}))
+
+	require.NoError(t, j.Expire(ctx, time.Hour))
+	ttl, err := rdb.PTTL(ctx, hash).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 60)
+
+	for _, run := range []*Journal{j, NewJournal(rdb, "expiring")} {
+		require.NoError(t, run.Expire(ctx, time.Hour))
+		ok, cur, err := run.Claim(ctx, batch.Record{Key: "a"}, false)
+		require.NoError(t, err)
+		assert.False(t, ok)
+		assert.Equal(t, batch.Placed, cur.State)
+		ttl, err = rdb.PTTL(ctx, hash).Result()
+		require.NoError(t, err)
+		assert.Equal(t, time.Duration(-1), ttl, "no expiry while the journal is run")
+	}
+
+	require.NoError(t, j.Expire(ctx, 50*time.Millisecond))
+	require.Eventually(t, func() bool { n, _ := rdb.Exists(ctx, hash).Result(); return n == 0 }, 10*time.Second, 20*time.Millisecond)
+
+	err = j.Expire(ctx, 0)
+	var ve *autocall.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "d", ve.Field)
+	assert.ErrorIs(t, err, autocall.ErrValidation)
+}
