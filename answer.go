@@ -67,11 +67,18 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 	case status == http.StatusTooManyRequests:
 		// Only an HTTP 429 proves the request was refused before any work.
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter, limited: true}
-	case status >= 500:
+	case status >= 500 || serverCode(env.StatusCode):
+		// A 5xx in the envelope under any HTTP status is a server error too.
 		if r.creates { // whatever the body says, the work may have been done
 			return unknown
 		}
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
+	case r.creates && (status < 200 || (status >= 300 && status < 400 && !redirectRepeat(status))):
+		// A 101 is no answer to the request, and a 301, 302 or 303 may follow
+		// work done (post, then redirect to the result): either may have
+		// placed calls.
+		apiErr.unexpected = true
+		return unknown
 	case r.creates && status >= 200 && status < 300 && apiErr.unexpected:
 		return unknown
 	case !r.creates && errors.Is(apiErr, ErrRateLimited):
@@ -79,6 +86,16 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
 	}
 	return verdict{err: apiErr}
+}
+
+// serverCode: an envelope's own status (TEL4VN's code, OMICall's
+// status_code) saying the server failed, which is no refusal.
+func serverCode(n int) bool { return n >= 500 && n <= 599 }
+
+// redirectRepeat: a 307 or 308 asks for the same request at another
+// address, so the server did not do the work.
+func redirectRepeat(status int) bool {
+	return status == http.StatusTemporaryRedirect || status == http.StatusPermanentRedirect
 }
 
 // redirectTarget names the host a redirect points to, never its path or

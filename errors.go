@@ -51,8 +51,9 @@ var (
 	// not the SDK knows its code. Matched with the more precise sentinel,
 	// if any (ErrNotFound, ErrLimitWord, …).
 	ErrRefused = errors.New("autocall: refused by the provider")
-	// ErrServer: the provider answered with a 5xx status. For a request that
-	// places calls it comes with ErrOutcomeUnknown.
+	// ErrServer: the provider answered with a 5xx status, in HTTP or in its
+	// envelope's code. For a request that places calls it comes with
+	// ErrOutcomeUnknown.
 	ErrServer = errors.New("autocall: provider server error")
 	// ErrWrongProvider: a method of one provider called on a client of the
 	// other (OTP.Send on a WithAPIKey client). Nothing was sent. Also
@@ -61,6 +62,10 @@ var (
 	// ErrNetwork: no HTTP answer came (refused connection, reset, timeout).
 	// Also matches the cause: a *net.OpError, context.DeadlineExceeded.
 	ErrNetwork = errors.New("autocall: network failure")
+	// ErrNotSent: the request never left the SDK, so nothing reached its
+	// endpoint: no token could be had (see TokenError). Sending it again
+	// cannot do anything twice. Matched with the cause's own sentinels.
+	ErrNotSent = errors.New("autocall: request not sent")
 )
 
 // ErrorCode is a provider's error code, as found in an envelope's message,
@@ -179,9 +184,9 @@ func (e *APIError) Is(target error) bool {
 	case ErrUnexpectedResponse:
 		return e.unexpected
 	case ErrServer:
-		return e.HTTPStatus >= 500
+		return e.HTTPStatus >= 500 || serverCode(e.ProviderStatus)
 	case ErrRefused:
-		return !e.unexpected && e.HTTPStatus < 500
+		return !e.unexpected && e.HTTPStatus < 500 && !serverCode(e.ProviderStatus)
 	}
 	if s, ok := codeSentinels[e.Code]; ok && s == target {
 		return true
@@ -233,7 +238,8 @@ func invalid(field, value, reason string) *ValidationError {
 
 // OutcomeUnknownError is returned when a call-creating request may have
 // reached the provider but no definite answer came back: a reset after the
-// request was written, a timeout, a 5xx, or a garbled success. The call may
+// request was written, a timeout, a 5xx (HTTP, or the envelope's code), a
+// 301/302/303 or 101, or a garbled success. The call may
 // have been placed; it was not resent.
 type OutcomeUnknownError struct {
 	Method, Path string
@@ -288,3 +294,23 @@ func (e *TransportError) Unwrap() error { return e.Err }
 
 // Is matches ErrNetwork.
 func (e *TransportError) Is(target error) bool { return target == ErrNetwork }
+
+// TokenError is a request that was not sent because no token could be had:
+// the token endpoint refused the credential or failed, the TokenSource
+// returned an error, or ctx ended while waiting for the token. Nothing
+// reached the request's endpoint. It matches ErrNotSent, and through Err
+// the cause's sentinels (ErrUnauthorized for a refused credential).
+type TokenError struct {
+	Method, Path string // the request that was not sent
+	Err          error  // why no token could be had
+}
+
+func (e *TokenError) Error() string {
+	return fmt.Sprintf("autocall: %s %s: not sent, no token: %v", e.Method, e.Path, e.Err)
+}
+
+// Is matches ErrNotSent.
+func (e *TokenError) Is(target error) bool { return target == ErrNotSent }
+
+// Unwrap returns the cause.
+func (e *TokenError) Unwrap() error { return e.Err }

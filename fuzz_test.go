@@ -172,35 +172,82 @@ func assertTopSentinelF(t *testing.T, err error) {
 // FuzzFastPath: the one-pass decode of a plain success and the exact,
 // lenient path agree. Whatever the fast path accepts, the exact path
 // accepts too, with the same typed result; what it declines, it leaves zero.
+// Each body is tried again with one envelope member given a second time
+// (the last one wins on both paths).
 func FuzzFastPath(f *testing.F) {
 	for _, s := range []string{benchCDR, benchOTP, benchAutoCall, matrixEndpoints[6].ok, matrixEndpoints[7].ok,
 		`{"data":{"id":"x","status":"BUSY"},"status":true,"code":200}`, `{"data":{"id":"x","Status":"BUSY"},"status":"ok"}`,
 		`{"status_code":"9999","payload":{"autocall_id":1}}`, `{"status_code":9999,"payload":null}`, `{"data":{"id":"x"},"status":false}`,
-		`{"data":{"id":"x"},"code":404}`, `{"data":{"id":"x"},"status":null}`, `{"data":[1]}`, `null`, `[]`, `{"data":{"id":"x"}}{}`} {
+		`{"data":{"id":"x"},"code":404}`, `{"data":{"id":"x"},"status":null}`, `{"data":[1]}`, `null`, `[]`, `{"data":{"id":"x"}}{}`,
+		`{"data":{"id":"x"},"data":null}`, `{"data":{"id":"x"},"DATA":{"status":"BUSY"}}`, `{"data":{"id":"x"},"code":200,"code":500}`} {
 		for w := uint8(0); w < 5; w++ {
-			f.Add(w, []byte(s))
+			f.Add(w, []byte(s), w, []byte(`null`))
 		}
 	}
-	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+	f.Add(uint8(1), []byte(benchOTP), uint8(0), []byte(`{"results":{"success":["1_1_1_1_u_0912000003"]}}`))
+	f.Add(uint8(0), []byte(benchAutoCall), uint8(4), []byte(`500`))
+	f.Add(uint8(4), []byte(benchCDR), uint8(2), []byte(`"503"`))
+	f.Fuzz(func(t *testing.T, which uint8, body []byte, member uint8, value []byte) {
 		newOut := []func() any{
 			func() any { return new(autoCallPayload) }, func() any { return new(campaignData) },
 			func() any { return new(tel4vnToken) }, func() any { return new(omicallToken) }, func() any { return new(cdrWire) },
 		}[which%5]
-		for _, p := range []provider{omicall, tel4vn} {
-			fast, exact := newOut(), newOut()
-			okFast := utf8.Valid(body) && fastSuccess(p, body, fast)
-			okExact := exactSuccess(p, body, exact)
-			if okFast && !okExact {
-				t.Fatalf("%v: the fast path accepts what the exact path refuses: %q", p, body)
-			}
-			if okFast && !reflect.DeepEqual(fast, exact) {
-				t.Fatalf("%v: the paths disagree on %q:\nfast  %#v\nexact %#v", p, body, fast, exact)
-			}
-			if !okFast && !reflect.ValueOf(fast).Elem().IsZero() {
-				t.Fatalf("%v: a declined fast path left %#v", p, fast)
+		for _, b := range [][]byte{body, withMemberAgain(body, member, value)} {
+			for _, p := range []provider{omicall, tel4vn} {
+				fast, exact := newOut(), newOut()
+				okFast := utf8.Valid(b) && fastSuccess(p, b, fast)
+				okExact := exactSuccess(p, b, exact)
+				if okFast && !okExact {
+					t.Fatalf("%v: the fast path accepts what the exact path refuses: %q", p, b)
+				}
+				if okFast && !reflect.DeepEqual(fast, exact) {
+					t.Fatalf("%v: the paths disagree on %q:\nfast  %#v\nexact %#v", p, b, fast, exact)
+				}
+				if !okFast && !reflect.ValueOf(fast).Elem().IsZero() {
+					t.Fatalf("%v: a declined fast path left %#v", p, fast)
+				}
 			}
 		}
 	})
+}
+
+// withMemberAgain appends to a JSON object one of the envelopes' members,
+// which it may already have, with value; body as it is if not an object.
+func withMemberAgain(body []byte, member uint8, value []byte) []byte {
+	names := []string{"data", "payload", "code", "status", "status_code", "error", "Data", "CODE"}
+	b := bytes.TrimSpace(body)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return body
+	}
+	sep := ","
+	if len(bytes.TrimSpace(b[1:len(b)-1])) == 0 {
+		sep = ""
+	}
+	out := append([]byte(nil), b[:len(b)-1]...)
+	out = append(out, sep+`"`+names[int(member)%len(names)]+`":`...)
+	out = append(out, value...)
+	return append(out, '}')
+}
+
+// Duplicate envelope members: the last wins on both paths, and the fast
+// path never merges two data members into one result.
+func TestDuplicateMembersLastWinsOnBothPaths(t *testing.T) {
+	for _, body := range []string{
+		`{"data":{"results":{"success":["1_1_1_1_u_0912000003"]}},"data":null}`,
+		`{"data":{"campaign_id":"1","results":{"success":["1_1_1_1_u_0912000003"]}},"data":{"results":{"fail":[{"0912000013":"Wrong Format"}]}}}`,
+		`{"data":{"results":{"success":["1_1_1_1_u_0912000003"]}},"code":200,"code":500}`,
+		`{"data":{"results":{"success":["1_1_1_1_u_0912000003"]}},"status":true,"status":false}`,
+	} {
+		fast, exact := new(campaignData), new(campaignData)
+		okFast := fastSuccess(tel4vn, []byte(body), fast)
+		okExact := exactSuccess(tel4vn, []byte(body), exact)
+		assert.False(t, okFast, "%s: a member given twice is left to the exact path", body)
+		if okExact {
+			assert.Nil(t, exact.Results.Success, "%s: the last data member wins", body)
+		}
+	}
+	// The last data member null: no success on either path.
+	assert.False(t, exactSuccess(tel4vn, []byte(`{"data":{"results":{"success":["a_0912000003"]}},"data":null}`), new(campaignData)))
 }
 
 // exactSuccess is the exact path's verdict on a 200.

@@ -32,6 +32,10 @@ func (m *matcher) error(err error) error {
 		cp := *e
 		cp.Err = m.error(e.Err)
 		return &cp
+	case *TokenError:
+		cp := *e
+		cp.Err = m.error(e.Err)
+		return &cp
 	case *APIError:
 		cp := *e
 		cp.Code = ErrorCode(m.string(string(e.Code)))

@@ -80,7 +80,8 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		if !r.noAuth {
 			var err error
 			if tok, err = c.tokens.token(ctx); err != nil {
-				return c.redact.error(err, r.secrets...)
+				// Typed, so that a batch can tell a create that never left.
+				return &TokenError{Method: r.method, Path: r.path, Err: c.redact.error(err, r.secrets...)}
 			}
 		}
 		err := c.send(ctx, r, body, tok, out)

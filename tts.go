@@ -2,6 +2,7 @@ package autocall
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -25,7 +26,8 @@ const reservedParam = "template_name"
 // ImportTemplate creates a text-to-speech template in a campaign
 // (POST /api/v2/campaigns/{campaignId}/voice/import). Names are unique, so
 // it is not resent after an unclear failure either: an error matching
-// ErrOutcomeUnknown means the template may exist.
+// ErrOutcomeUnknown means the template may exist. A success must carry
+// data: {"data":null}, {"status":true} or {"code":200} alone is unknown.
 func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t *Template) error {
 	if t == nil {
 		return invalid("Template", "", "nil")
@@ -48,8 +50,32 @@ func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t *T
 			return invalid("Template.Content", "{{"+k+"}}", "template_name is reserved for the template's name")
 		}
 	}
+	var out importData
 	return (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice/import",
-		body: map[string]string{"name": t.Name, "content": nfc(t.Content)}, provider: tel4vn, creates: true}, nil)
+		body: map[string]string{"name": t.Name, "content": nfc(t.Content)}, provider: tel4vn, creates: true}, &out)
+}
+
+// importData is the data of an import's answer. The document shows a copy
+// of a campaign result, the sandbox {"campaign_id", "name"}: either way an
+// object that says something. {"data":null}, a bare {"status":true} or
+// {"code":200} proves nothing was made, so it is no success (and, for a
+// create, ErrOutcomeUnknown: the template may exist).
+type importData struct{ members int }
+
+func (d *importData) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	d.members = len(m)
+	return nil
+}
+
+func (d *importData) check() error {
+	if d.members == 0 {
+		return errMissing("data")
+	}
+	return nil
 }
 
 // Run places text-to-speech calls (POST /api/v2/campaigns/{campaignId}/voice;

@@ -19,7 +19,7 @@ var benchJobs = flag.Int("batch-jobs", 10_000, "jobs per run of BenchmarkBatch")
 // nopJournal records nothing: the ceiling a journal is measured against.
 type nopJournal struct{}
 
-func (*nopJournal) Claim(context.Context, Record, bool) (bool, Record, error) {
+func (*nopJournal) Claim(context.Context, Record, Retry) (bool, Record, error) {
 	return true, Record{}, nil
 }
 func (*nopJournal) Settle(context.Context, Record) error              { return nil }

@@ -10,11 +10,18 @@ import (
 
 // SettleFromEvents settles unknown OTP and TTS jobs from the call events
 // TEL4VN posted to their callback_url (see autocall.WebhookHandler). An
-// event whose call id names the job's campaign and one of its callees, or
-// whose campaign and phone match, means the job's request was carried out:
-// the job becomes Placed, with the events' call ids. Jobs with no event are
-// left unknown: an event can be late, so only you can decide, after a
-// while, that none will come (Resolve to Unsent).
+// event that is provably the job's means its request was carried out: the
+// job becomes Placed, with the events' call ids. An event is the job's
+//
+//   - when its call id is one the job's record holds, or else
+//   - when its campaign and phone are the job's, it happened (StartedAt,
+//     else EndedAt) after the job was claimed, no job's record holds its
+//     call id, and no other unknown job has that campaign and phone.
+//
+// So an event of another key's call to the same phone, or yesterday's event
+// for today's job, or one without a time, settles nothing. Jobs with no
+// event are left unknown: an event can be late, so only you can decide,
+// after a while, that none will come (Resolve to Unsent).
 //
 // It returns the keys it settled. OMICall jobs cannot be settled this way:
 // OMICall has no call events of this kind and no report API.
@@ -24,54 +31,82 @@ func SettleFromEvents(ctx context.Context, j Journal, events []*autocall.CallEve
 		return nil, err
 	}
 	type target struct{ campaign, phone string }
-	ids := map[target][]string{}
+	holder := map[string]int{}     // call id → the record holding it
+	byTarget := map[target][]int{} // campaign and phone → unknown jobs
+	for i, rec := range recs {
+		for _, id := range rec.CallIDs {
+			holder[id] = i
+		}
+		if readState(rec.State) != Unknown || (rec.Kind != "otp" && rec.Kind != "tts") {
+			continue
+		}
+		for _, p := range rec.Phones {
+			t := target{rec.Campaign, p}
+			byTarget[t] = append(byTarget[t], i)
+		}
+	}
+	found := map[int][]string{} // unknown job → the call ids of its events
 	for _, ev := range events {
 		if ev == nil {
 			continue
 		}
+		id := string(ev.CallID)
+		if i, ok := holder[id]; ok && id != "" {
+			found[i] = append(found[i], id) // settles it only if it is unknown
+			continue
+		}
 		phone, campaign := ev.Phone, ev.CampaignID
-		if ev.CallID != "" {
+		if id != "" {
 			if phone == "" {
 				phone = ev.CallID.Phone()
 			}
 			if campaign == "" {
-				campaign = campaignOfCallID(string(ev.CallID))
+				campaign = campaignOfCallID(id)
 			}
 		}
 		if n, err := autocall.NormalizePhone(phone); err == nil {
 			phone = n
 		}
-		t := target{campaign, phone}
-		if ev.CallID != "" {
-			ids[t] = append(ids[t], string(ev.CallID))
-		} else if _, ok := ids[t]; !ok {
-			ids[t] = nil
+		jobs := byTarget[target{campaign, phone}]
+		if len(jobs) != 1 {
+			continue // none, or two keys for one phone: whose call is it?
 		}
+		if at := eventTime(ev); at.IsZero() || !at.After(claimTime(recs[jobs[0]])) {
+			continue // before the claim, or when is unknown: maybe an older call
+		}
+		found[jobs[0]] = append(found[jobs[0]], id)
 	}
 	var settled []string
-	for _, rec := range recs {
-		if readState(rec.State) != Unknown || (rec.Kind != "otp" && rec.Kind != "tts") {
+	for i, rec := range recs {
+		ids, ok := found[i]
+		if !ok || readState(rec.State) != Unknown || (rec.Kind != "otp" && rec.Kind != "tts") {
 			continue
 		}
-		var found []string
-		matched := false
-		for _, p := range rec.Phones {
-			if got, ok := ids[target{rec.Campaign, p}]; ok {
-				matched = true
-				found = append(found, got...)
-			}
-		}
-		if !matched {
-			continue
-		}
-		rec.State, rec.CallIDs, rec.Time = Placed, dedupe(found), time.Now()
-		rec.Reason = "settled from the provider's call events"
+		rec.State, rec.CallIDs, rec.Time = Placed, dedupe(append(rec.CallIDs, ids...)), time.Now()
+		rec.Reason, rec.Cause = "settled from the provider's call events", ""
 		if err := j.Settle(ctx, rec); err != nil {
 			return settled, err
 		}
 		settled = append(settled, rec.Key)
 	}
 	return settled, nil
+}
+
+// eventTime is when the event's call happened; zero when it does not say.
+func eventTime(ev *autocall.CallEvent) time.Time {
+	if !ev.StartedAt.IsZero() {
+		return ev.StartedAt
+	}
+	return ev.EndedAt
+}
+
+// claimTime is when rec's job was last claimed: Claimed, or for a record
+// written before it was kept, its time (later than the claim: safe).
+func claimTime(rec Record) time.Time {
+	if !rec.Claimed.IsZero() {
+		return rec.Claimed
+	}
+	return rec.Time
 }
 
 // campaignOfCallID reads the campaign from a TEL4VN call id,

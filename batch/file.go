@@ -24,17 +24,27 @@ import (
 // Close. Concurrent writers share one fsync (group commit). A crash before
 // an outcome's sync leaves its job claimed, so unknown: never sent again,
 // at worst looked up by hand. That keeps one sync wait per job, not two,
-// on the batch's path. A process that dies
-// leaves at most its last line cut short: on reopening, a cut line whose
-// key can be read counts as a claim (so the job reads as Unknown, never as
-// Unsent); a line cut before its key ends was a claim whose fsync never
-// returned, so no request left for it, and it is dropped.
+// on the batch's path.
+//
+// Reopening: every claim found without its outcome was in flight when
+// its process died, and reads as Unknown (Get and Records say so too). A
+// process that dies leaves at most its last line cut short. A cut line
+// whose key can be read counts as a claim: it is written again whole, as
+// Unknown, so that it stays unknown however often the journal is opened.
+// A line cut before its key ends was a claim whose fsync never returned,
+// so no request left for it, and it is dropped. A last line that is a
+// whole record but for its newline is a whole record. A damaged line
+// anywhere else stops OpenFile with ErrDamaged, naming the line.
 //
 // One process at a time: OpenFile takes an exclusive lock on the file and
 // fails with ErrLocked while another process holds it.
 type FileJournal struct {
 	f    *os.File
 	path string
+
+	// live: reading a journal a process holds (ReadFile): its claims are
+	// in flight, not dead, so they stay Claimed.
+	live bool
 
 	mu      sync.Mutex
 	records map[string]Record // latest record per key
@@ -49,7 +59,8 @@ type FileJournal struct {
 	syncCond *sync.Cond
 	syncing  bool
 	syncErr  error
-	later    *time.Timer // the background sync of outcomes, when one is due
+	later    *time.Timer    // the background sync of outcomes, when one is due
+	bg       sync.WaitGroup // the background sync, until it has ended
 }
 
 // settleSyncDelay is how soon an outcome is synced when no claim does it.
@@ -70,65 +81,155 @@ func OpenFile(path string) (*FileJournal, error) {
 	}
 	j := &FileJournal{f: f, path: path, records: map[string]Record{}}
 	j.syncCond = sync.NewCond(&j.syncMu)
-	end, err := j.load()
-	if err != nil {
+	if err := j.open(); err != nil {
 		f.Close()
 		return nil, err
 	}
-	// Drop a cut last line, so that the next record starts on a line of
-	// its own; what it said was kept by load.
-	if err := f.Truncate(end); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("batch: repairing the journal: %w", err)
-	}
-	if _, err := f.Seek(end, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	j.written, j.synced = end, end
 	return j, nil
 }
 
-// load reads every line; it returns the offset after the last whole line.
-func (j *FileJournal) load() (int64, error) {
+// open reads the file and repairs its end: a cut last line is dropped, and
+// what it said written again whole; a last record without its newline
+// gets one.
+func (j *FileJournal) open() error {
+	end, tail, err := j.load()
+	if err != nil {
+		return err
+	}
+	if err := j.f.Truncate(end); err != nil {
+		return fmt.Errorf("batch: repairing the journal: %w", err)
+	}
+	if _, err := j.f.Seek(end, io.SeekStart); err != nil {
+		return err
+	}
+	j.written, j.synced = end, end
+	var fix []byte
+	if tail.newline {
+		fix = append(fix, '\n')
+	}
+	if tail.cut != nil {
+		line, err := json.Marshal(*tail.cut)
+		if err != nil {
+			return err
+		}
+		fix = append(append(fix, line...), '\n')
+	}
+	if len(fix) == 0 {
+		return nil
+	}
+	if _, err := j.f.Write(fix); err != nil {
+		return fmt.Errorf("batch: repairing the journal: %w", err)
+	}
+	j.written += int64(len(fix))
+	return j.waitSynced(j.written)
+}
+
+// lastLine is what load found at the end of the file to repair.
+type lastLine struct {
+	newline bool    // a whole record without its newline
+	cut     *Record // the record a cut line still names, to write whole
+}
+
+// ReadFile reads the journal at path without writing to it or taking its
+// lock, so that it can be looked at while a run holds it (inUse). A claim
+// without its outcome then reads as Claimed: that run has it in flight.
+// When no process holds the journal, a claim reads as Unknown, as OpenFile
+// reads it. Nothing is repaired: a cut last line is read as OpenFile would
+// read it, or, in use, as a claim being written. Records are in the order
+// their keys first appeared.
+func ReadFile(path string) (recs []Record, inUseNow bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("batch: opening the journal: %w", err)
+	}
+	defer f.Close()
+	live, err := inUse(f)
+	if err != nil {
+		return nil, false, fmt.Errorf("batch: looking at the journal's lock: %w", err)
+	}
+	j := &FileJournal{f: f, path: path, records: map[string]Record{}, live: live}
+	if _, _, err := j.load(); err != nil {
+		return nil, live, err
+	}
+	recs, err = j.Records(context.Background())
+	return recs, live, err
+}
+
+// load reads every line; it returns the offset after the last whole
+// record and what the end needs.
+func (j *FileJournal) load() (int64, lastLine, error) {
+	var tail lastLine
 	if _, err := j.f.Seek(0, io.SeekStart); err != nil {
-		return 0, err
+		return 0, tail, err
 	}
 	r := bufio.NewReaderSize(j.f, 64<<10)
 	var off int64
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if err == io.EOF {
-			if len(line) > 0 {
-				j.cutLine(line)
+			if len(line) == 0 {
+				return off, tail, nil
 			}
-			return off, nil
+			var rec Record
+			if json.Unmarshal(line, &rec) == nil && rec.Key != "" {
+				j.put(j.loaded(rec))
+				tail.newline = true
+				return off + int64(len(line)), tail, nil
+			}
+			tail.cut = j.cutLine(line)
+			return off, tail, nil
 		}
 		if err != nil {
-			return 0, fmt.Errorf("batch: reading the journal: %w", err)
+			return 0, tail, fmt.Errorf("batch: reading the journal: %w", err)
 		}
 		var rec Record
 		if jerr := json.Unmarshal(line, &rec); jerr != nil || rec.Key == "" {
-			return 0, fmt.Errorf("batch: the journal %s is damaged at line %d (not a torn last line): %v", j.path, n, jerr)
+			if jerr == nil {
+				jerr = errors.New("no key")
+			}
+			return 0, tail, fmt.Errorf("%w: %s, line %d is not a record (%v), and it is not the last line, so no crash cut it. "+
+				"Nothing was sent. Keep a copy of the file, look at the line (sed -n %dp %s), then mend or delete it: "+
+				"each line is one JSON record and the last line of a key wins", ErrDamaged, j.path, n, jerr, n, j.path)
 		}
-		j.put(rec)
+		j.put(j.loaded(rec))
 		off += int64(len(line))
 	}
 }
 
+// loaded is a record as read on opening: a claim without its outcome was
+// in flight when its process died, so its outcome is unknown.
+func (j *FileJournal) loaded(rec Record) Record {
+	if rec.State == Claimed && !j.live {
+		rec.State = Unknown
+		if rec.Reason == "" {
+			rec.Reason = "claimed by a process that ended before it recorded the outcome"
+		}
+	}
+	return rec
+}
+
 // cutLine reads what a line cut by a crash still says: its key, if whole,
-// is a job that may have been in flight.
-func (j *FileJournal) cutLine(line []byte) {
+// is a job that may have been in flight. It returns the record to write
+// again whole, or nil.
+func (j *FileJournal) cutLine(line []byte) *Record {
 	key, ok := cutKey(line)
 	if !ok {
-		return
+		return nil
 	}
 	rec, had := j.records[key]
 	if !had {
 		rec = Record{Key: key}
 	}
-	rec.State, rec.Reason = Claimed, "the journal's last line was cut short by a crash"
+	if j.live { // being written now, not cut
+		rec.State = Claimed
+		j.put(rec)
+		return nil
+	}
+	rec.State, rec.Time = Unknown, time.Now()
+	rec.Reason = "the journal's last line was cut short by a crash while the job was in flight"
+	rec.CallIDs, rec.SessionID, rec.Code, rec.Cause = nil, "", "", ""
 	j.put(rec)
+	return &rec
 }
 
 // cutKey reads the key from the start of a record line, `{"key":"…",`.
@@ -157,21 +258,22 @@ func (j *FileJournal) put(rec Record) {
 }
 
 // Claim implements Journal.
-func (j *FileJournal) Claim(ctx context.Context, rec Record, retryRefused bool) (bool, Record, error) {
+func (j *FileJournal) Claim(ctx context.Context, rec Record, retry Retry) (bool, Record, error) {
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
 		return false, Record{}, errors.New("batch: journal closed")
 	}
-	if cur, ok := j.records[rec.Key]; ok && !claimable(cur.State, retryRefused) {
+	if cur, ok := j.records[rec.Key]; ok && !retry.Claimable(cur) {
 		j.mu.Unlock()
-		cur.State = readState(cur.State) // in flight here, or its process died: unknown
+		cur.State = readState(cur.State) // in flight here: unknown to the caller
 		return false, cur, nil
 	}
 	rec.State = Claimed
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
+	rec.Claimed = rec.Time
 	end, err := j.appendLocked(rec)
 	j.mu.Unlock()
 	if err != nil {
@@ -195,6 +297,7 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 	}
 	_, err := j.appendLocked(rec)
 	if err == nil && j.later == nil {
+		j.bg.Add(1)
 		j.later = time.AfterFunc(settleSyncDelay, j.syncLater)
 	}
 	j.mu.Unlock()
@@ -203,6 +306,7 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 
 // syncLater makes the outcomes written so far durable.
 func (j *FileJournal) syncLater() {
+	defer j.bg.Done()
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
@@ -264,7 +368,8 @@ func (j *FileJournal) waitSynced(end int64) error {
 	return j.syncErr
 }
 
-// Get implements Journal.
+// Get implements Journal: a claim found when the journal was opened reads
+// as Unknown; one made since, by this process, as Claimed.
 func (j *FileJournal) Get(_ context.Context, key string) (Record, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -307,7 +412,9 @@ func UnknownKeys(recs []Record) []string {
 // Path is the journal's file.
 func (j *FileJournal) Path() string { return j.path }
 
-// Close syncs, unlocks and closes the file.
+// Close syncs, unlocks and closes the file. It returns once the
+// background sync has ended and the lock is released: the journal can be
+// opened again at once, by this process or another.
 func (j *FileJournal) Close() error {
 	j.mu.Lock()
 	if j.closed {
@@ -315,10 +422,13 @@ func (j *FileJournal) Close() error {
 		return nil
 	}
 	j.closed = true
-	if j.later != nil {
-		j.later.Stop()
+	if j.later != nil && j.later.Stop() {
+		j.bg.Done() // it will not run
 	}
 	j.mu.Unlock()
+	// A sync still running holds the file: closing under it would put off
+	// the real close, and the lock's release, until it ends.
+	j.bg.Wait()
 	err := j.f.Sync()
 	if cerr := j.f.Close(); err == nil {
 		err = cerr

@@ -172,9 +172,14 @@ func normalized(phones []string) []string {
 	return out
 }
 
+// campaignRecord is what the journal keeps of an OTP or TTS answer: its
+// call ids, or, when it accepted no callee, a refusal with its reasons.
 func campaignRecord(res *autocall.CampaignResult) Record {
 	if res == nil {
 		return Record{}
+	}
+	if len(res.Accepted) == 0 {
+		return refusedCallees(res.Rejected)
 	}
 	rec := Record{CallIDs: make([]string, len(res.Accepted))}
 	for i, id := range res.Accepted {

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -32,7 +33,7 @@ const (
 
 // Record is what the journal knows of one job.
 type Record struct {
-	Key   string    `json:"key"`
+	Key   string    `json:"key"` // first: a line cut short still names its job
 	State State     `json:"state"`
 	Time  time.Time `json:"time"`
 	// Kind is the job's operation: otp, tts, phone or extension.
@@ -45,14 +46,41 @@ type Record struct {
 	CallIDs   []string `json:"call_ids,omitempty"`
 	SessionID string   `json:"session_id,omitempty"`
 	// Code and Reason of a refusal, unsent or unknown outcome: the
-	// provider's code and the error's text (secrets redacted by the SDK).
+	// provider's code and the error's text (secrets redacted by the SDK),
+	// or the provider's reasons for each callee it refused.
 	Code   string `json:"code,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Cause sorts a Refused or Unsent job's reason into one word
+	// (CauseQuota, CauseTemplate, …), so that refused jobs can be sent
+	// again by cause (Runner.RetryCauses) once it is fixed.
+	Cause string `json:"cause,omitempty"`
+	// Claimed is when the job's latest claim was made: events from before
+	// it cannot be this request's (SettleFromEvents).
+	Claimed time.Time `json:"claimed,omitzero"`
+	// Run names the run that claimed the job (Runner.RunID): a claim of
+	// another run, made while this one ran, is a live peer's, not one left
+	// by a dead process (Report.Elsewhere).
+	Run string `json:"run,omitempty"`
 }
 
+// Causes of refused and unsent jobs (Record.Cause).
+const (
+	CauseQuota    = "quota"    // the plan, balance or daily quota is spent
+	CauseRate     = "rate"     // the provider asked to slow down
+	CauseTemplate = "template" // the TTS template or one of its values is missing or wrong
+	CausePhone    = "phone"    // no callee is a phone the provider or the SDK takes
+	CauseCaller   = "caller"   // the calling number is not one the account may use
+	CauseAuth     = "auth"     // the credential was refused
+	CauseInvalid  = "invalid"  // another bad field of the row
+	CauseNetwork  = "network"  // unsent: no connection reached the provider
+	CauseToken    = "token"    // unsent: no token could be had
+	CauseOther    = "other"
+)
+
 // Inherit returns r with what prev, the job's earlier record, knew and r
-// does not repeat: its kind, campaign and phones. A journal settling a job
-// keeps them, so that an outcome need not restate the request.
+// does not repeat: its kind, campaign, phones, claim time and run. A
+// journal settling a job keeps them, so that an outcome need not restate
+// the request.
 func (r Record) Inherit(prev Record) Record {
 	if r.Kind == "" {
 		r.Kind = prev.Kind
@@ -63,7 +91,34 @@ func (r Record) Inherit(prev Record) Record {
 	if r.Phones == nil {
 		r.Phones = prev.Phones
 	}
+	if r.Claimed.IsZero() {
+		r.Claimed = prev.Claimed
+	}
+	if r.Run == "" {
+		r.Run = prev.Run
+	}
 	return r
+}
+
+// Retry says which refused jobs a claim may take again: all of them, or
+// those refused for one of Causes. Unsent jobs are always claimable.
+type Retry struct {
+	Refused bool     // every refused job
+	Causes  []string // refused jobs whose Cause is one of these
+}
+
+// Claimable reports whether a job whose record is cur may be claimed
+// (sent): it is unsent, or refused and selected by r. A Journal's Claim
+// decides with it, atomically with the claim; the Redis journal's claim
+// script says the same in Lua.
+func (r Retry) Claimable(cur Record) bool {
+	switch cur.State {
+	case Unsent:
+		return true
+	case Refused:
+		return r.Refused || slices.Contains(r.Causes, cur.Cause)
+	}
+	return false
 }
 
 // Journal records each job before and after its request, so that a batch
@@ -71,15 +126,18 @@ func (r Record) Inherit(prev Record) Record {
 // several workers (or processes) claiming one key, exactly one succeeds.
 type Journal interface {
 	// Claim records key as Claimed, durably, before its request leaves.
-	// It succeeds only when the key has no record, or its record is Unsent,
-	// or Refused and retryRefused is set; otherwise it returns false and
-	// the record that stands in the way (a stale Claimed reads as Unknown).
-	Claim(ctx context.Context, rec Record, retryRefused bool) (claimed bool, existing Record, err error)
+	// It succeeds only when the key has no record, or retry.Claimable says
+	// its record may go again, decided atomically with the claim; otherwise
+	// it returns false and the record that stands in the way (a Claimed one
+	// reads as Unknown).
+	Claim(ctx context.Context, rec Record, retry Retry) (claimed bool, existing Record, err error)
 	// Settle records the outcome of a claimed job.
 	Settle(ctx context.Context, rec Record) error
-	// Get returns the record of key; ok is false when it has none.
+	// Get returns the record of key; ok is false when it has none. A claim
+	// left by a process that ended reads as Unknown wherever the journal
+	// can tell (FileJournal: every claim found when it was opened).
 	Get(ctx context.Context, key string) (rec Record, ok bool, err error)
-	// Records returns every job's latest record.
+	// Records returns every job's latest record, read as Get reads it.
 	Records(ctx context.Context) ([]Record, error)
 	// Close releases the journal.
 	Close() error
@@ -89,15 +147,20 @@ type Journal interface {
 var (
 	// ErrLocked: another process has the journal open.
 	ErrLocked = errors.New("batch: the journal is open in another process")
-	// ErrNotUnknown: Resolve was asked to settle a job whose outcome is known.
+	// ErrNotUnknown: Resolve was asked to settle a job whose outcome is
+	// known (or a refused job to placed).
 	ErrNotUnknown = errors.New("batch: the job's outcome is not unknown")
 	// ErrNoRecord: the journal has no record of the key.
 	ErrNoRecord = errors.New("batch: no such job in the journal")
+	// ErrDamaged: a journal line other than the last is not a record; the
+	// error says which line and what to do.
+	ErrDamaged = errors.New("batch: the journal is damaged")
 )
 
-// Resolve settles a job whose outcome was unknown, once you know it: Placed
-// if the customer was called (it will never be sent again), Unsent if not
-// (the next run sends it). Resolving a job that is not unknown is an error.
+// Resolve settles a job by hand. A job whose outcome was unknown becomes
+// Placed if the customer was called (it will never be sent again), Unsent
+// if not (the next run sends it). A refused job becomes Unsent once its
+// cause is fixed (the next run sends it). Anything else is ErrNotUnknown.
 func Resolve(ctx context.Context, j Journal, key string, to State) error {
 	if to != Placed && to != Unsent {
 		return errors.New("batch: a job is resolved to placed or unsent")
@@ -108,22 +171,17 @@ func Resolve(ctx context.Context, j Journal, key string, to State) error {
 		return err
 	case !ok:
 		return ErrNoRecord
+	case rec.State == Refused && to == Unsent:
 	case rec.State != Unknown && rec.State != Claimed:
 		return ErrNotUnknown
 	}
 	rec.State, rec.Time, rec.Reason = to, time.Now(), "resolved by hand"
+	rec.Cause, rec.Code = "", ""
 	return j.Settle(ctx, rec)
 }
 
-// claimable: a job in state s may be claimed (sent) again: it was never
-// sent, or it was refused and the caller asks for refused jobs again. The
-// Redis journal's claim script says the same in Lua.
-func claimable(s State, retryRefused bool) bool {
-	return s == Unsent || (s == Refused && retryRefused)
-}
-
-// readState turns a stored state into what a run sees: a claim that
-// outlived its process is Unknown.
+// readState turns a stored state into what a run sees: a claim that is
+// not this run's is Unknown.
 func readState(s State) State {
 	if s == Claimed {
 		return Unknown

@@ -1,27 +1,11 @@
-// Package batch runs many call-creating requests so that nobody is phoned
-// twice: not when a job list is run again, not when the process died half
-// way, not when an answer was lost.
-//
-// Each Job carries a key of the user's choosing. Before its request leaves,
-// the job is recorded in a Journal as claimed, durably; after the answer,
-// its outcome: placed, refused, unsent (provably never reached the
-// provider) or unknown (it may have). Running the same jobs with the same
-// journal again sends only the unsent ones (and the refused ones, when
-// asked); unknown ones are reported, never resent, until Resolve settles
-// them — by hand, or from the provider's call events (SettleFromEvents).
-//
-//	j, err := batch.OpenFile("reminders.journal")
-//	defer j.Close()
-//	r := &batch.Runner{TEL4VN: client, Journal: j, Workers: 8, Rate: 20}
-//	rep, err := r.Run(ctx, jobs)
-//	// rep.Placed, rep.Refused, rep.Unknown, …: they add up to len(jobs).
 package batch
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -40,21 +24,40 @@ type Runner struct {
 	// Workers sends this many jobs at once (default 4).
 	Workers int
 	// Rate bounds requests per second across workers (0: no bound), with
-	// bursts of Burst (default 1).
+	// bursts of Burst (default 1). Only jobs that are sent wait for it:
+	// jobs the journal already settled are passed over at once.
 	Rate  rate.Limit
 	Burst int
-	// RetryRefused sends again the jobs the journal holds as refused, once
-	// their cause has been fixed.
+	// RetryRefused sends again every job the journal holds as refused,
+	// once the cause has been fixed; RetryCauses only those refused for
+	// one of these causes (CauseQuota, CauseTemplate, …), RetryKeys only
+	// those of these keys. The choice is made atomically with each claim.
 	RetryRefused bool
+	RetryCauses  []string
+	RetryKeys    []string
+	// MaxPause is the longest the run waits when the provider asks it to
+	// slow down (a 429, or a rate-limit code, with its Retry-After; a
+	// second when it names none), even beyond the client's
+	// RetryPolicy.MaxDelay. A longer pause stops the run, the rest left
+	// Unsent, with a *PauseError saying when to run again. Default 60s.
+	MaxPause time.Duration
+	// RunID names this run in the records it claims (Record.Run); a random
+	// one when empty. Workers on several hosts running one job list may
+	// share one: each then reports the others' jobs still in flight as
+	// Elsewhere, however long ago they were claimed. Never reuse one.
+	RunID string
 	// Progress, when set, is called after each job, from one goroutine.
 	Progress func(Progress)
 }
+
+// DefaultMaxPause is Runner.MaxPause when it is zero.
+const DefaultMaxPause = 60 * time.Second
 
 // Progress is how far a run is.
 type Progress struct {
 	Total, Done                      int
 	Placed, Refused, Unknown, Unsent int // by this run
-	Skipped                          int // settled by an earlier run, or unknown from one
+	Skipped                          int // settled by an earlier run or a peer, or unknown from one
 	Rate                             float64
 	Left                             int
 	ETA                              time.Duration
@@ -62,29 +65,53 @@ type Progress struct {
 	LastKey                          string
 	LastState                        State
 	LastErr                          error
-	PausedUntil                      time.Time // a 429 paused every worker until then
+	PausedUntil                      time.Time // a rate limit paused every worker until then
 	Stopped                          bool
 }
 
 // Report is what a run did. Its counts add up to the number of jobs:
 // Placed + Refused + Unknown + Unsent + AlreadyPlaced + AlreadyRefused +
-// StillUnknown.
+// StillUnknown + Elsewhere.
 type Report struct {
 	Total int
-	// By this run.
+	// By this run, as the journal records them: a job whose outcome could
+	// not be written is Unknown, whatever the answer was, since the
+	// journal holds its claim.
 	Placed, Refused, Unknown, Unsent int
-	// Left as an earlier run settled them.
+	// Left as an earlier run (or a peer) settled them.
 	AlreadyPlaced, AlreadyRefused, StillUnknown int
+	// Elsewhere: jobs another worker (a peer on another host sharing the
+	// journal) claimed while this run ran, or under its RunID, and had not
+	// settled when it ended: in flight there, not unknown. ElsewhereKeys
+	// lists them.
+	Elsewhere     int
+	ElsewhereKeys []string
 	// UnknownKeys: this run's and earlier runs' jobs whose outcome is
 	// unknown: look each up, then Resolve it.
 	UnknownKeys []string
 	// Stopped is why the run stopped before the end: a quota the provider
 	// says is spent (ErrLimitService, ErrBalanceNotEnough, a daily
-	// ErrLimitWord), a refused credential, or ctx. The jobs not started are
-	// Unsent.
+	// ErrLimitWord), a refused credential, a pause longer than MaxPause
+	// (*PauseError), or ctx. The jobs not started are Unsent.
 	Stopped error
 	Elapsed time.Duration
 }
+
+// PauseError stops a run whose provider asked for a pause longer than
+// Runner.MaxPause. The jobs not sent are Unsent: run again after Until.
+// It matches autocall.ErrRateLimited.
+type PauseError struct {
+	Asked time.Duration // the provider's Retry-After
+	Until time.Time     // when the provider is willing again
+}
+
+func (e *PauseError) Error() string {
+	return fmt.Sprintf("batch: stopped: the provider asks for a pause of %s, longer than Runner.MaxPause; run again after %s",
+		e.Asked.Round(time.Second), e.Until.Format(time.RFC3339))
+}
+
+// Is matches autocall.ErrRateLimited.
+func (e *PauseError) Is(target error) bool { return target == autocall.ErrRateLimited }
 
 // Run sends each job at most once, ever, through the journal. It returns
 // when every job is settled or the run stopped. A cancelled ctx stops
@@ -113,7 +140,19 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	if workers <= 0 {
 		workers = 4
 	}
-	st := &runState{r: r, start: time.Now(), total: len(jobs)}
+	st := &runState{r: r, start: time.Now(), total: len(jobs), runID: r.RunID, maxPause: r.MaxPause}
+	if st.runID == "" {
+		st.runID = newRunID(st.start)
+	}
+	if st.maxPause <= 0 {
+		st.maxPause = DefaultMaxPause
+	}
+	if len(r.RetryKeys) > 0 {
+		st.retryKeys = make(map[string]bool, len(r.RetryKeys))
+		for _, k := range r.RetryKeys {
+			st.retryKeys[k] = true
+		}
+	}
 	if r.Rate > 0 {
 		st.limiter = rate.NewLimiter(r.Rate, max(r.Burst, 1))
 	}
@@ -154,20 +193,26 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	rep := &Report{Total: len(jobs)}
 	done := 0
 	var journalErr error
+	var elsewhere []string // claimed by a peer during this run: looked at again at the end
 	for res := range results {
 		done++
 		if res.journalErr != nil && journalErr == nil {
 			journalErr = res.journalErr
 			stop(res.journalErr)
 		}
-		if res.state == Unknown {
-			rep.UnknownKeys = append(rep.UnknownKeys, res.key)
+		if res.elsewhere {
+			elsewhere = append(elsewhere, res.key)
+		} else {
+			rep.count(res)
 		}
-		rep.count(res)
-		st.progress(rep, res, done)
+		st.progress(rep, res, done, len(elsewhere))
 	}
 	rep.Unsent += len(jobs) - done // never started: the run stopped first
+	if err := st.settleElsewhere(ctx, rep, elsewhere); err != nil && journalErr == nil {
+		journalErr = err
+	}
 	sort.Strings(rep.UnknownKeys)
+	sort.Strings(rep.ElsewhereKeys)
 	rep.Elapsed = time.Since(st.start)
 	// A stop of the run's own (a quota, the journal) is reported whenever it
 	// came; the caller's ctx ending only if it left jobs undone.
@@ -184,16 +229,27 @@ func (r *Runner) client(op Op) *autocall.Client {
 	return r.TEL4VN
 }
 
+// newRunID is a run's name: when it started, and 8 random bytes.
+func newRunID(start time.Time) string {
+	var b [8]byte
+	_, _ = crand.Read(b[:])
+	return start.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
 // jobResult is one job's end in this run.
 type jobResult struct {
 	key        string
 	state      State
-	skipped    bool // settled by an earlier run
+	skipped    bool // settled by an earlier run, or a peer
+	elsewhere  bool // claimed by a peer during this run, not settled when met
 	err        error
 	journalErr error
 }
 
 func (rep *Report) count(res jobResult) {
+	if res.state == Unknown {
+		rep.UnknownKeys = append(rep.UnknownKeys, res.key)
+	}
 	switch {
 	case res.journalErr != nil && res.state == "":
 		rep.Unsent++ // not claimed: nothing was sent
@@ -201,6 +257,8 @@ func (rep *Report) count(res jobResult) {
 		rep.AlreadyPlaced++
 	case res.skipped && res.state == Refused:
 		rep.AlreadyRefused++
+	case res.skipped && res.state == Unsent:
+		rep.Unsent++ // a peer left it unsent: the next run sends it
 	case res.skipped:
 		rep.StillUnknown++
 	case res.state == Placed:
@@ -214,12 +272,43 @@ func (rep *Report) count(res jobResult) {
 	}
 }
 
+// settleElsewhere reads again, at the end, the jobs a peer had claimed
+// when this run met them: settled since, they count as the peer left
+// them; still claimed, they are in flight there.
+func (st *runState) settleElsewhere(ctx context.Context, rep *Report, keys []string) error {
+	var firstErr error
+	for _, k := range keys {
+		cur, ok, err := st.r.Journal.Get(context.WithoutCancel(ctx), k)
+		if err != nil || !ok || st.inFlightElsewhere(cur) {
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			rep.Elsewhere++
+			rep.ElsewhereKeys = append(rep.ElsewhereKeys, k)
+			continue
+		}
+		rep.count(jobResult{key: k, state: readState(cur.State), skipped: true})
+	}
+	return firstErr
+}
+
+// inFlightElsewhere: cur is a bare claim (no outcome written) made by a
+// peer while this run ran, or under this run's shared RunID; a claim from
+// before it started was left by a process that ended.
+func (st *runState) inFlightElsewhere(cur Record) bool {
+	bare := cur.State == Claimed || (cur.State == Unknown && !cur.Claimed.IsZero() && cur.Time.Equal(cur.Claimed))
+	return bare && ((cur.Run != "" && cur.Run == st.runID) || (!cur.Claimed.IsZero() && !cur.Claimed.Before(st.start)))
+}
+
 // runState is shared by a run's workers.
 type runState struct {
-	r       *Runner
-	start   time.Time
-	total   int
-	limiter *rate.Limiter
+	r         *Runner
+	start     time.Time
+	total     int
+	runID     string
+	maxPause  time.Duration
+	retryKeys map[string]bool
+	limiter   *rate.Limiter
 	// stopCtx ends when the run stops taking jobs; its cause says why (the
 	// first cause stands).
 	stopCtx context.Context
@@ -232,53 +321,78 @@ type runState struct {
 // halt stops the whole run: every later job would meet the same refusal.
 func (st *runState) halt(err error) { st.stop(err) }
 
+// retryFor is which refused records job key may claim again.
+func (st *runState) retryFor(key string) Retry {
+	return Retry{Refused: st.r.RetryRefused || st.retryKeys[key], Causes: st.r.RetryCauses}
+}
+
+// maxRateTries bounds how often one job goes again after the provider
+// asked the batch to slow down; then it is left Unsent for the next run.
+const maxRateTries = 8
+
 // runJob takes one job from claim to outcome.
 func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 	res := jobResult{key: j.Key}
-	rec := Record{Key: j.Key, Kind: j.Op.kind()}
+	rec := Record{Key: j.Key, Kind: j.Op.kind(), Run: st.runID}
 	j.Op.describe(&rec)
+	retry := st.retryFor(j.Key)
+
+	// A settled job costs nothing: no wait for the limiter, no claim.
+	cur, had, err := st.r.Journal.Get(sendCtx, j.Key)
+	if err != nil {
+		res.journalErr = err
+		return res
+	}
+	if had && !retry.Claimable(cur) {
+		return st.skip(res, cur)
+	}
 
 	// A bad row is refused before anything is sent, and recorded so.
 	if err := j.Op.check(); err != nil {
-		cur, ok, gerr := st.r.Journal.Get(sendCtx, j.Key)
-		if gerr != nil {
-			res.journalErr = gerr
-			return res
+		rec.State, rec.Reason, rec.Cause, rec.Time = Refused, err.Error(), causeOf(err), time.Now()
+		if res.journalErr = st.r.Journal.Settle(sendCtx, rec); res.journalErr == nil {
+			res.state, res.err = Refused, err
 		}
-		if ok && !claimable(cur.State, st.r.RetryRefused) {
-			res.state, res.skipped = readState(cur.State), true
-			return res
-		}
-		rec.State, rec.Reason = Refused, err.Error()
-		res.state, res.err = Refused, err
-		res.journalErr = st.r.Journal.Settle(sendCtx, rec)
 		return res
 	}
 
-	for {
+	for try := 1; ; try++ {
 		if err := st.wait(stopCtx); err != nil {
 			return res // stopped before sending: unsent, nothing recorded
 		}
-		claimed, cur, err := st.r.Journal.Claim(sendCtx, rec, st.r.RetryRefused)
+		claimed, cur, err := st.r.Journal.Claim(sendCtx, rec, retry)
 		if err != nil {
 			res.journalErr = err
 			return res
 		}
 		if !claimed {
-			res.state, res.skipped = readState(cur.State), true
-			return res
+			return st.skip(res, cur)
 		}
 		out, err := j.Op.send(sendCtx, st.r.client(j.Op))
 		final := st.classify(rec, out, err)
-		if serr := st.r.Journal.Settle(sendCtx, final); serr != nil {
-			res.journalErr = serr
+		res.err = err
+		if err == nil && final.State == Refused {
+			res.err = &calleesRefused{reason: final.Reason}
 		}
-		res.state, res.err = final.State, err
-		if final.State == Unsent && isHTTP429(err) && stopCtx.Err() == nil && res.journalErr == nil {
+		if serr := st.r.Journal.Settle(sendCtx, final); serr != nil {
+			// The journal still holds the claim, so the job reads as
+			// unknown: the report says what the journal says.
+			res.journalErr, res.state = serr, Unknown
+			return res
+		}
+		res.state = final.State
+		if final.State == Unsent && final.Cause == CauseRate && stopCtx.Err() == nil && try < maxRateTries {
 			continue // the pause is set: try again after it
 		}
 		return res
 	}
+}
+
+// skip ends a job the journal holds as settled, or claimed by another.
+func (st *runState) skip(res jobResult, cur Record) jobResult {
+	res.skipped, res.state = true, readState(cur.State)
+	res.elsewhere = res.state == Unknown && st.inFlightElsewhere(cur)
+	return res
 }
 
 // wait waits for the rate limiter and for a 429's pause.
@@ -306,70 +420,25 @@ func (st *runState) wait(ctx context.Context) error {
 }
 
 // pause makes every worker wait d before its next request (a second when
-// the provider said nothing).
+// the provider said nothing). A pause beyond MaxPause stops the run.
 func (st *runState) pause(d time.Duration) {
 	if d <= 0 {
 		d = time.Second
 	}
+	until := time.Now().Add(d)
+	if d > st.maxPause {
+		st.halt(&PauseError{Asked: d, Until: until})
+		return
+	}
 	st.pauseMu.Lock()
-	if until := time.Now().Add(d); until.After(st.pausedUntil) {
+	if until.After(st.pausedUntil) {
 		st.pausedUntil = until
 	}
 	st.pauseMu.Unlock()
 }
 
-// classify turns a send's result into the record the journal keeps.
-func (st *runState) classify(rec Record, out Record, err error) Record {
-	rec.Time = time.Now()
-	var apiErr *autocall.APIError
-	if errors.As(err, &apiErr) {
-		rec.Code = string(apiErr.Code)
-	}
-	if err != nil {
-		rec.Reason = err.Error()
-	}
-	switch {
-	case err == nil:
-		rec.State, rec.CallIDs, rec.SessionID = Placed, out.CallIDs, out.SessionID
-	case errors.Is(err, autocall.ErrOutcomeUnknown):
-		rec.State = Unknown
-	case isHTTP429(err):
-		// Refused before any work; every worker waits, then this job goes again.
-		rec.State = Unsent
-		st.pause(apiErr.RetryAfter)
-	case errors.Is(err, autocall.ErrNetwork):
-		// Not wrapped in ErrOutcomeUnknown: the SDK proved it never left.
-		rec.State = Unsent
-	case errors.Is(err, autocall.ErrValidation):
-		rec.State = Refused
-	case isQuota(err):
-		rec.State = Refused
-		st.halt(fmt.Errorf("batch: stopped, every later job would be refused too: %w", err))
-	default:
-		rec.State = Refused
-	}
-	return rec
-}
-
-func isHTTP429(err error) bool {
-	var apiErr *autocall.APIError
-	return errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusTooManyRequests &&
-		!errors.Is(err, autocall.ErrOutcomeUnknown)
-}
-
-// isQuota: a refusal that every later job would meet too. limit_word (the
-// daily quota) stops the run; limit_word_session concerns one job's text.
-func isQuota(err error) bool {
-	var apiErr *autocall.APIError
-	if errors.As(err, &apiErr) && apiErr.Code == autocall.CodeLimitWordSession {
-		return false
-	}
-	return errors.Is(err, autocall.ErrLimitService) || errors.Is(err, autocall.ErrBalanceNotEnough) ||
-		errors.Is(err, autocall.ErrLimitWord) || errors.Is(err, autocall.ErrUnauthorized)
-}
-
 // progress reports after each job, from the one goroutine that counts.
-func (st *runState) progress(rep *Report, res jobResult, done int) {
+func (st *runState) progress(rep *Report, res jobResult, done, elsewhere int) {
 	if st.r.Progress == nil {
 		return
 	}
@@ -377,7 +446,7 @@ func (st *runState) progress(rep *Report, res jobResult, done int) {
 	p := Progress{
 		Total: st.total, Done: done, Left: st.total - done, Elapsed: elapsed,
 		Placed: rep.Placed, Refused: rep.Refused, Unknown: rep.Unknown, Unsent: rep.Unsent,
-		Skipped: rep.AlreadyPlaced + rep.AlreadyRefused + rep.StillUnknown,
+		Skipped: rep.AlreadyPlaced + rep.AlreadyRefused + rep.StillUnknown + elsewhere,
 		LastKey: res.key, LastState: res.state, LastErr: res.err,
 		Stopped: st.stopCtx.Err() != nil,
 	}

@@ -55,7 +55,7 @@ func callsPerPhone(srv *autocalltest.Server) map[string]int {
 
 func assertAddsUp(t *testing.T, rep *Report) {
 	t.Helper()
-	sum := rep.Placed + rep.Refused + rep.Unknown + rep.Unsent + rep.AlreadyPlaced + rep.AlreadyRefused + rep.StillUnknown
+	sum := rep.Placed + rep.Refused + rep.Unknown + rep.Unsent + rep.AlreadyPlaced + rep.AlreadyRefused + rep.StillUnknown + rep.Elsewhere
 	assert.Equal(t, rep.Total, sum, "the report's counts add up: %+v", rep)
 }
 
@@ -198,7 +198,8 @@ func TestUnknownJobsAreNeverResent(t *testing.T) {
 	srv.Advance(autocalltest.RingTime + autocalltest.TalkTime)
 	var events []*autocall.CallEvent
 	for _, c := range srv.Calls() {
-		events = append(events, &autocall.CallEvent{CallID: autocall.CallID(c.ID), CampaignID: c.CampaignID, Phone: c.Phone})
+		events = append(events, &autocall.CallEvent{CallID: autocall.CallID(c.ID), CampaignID: c.CampaignID, Phone: c.Phone,
+			StartedAt: time.Now()})
 	}
 	settled, err := SettleFromEvents(ctx, j, events[:2])
 	require.NoError(t, err)

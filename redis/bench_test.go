@@ -19,7 +19,7 @@ var benchJobs = flag.Int("journal-jobs", 4000, "jobs per run of BenchmarkJournal
 
 type nopJournal struct{}
 
-func (nopJournal) Claim(context.Context, batch.Record, bool) (bool, batch.Record, error) {
+func (nopJournal) Claim(context.Context, batch.Record, batch.Retry) (bool, batch.Record, error) {
 	return true, batch.Record{}, nil
 }
 func (nopJournal) Settle(context.Context, batch.Record) error { return nil }

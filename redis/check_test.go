@@ -129,11 +129,11 @@ func TestCheckRetriedAfterOutage(t *testing.T) {
 	rdb := rs.client(t)
 	j := NewJournal(rdb, "outage")
 	rs.stop()
-	_, _, err := j.Claim(ctx, batch.Record{Key: "k"}, false)
+	_, _, err := j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrEvictable)
 	startRedis(t, dir, rs.port)
-	ok, _, err := j.Claim(ctx, batch.Record{Key: "k"}, false)
+	ok, _, err := j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	require.NoError(t, err)
 	assert.True(t, ok)
 }

@@ -41,13 +41,24 @@ func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *
 }
 
 // claimScript claims KEYS[1]'s field ARGV[1] with record ARGV[2], unless it
-// has a record that stands in the way (anything but unsent, or refused when
-// ARGV[3] is "1"); then it returns that record.
+// has a record that stands in the way; then it returns that record. It is
+// batch.Retry.Claimable in Lua: unsent goes, refused goes when ARGV[3] is
+// "1" (every refused job) or its cause is one of ARGV[4…].
 var claimScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
-  local state = cjson.decode(cur)['state']
-  if not (state == 'unsent' or (state == 'refused' and ARGV[3] == '1')) then
+  local rec = cjson.decode(cur)
+  local ok = rec['state'] == 'unsent'
+  if rec['state'] == 'refused' then
+    if ARGV[3] == '1' then
+      ok = true
+    else
+      for i = 4, #ARGV do
+        if rec['cause'] == ARGV[i] then ok = true end
+      end
+    end
+  end
+  if not ok then
     return cur
   end
 end
@@ -55,8 +66,9 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return false
 `)
 
-// Claim implements batch.Journal.
-func (j *Journal) Claim(ctx context.Context, rec batch.Record, retryRefused bool) (bool, batch.Record, error) {
+// Claim implements batch.Journal: the choice of retry is made in the
+// claim script, atomically with the claim.
+func (j *Journal) Claim(ctx context.Context, rec batch.Record, retry batch.Retry) (bool, batch.Record, error) {
 	if err := j.ready(ctx); err != nil {
 		return false, batch.Record{}, err
 	}
@@ -64,15 +76,19 @@ func (j *Journal) Claim(ctx context.Context, rec batch.Record, retryRefused bool
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
+	rec.Claimed = rec.Time
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return false, batch.Record{}, err
 	}
-	flag := "0"
-	if retryRefused {
-		flag = "1"
+	args := []any{rec.Key, line, "0"}
+	if retry.Refused {
+		args[2] = "1"
 	}
-	cur, err := j.runClaim(ctx, rec.Key, []string{j.hash}, rec.Key, line, flag).Text()
+	for _, c := range retry.Causes {
+		args = append(args, c)
+	}
+	cur, err := j.runClaim(ctx, rec.Key, []string{j.hash}, args...).Text()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return true, batch.Record{}, nil

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -155,21 +157,99 @@ func TestRedisRestartMidBatch(t *testing.T) {
 func TestJournalClaimIsAtomic(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	j := NewJournal(rs.client(t), "atomic")
-	ok, _, err := j.Claim(ctx, batch.Record{Key: "k", Kind: "otp", Phones: []string{"0987654321"}}, false)
+	ok, _, err := j.Claim(ctx, batch.Record{Key: "k", Kind: "otp", Phones: []string{"0987654321"}}, batch.Retry{})
 	require.NoError(t, err)
 	require.True(t, ok)
-	ok, cur, err := j.Claim(ctx, batch.Record{Key: "k"}, false)
+	ok, cur, err := j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	require.NoError(t, err)
 	assert.False(t, ok)
 	assert.Equal(t, batch.Unknown, cur.State)
 	require.NoError(t, j.Settle(ctx, batch.Record{Key: "k", State: batch.Refused, Code: "limit_service"}))
 	rec, _, _ := j.Get(ctx, "k")
 	assert.Equal(t, []string{"0987654321"}, rec.Phones, "the outcome keeps what the claim knew")
-	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, false)
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	assert.False(t, ok)
-	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, true)
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{Refused: true})
 	assert.True(t, ok)
 	require.NoError(t, batch.Resolve(ctx, j, "k", batch.Unsent))
-	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, false)
+	ok, _, _ = j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
 	assert.True(t, ok)
+}
+
+// Retry by cause is decided in the claim script, atomically: of many
+// workers claiming one refused job, one wins, and only for a chosen cause.
+func TestJournalRetryByCause(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	j := NewJournal(rs.client(t), "cause")
+	for _, k := range []string{"quota", "template"} {
+		ok, _, err := j.Claim(ctx, batch.Record{Key: k}, batch.Retry{})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, j.Settle(ctx, batch.Record{Key: k, State: batch.Refused, Cause: k}))
+	}
+	ok, cur, err := j.Claim(ctx, batch.Record{Key: "template"}, batch.Retry{Causes: []string{batch.CauseQuota}})
+	require.NoError(t, err)
+	assert.False(t, ok, "refused for another cause")
+	assert.Equal(t, batch.Refused, cur.State)
+	var wins atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, _, err := j.Claim(ctx, batch.Record{Key: "quota"}, batch.Retry{Causes: []string{"rate", batch.CauseQuota}})
+			assert.NoError(t, err)
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), wins.Load(), "one claim wins")
+	rec, _, _ := j.Get(ctx, "quota")
+	assert.Equal(t, batch.Claimed, rec.State)
+	assert.False(t, rec.Claimed.IsZero(), "the claim time is kept")
+}
+
+// Two hosts (two runs, in goroutines here) share one job list: the jobs
+// each meets in the other's hands are not reported unknown. At the end,
+// those the peer settled count as it left them, and only those still in
+// flight are Elsewhere; nobody is phoned twice.
+func TestPeersInFlightAreNotUnknown(t *testing.T) {
+	const n = 1000
+	rs := startRedis(t, t.TempDir(), 0)
+	sb := autocalltest.NewServer()
+	defer sb.Close()
+	sb.FailNext("/api/v2/campaigns/1/otp", 1_000_000, autocalltest.Fault{Process: true, Delay: 2 * time.Millisecond})
+	reps := make([]*batch.Report, 2)
+	var wg sync.WaitGroup
+	for i := range reps {
+		c, err := autocall.NewClient(sb.URL, autocall.WithSecretKey(autocalltest.SecretKey))
+		require.NoError(t, err)
+		t.Cleanup(c.CloseIdleConnections)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := (&batch.Runner{TEL4VN: c, Journal: NewJournal(rs.client(t), "peers"), Workers: workers}).Run(ctx, jobs(n))
+			assert.NoError(t, err)
+			reps[i] = rep
+		}()
+	}
+	wg.Wait()
+	for p, k := range callsPerPhone(sb) {
+		require.Equal(t, 1, k, "%s phoned %d times", p, k)
+	}
+	require.Len(t, sb.Calls(), n)
+	met := 0
+	for _, rep := range reps {
+		require.NotNil(t, rep)
+		t.Logf("%+v", *rep)
+		assert.Zero(t, rep.StillUnknown, "no run died: nothing is unknown from an earlier run")
+		assert.Empty(t, rep.UnknownKeys)
+		assert.Equal(t, n, rep.Placed+rep.AlreadyPlaced+rep.Elsewhere)
+		assert.Equal(t, rep.Elsewhere, len(rep.ElsewhereKeys))
+		met += rep.AlreadyPlaced
+	}
+	assert.Equal(t, n, reps[0].Placed+reps[1].Placed, "each job placed once, by one of them")
+	t.Logf("jobs met in the peer's hands and settled by it: %d", met)
 }

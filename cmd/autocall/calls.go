@@ -21,6 +21,7 @@ type batchFlags struct {
 	workers      int
 	rate         float64
 	heldGrace    time.Duration
+	retry        []string // --retry-refused: "all", or causes (csvbatch.go)
 }
 
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
@@ -31,6 +32,7 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f.Float64Var(&b.rate, "rate", 10, "at most this many requests a second, for --csv (0: no limit)")
 	f.DurationVar(&b.heldGrace, "held-grace", 2*time.Minute, "a last line without its newline is left for the next run (it may be\n"+
 		"half-written) until the file is this old; then it is refused (exit 6), never sent")
+	b.addRetry(cmd)
 }
 
 // alone refuses arguments given with --csv: they would not be called.

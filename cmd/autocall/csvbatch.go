@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
 	autocall "github.com/autocallvn/autocall-go"
@@ -42,13 +46,42 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// retryCauses are the causes --retry-refused takes.
+var retryCauses = []string{batch.CauseQuota, batch.CauseRate, batch.CauseTemplate, batch.CausePhone,
+	batch.CauseCaller, batch.CauseAuth, batch.CauseInvalid, batch.CauseOther}
+
+// addRetry adds --retry-refused: alone, every refused row goes again; with
+// causes, only the rows refused for one of them.
+func (b *batchFlags) addRetry(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&b.retry, "retry-refused", nil, "send again the rows the journal holds as refused, once the cause is fixed: "+
+		"all of them, or --retry-refused="+strings.Join(retryCauses, ",")+" (some of these causes)")
+	f.Lookup("retry-refused").NoOptDefVal = "all"
+}
+
+// retryOf sets the runner's choice of refused rows from --retry-refused.
+func (b *batchFlags) retryOf(r *batch.Runner) error {
+	for _, c := range b.retry {
+		c = strings.ToLower(strings.TrimSpace(c))
+		switch {
+		case c == "all":
+			r.RetryRefused = true
+		case contains(retryCauses, c):
+			r.RetryCauses = append(r.RetryCauses, c)
+		default:
+			return usagef("--retry-refused: no cause %q (all, or some of %s)", c, strings.Join(retryCauses, ","))
+		}
+	}
+	return nil
+}
+
 // memJournal is --dry-run's journal: it keeps nothing on disk.
 type memJournal struct {
 	mu   sync.Mutex
 	recs map[string]batch.Record
 }
 
-func (m *memJournal) Claim(_ context.Context, rec batch.Record, _ bool) (bool, batch.Record, error) {
+func (m *memJournal) Claim(_ context.Context, rec batch.Record, _ batch.Retry) (bool, batch.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.recs[rec.Key] = rec
@@ -78,6 +111,10 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if err != nil {
 		return err
 	}
+	var r batch.Runner
+	if err := bf.retryOf(&r); err != nil {
+		return err
+	}
 	c, err := a.client(p)
 	if err != nil {
 		return err
@@ -100,7 +137,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		path = bf.csv + ".journal"
 	}
 	if len(jobs) == 0 {
-		return a.report(&batch.Report{}, path, file)
+		return a.report(&batch.Report{}, path, file, nil)
 	}
 	var j batch.Journal = &memJournal{recs: map[string]batch.Record{}}
 	if !a.dryRun {
@@ -124,7 +161,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		}
 		return rec.Reason
 	}
-	r := &batch.Runner{Journal: j, Workers: bf.workers, Progress: pr.update}
+	r.Journal, r.Workers, r.Progress, r.RunID = j, bf.workers, pr.update, newRunID()
 	if p == autocall.OMICall {
 		r.OMICall = c
 	} else {
@@ -138,11 +175,65 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if err != nil {
 		return err
 	}
-	return a.report(rep, path, file)
+	return a.report(rep, path, file, a.rowsOf(j, jobs, r.RunID))
+}
+
+// newRunID names a run of the command in the journal's records.
+func newRunID() string {
+	var b [6]byte
+	_, _ = crand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// jsonRow is a row of a CSV run's --json report: where its job stands,
+// and whether this run or an earlier one settled it.
+type jsonRow struct {
+	Key       string    `json:"key"`
+	State     string    `json:"state"`
+	SettledBy string    `json:"settled_by"` // "this run", "an earlier run", or "" when unsettled
+	Phones    []string  `json:"phones,omitempty"`
+	CallIDs   []string  `json:"call_ids,omitempty"`
+	SessionID string    `json:"session_id,omitempty"`
+	Cause     string    `json:"cause,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Claimed   time.Time `json:"claimed,omitzero"`
+}
+
+// rowsOf reads each job's record after a run, for --json.
+func (a *app) rowsOf(j batch.Journal, jobs []batch.Job, runID string) []jsonRow {
+	if !a.jsonOut || a.dryRun {
+		return nil
+	}
+	rows := make([]jsonRow, 0, len(jobs))
+	for _, job := range jobs {
+		rec, ok, err := j.Get(context.Background(), job.Key)
+		if err != nil || !ok {
+			rows = append(rows, jsonRow{Key: job.Key, State: string(batch.Unsent)})
+			continue
+		}
+		rows = append(rows, recordRow(rec, runID))
+	}
+	return rows
+}
+
+func recordRow(rec batch.Record, runID string) jsonRow {
+	row := jsonRow{Key: rec.Key, State: string(rec.State), Phones: rec.Phones, CallIDs: rec.CallIDs, SessionID: rec.SessionID,
+		Cause: rec.Cause, Reason: rec.Reason, Claimed: rec.Claimed}
+	if rec.State == batch.Claimed {
+		row.State = string(batch.Unknown)
+	}
+	switch {
+	case rec.State == batch.Claimed || rec.State == batch.Unsent:
+	case runID != "" && rec.Run == runID:
+		row.SettledBy = "this run"
+	default:
+		row.SettledBy = "an earlier run"
+	}
+	return row
 }
 
 // report prints a batch's end and sets the exit code.
-func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
+func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []jsonRow) error {
 	fileRefused := len(file.refused)
 	if a.dryRun {
 		// The code the real run would exit with, for the rows it can judge
@@ -168,7 +259,8 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
 			"unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
 			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
-		}})
+			"elsewhere": rep.Elsewhere, "elsewhere_keys": rep.ElsewhereKeys,
+		}, "rows": rows})
 	} else {
 		fmt.Fprintf(a.stdout, "%d rows: %d placed, %d refused, %d unknown, %d unsent; from earlier runs %d placed, %d refused, %d unknown (%s)\n",
 			rep.Total, rep.Placed, rep.Refused, rep.Unknown, rep.Unsent, rep.AlreadyPlaced, rep.AlreadyRefused, rep.StillUnknown,
@@ -180,6 +272,10 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 	if len(rep.UnknownKeys) > 0 && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Outcome unknown for %s: these are never resent. Once you know, run\n  autocall journal resolve %s KEY placed|unsent\n",
 			strings.Join(rep.UnknownKeys, ", "), journal)
+	}
+	if rep.Refused+rep.AlreadyRefused > 0 && !a.jsonOut {
+		fmt.Fprintf(a.stderr, "Refused rows are not sent again. Once the cause is fixed, run with --retry-refused (or --retry-refused=CAUSE,…), "+
+			"or mark one to go with the next run: autocall journal resolve %s KEY unsent\n", journal)
 	}
 	interrupted := errors.Is(rep.Stopped, context.Canceled) || errors.Is(rep.Stopped, context.DeadlineExceeded)
 	if interrupted && !a.jsonOut {
@@ -202,6 +298,66 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile) error {
 	// code: cron would otherwise mail every minute for ever.
 	case rep.Refused+fileRefused > 0 || rep.Unsent > 0:
 		a.code = exitPartial
+	}
+	return nil
+}
+
+// showJournal prints a journal read without its lock. live: a run holds
+// it, and its claims are in flight.
+func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
+	counts := map[batch.State]int{}
+	var lastRun string
+	var lastClaim time.Time
+	for _, r := range recs {
+		counts[r.State]++
+		if r.Run != "" && r.Claimed.After(lastClaim) {
+			lastRun, lastClaim = r.Run, r.Claimed
+		}
+	}
+	if a.jsonOut {
+		rows := make([]map[string]any, 0, len(recs))
+		var unknown []string
+		for _, r := range recs {
+			row := recordRow(r, lastRun)
+			if r.State == batch.Claimed {
+				row.State = "in_flight"
+			}
+			if row.State == string(batch.Unknown) {
+				unknown = append(unknown, r.Key)
+			}
+			rows = append(rows, map[string]any{"key": row.Key, "state": row.State, "phones": row.Phones, "call_ids": row.CallIDs,
+				"session_id": row.SessionID, "cause": row.Cause, "reason": row.Reason, "claimed": row.Claimed, "run": r.Run,
+				"by_last_run": lastRun != "" && r.Run == lastRun})
+		}
+		sort.Strings(unknown)
+		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": unknown, "in_use": live, "last_run": lastRun, "rows": rows})
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "%d jobs: %d placed, %d refused, %d unsent, %d unknown", len(recs),
+		counts[batch.Placed], counts[batch.Refused], counts[batch.Unsent], counts[batch.Unknown])
+	if live {
+		fmt.Fprintf(a.stdout, ", %d in flight (a run holds the journal)", counts[batch.Claimed])
+	}
+	fmt.Fprintln(a.stdout)
+	unknown := 0
+	for _, r := range recs {
+		what := ""
+		switch r.State {
+		case batch.Unknown:
+			what, unknown = "unknown  ", unknown+1
+		case batch.Claimed:
+			what = "in flight"
+		default:
+			continue
+		}
+		claimed := "claim time not recorded"
+		if !r.Claimed.IsZero() {
+			claimed = "claimed " + r.Claimed.Local().Format("2006-01-02 15:04:05 -07:00")
+		}
+		fmt.Fprintf(a.stdout, "%s  %s  %s  %s\n", what, r.Key, strings.Join(r.Phones, " "), claimed)
+	}
+	if unknown > 0 {
+		fmt.Fprintf(a.stdout, "Find out whether each was called, then: autocall journal resolve %s KEY placed|unsent\n", path)
 	}
 	return nil
 }

@@ -86,43 +86,31 @@ func (a *app) journalCommand() *cobra.Command {
 	j := &cobra.Command{Use: "journal", Short: "Look at and settle a batch journal",
 		Example: "  autocall journal show pending.csv.journal"}
 	show := &cobra.Command{
-		Use:     "show FILE",
-		Short:   "Count the jobs in each state and list those whose outcome is unknown",
-		Example: "  autocall journal show pending.csv.journal",
+		Use:   "show FILE",
+		Short: "Count the jobs in each state and list those whose outcome is unknown, with their phones; works while a run holds the journal",
+		Long: `Count the jobs in each state and list those whose outcome is unknown, with
+their phones and when they were claimed. The journal is only read: no lock
+is taken, so it works while a run holds the journal; that run's claims are
+then listed as in flight. With --json, each row says which run settled it
+("run" is the run's id; "by_last_run" whether it was the latest run to
+claim a row), with its call ids.`,
+		Example: "  autocall journal show pending.csv.journal\n  autocall --json journal show pending.csv.journal | jq '.rows[] | select(.state==\"unknown\")'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := os.Stat(args[0]); err != nil {
 				return usagef("%v", err)
 			}
-			fj, err := batch.OpenFile(args[0])
+			recs, live, err := batch.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			defer fj.Close()
-			recs, err := fj.Records(cmd.Context())
-			if err != nil {
-				return err
-			}
-			counts, unknown := batch.Counts(recs), batch.UnknownKeys(recs)
-			if a.jsonOut {
-				a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": unknown})
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "%d jobs: %d placed, %d refused, %d unsent, %d unknown\n", len(recs),
-				counts[batch.Placed], counts[batch.Refused], counts[batch.Unsent], counts[batch.Unknown])
-			for _, k := range unknown {
-				fmt.Fprintf(a.stdout, "unknown  %s\n", k)
-			}
-			if len(unknown) > 0 {
-				fmt.Fprintf(a.stdout, "Find out whether each was called, then: autocall journal resolve %s KEY placed|unsent\n", args[0])
-			}
-			return nil
+			return a.showJournal(args[0], recs, live)
 		},
 	}
 	resolve := &cobra.Command{
 		Use:     "resolve FILE KEY placed|unsent",
-		Short:   "Settle a job whose outcome was unknown, once you know it",
-		Example: "  autocall journal resolve pending.csv.journal order-1234 placed",
+		Short:   "Settle a job whose outcome was unknown, once you know it, or send a refused one with the next run (unsent)",
+		Example: "  autocall journal resolve pending.csv.journal order-1234 placed\n  autocall journal resolve pending.csv.journal order-77 unsent   # refused for quota, now topped up",
 		Args:    cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			to := batch.State(args[2])

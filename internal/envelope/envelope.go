@@ -1,7 +1,8 @@
 // Package envelope decodes the two providers' response envelopes into one
 // shape, leniently: the documents disagree with themselves (a misspelt
 // "messsage", codes in two places), so each field is looked for where it
-// has been seen.
+// has been seen. Of a member given twice, the last wins, as in
+// encoding/json; the SDK's fast decode path follows the same rule.
 package envelope
 
 import (

@@ -84,3 +84,16 @@ func FuzzEnvelopes(f *testing.F) {
 		}
 	})
 }
+
+// Of a member given twice, the last wins.
+func TestDuplicateMembersLastWins(t *testing.T) {
+	r := TEL4VN([]byte(`{"data":{"id":"x"},"code":200,"status":true,"code":500}`))
+	assert.False(t, r.OK)
+	assert.Equal(t, 500, r.StatusCode)
+	r = TEL4VN([]byte(`{"data":{"id":"x"},"data":null}`))
+	assert.True(t, r.OK)
+	assert.Nil(t, r.Data)
+	r = OMICall([]byte(`{"status_code":9999,"payload":{"id":"x"},"status_code":503}`))
+	assert.False(t, r.OK)
+	assert.Equal(t, 503, r.StatusCode)
+}
