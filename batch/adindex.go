@@ -56,8 +56,8 @@ func (ix adIndex) drop(key string, phones []string) {
 }
 
 // record brings the index up to date with rec, a job's latest record.
-func (ix adIndex) record(rec Record, advertising bool) {
-	if !advertising {
+func (ix adIndex) record(rec Record) {
+	if rec.Purpose != Advertising {
 		return
 	}
 	switch rec.State {
@@ -66,4 +66,12 @@ func (ix adIndex) record(rec Record, advertising bool) {
 	default:
 		ix.drop(rec.Key, rec.Phones)
 	}
+}
+
+// deferral is the record of an advertising job the index holds back: it
+// stays unsent until NotBefore.
+func (d *Deferral) record(rec Record) Record {
+	rec.State, rec.Cause, rec.NotBefore, rec.Reason = Unsent, d.Cause, d.NotBefore, d.Error()
+	rec.CallIDs, rec.SessionID, rec.Code = nil, "", ""
+	return rec
 }

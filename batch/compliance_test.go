@@ -217,7 +217,7 @@ func TestAdIndex(t *testing.T) {
 	assert.ErrorIs(t, d, ErrTooSoon)
 	assert.Nil(t, ix.holds("b", []string{"0987654321"}, t0.Add(24*time.Hour), DefaultInterval), "24 hours later")
 
-	ix.record(Record{Key: "a", State: Unsent, Phones: []string{"0987654321"}}, true)
+	ix.record(Record{Key: "a", State: Unsent, Phones: []string{"0987654321"}, Purpose: Advertising})
 	assert.Nil(t, ix.holds("b", []string{"0987654321"}, t0.Add(time.Hour), DefaultInterval), "an unsent job called nobody")
 	assert.Empty(t, ix)
 }
