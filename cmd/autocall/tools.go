@@ -93,7 +93,12 @@ their phones and when they were claimed. The journal is only read: no lock
 is taken, so it works while a run holds the journal; that run's claims are
 then listed as in flight. With --json, each row says which run settled it
 ("run" is the run's id; "by_last_run" whether it was the latest run to
-claim a row), with its call ids.`,
+claim a row), with its call ids.
+
+Advertising rows the rules of Decree 91/2020 deferred (--purpose
+advertising: outside 8:00-17:00, or the number called in the last 24 hours)
+are listed too, with their cause and when each can go ("can_go" with
+--json); the next run after that time sends them.`,
 		Example: "  autocall journal show pending.csv.journal\n  autocall --json journal show pending.csv.journal | jq '.rows[] | select(.state==\"unknown\")'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
