@@ -57,10 +57,13 @@ func (r *Runner) policy(jobs []Job) (*Policy, error) {
 // advertising: the job is held to the run's Policy.
 func (st *runState) advertising(j Job) bool { return st.policy != nil && j.Purpose == Advertising }
 
-// shut: the window is shut for the advertising job j now, so that it need
-// not wait for the rate limiter to be deferred.
-func (st *runState) shut(j Job) bool {
-	return st.advertising(j) && j.Agreed&AgreedHours == 0 && !st.policy.Open(st.r.now())
+// shut is the Deferral of an advertising job the window is shut for now,
+// or nil.
+func (st *runState) shut(j Job) *Deferral {
+	if !st.advertising(j) {
+		return nil
+	}
+	return st.policy.hours(st.r.now(), j.Agreed)
 }
 
 // doNotCall refuses, and records so, an advertising job to a listed
@@ -100,6 +103,24 @@ func (st *runState) deferred(ctx context.Context, j Job, rec Record, d *Deferral
 	}
 	res.deferred = &DeferredJob{Key: j.Key, Cause: d.Cause, NotBefore: when.In(st.policy.location())}
 	return res
+}
+
+// deferShut defers an advertising job the window is shut for, at once,
+// without waiting for the rate limiter. It claims the job only to write
+// the deferral, so that a peer's claim is never overwritten; the claim is
+// not an advertising one, so that it holds no other job to the number back.
+func (st *runState) deferShut(ctx context.Context, j Job, rec Record, retry Retry, d *Deferral, res jobResult) jobResult {
+	plain := rec
+	plain.Purpose, plain.Interval, plain.Time = Transactional, 0, st.r.now()
+	claimed, cur, err := st.r.Journal.Claim(ctx, plain, retry)
+	if err != nil {
+		res.journalErr = err
+		return res
+	}
+	if !claimed {
+		return st.skip(res, cur)
+	}
+	return st.deferred(ctx, j, rec, d, true, res)
 }
 
 // deferralOf is the Deferral a journal's refused claim wrote, if any.

@@ -278,3 +278,28 @@ func TestAdvertisingNeedsAnIndexingJournal(t *testing.T) {
 	_, err = r.Run(ctx, []Job{{Key: "p", Purpose: "spam", Op: otpJobs(1)[0].Op}})
 	assert.Error(t, err)
 }
+
+// Jobs deferred for the hours hold no number back: each says when the
+// window opens, not a day later because another deferred job claimed the
+// same number.
+func TestAdvertisingOutOfHoursClaimsHoldNobody(t *testing.T) {
+	srv, tel := clockSandbox(t, hcm(1, 18, 0, 0))
+	j, _ := openTemp(t)
+	var jobs []Job
+	for i := 0; i < 20; i++ {
+		jobs = append(jobs, adJob(fmt.Sprintf("km-%02d", i), "0912000013"))
+	}
+	r := &Runner{TEL4VN: tel, Journal: j, Workers: 8, Now: srv.Now}
+	rep, err := r.Run(ctx, jobs)
+	require.NoError(t, err)
+	require.Len(t, rep.Deferred, 20)
+	for _, d := range rep.Deferred {
+		assert.Equal(t, CauseHours, d.Cause, d.Key)
+		assert.True(t, hcm(2, 8, 0, 0).Equal(d.NotBefore), d.Key)
+	}
+	srv.Advance(14 * time.Hour)
+	rep, err = r.Run(ctx, jobs)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Placed, "at 8:00 one of them calls the number")
+	assert.Len(t, rep.Deferred, 19)
+}

@@ -390,11 +390,11 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 	}
 
 	for try := 1; ; try++ {
-		// Out of hours, an advertising job is deferred at once: no wait.
-		if !st.shut(j) {
-			if err := st.wait(stopCtx); err != nil {
-				return res // stopped before sending: unsent, nothing recorded
-			}
+		if d := st.shut(j); d != nil {
+			return st.deferShut(sendCtx, j, rec, retry, d, res)
+		}
+		if err := st.wait(stopCtx); err != nil {
+			return res // stopped before sending: unsent, nothing recorded
 		}
 		rec.Time = st.r.now()
 		claimed, cur, err := st.r.Journal.Claim(sendCtx, rec, retry)
