@@ -20,7 +20,8 @@ type adFlags struct {
 func (f *adFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.purpose, "purpose", "transactional", "transactional, or advertising: rows held to Decree 91/2020 "+
-		"(8:00-17:00 Vietnam time, one call a number in 24 hours, --dnc), for --csv; a help, not legal advice")
+		"(8:00-17:00 Vietnam time, one call a number in 24 hours, --dnc), for --csv; a help, not legal advice "+
+		"(tests set the rules' clock with AUTOCALL_NOW)")
 	fl.StringVar(&f.dnc, "dnc", "", "a Do-Not-Call list, one number a line in any form: never called for advertising")
 	fl.StringVar(&f.agreedCol, "agreed-column", "", "the CSV column of what each subscriber agreed to past the rules: "+
 		"yes/no (có/không), or some of hours,frequency,dnc")
