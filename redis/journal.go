@@ -22,6 +22,11 @@ import (
 // Records live in one Redis hash, "autocall:journal:<name>", a field per
 // job holding its latest record as JSON. See the package doc for the Redis
 // settings the promise relies on: the first Claim checks them (Check).
+//
+// It is a batch.AdvertisingJournal: a second hash,
+// "{autocall:journal:<name>}:advertising" (in the journal's cluster slot),
+// indexes advertising calls by phone, and the claim script checks it, so
+// that two hosts cannot both call one number within Decree 91's 24 hours.
 type Journal struct {
 	rdb     redis.UniversalClient
 	hash    string
