@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	autocall "github.com/autocallvn/autocall-go"
 )
 
 // DeferredJob is an advertising job the Policy held back in a run: it is
@@ -28,21 +30,23 @@ func (r *Runner) now() time.Time {
 // index. Transactional jobs only: no policy is needed.
 func (r *Runner) policy(jobs []Job) (*Policy, error) {
 	adv := false
-	for _, j := range jobs {
+	for i, j := range jobs {
 		switch j.Purpose {
 		case Transactional:
 		case Advertising:
 			adv = true
 		default:
-			return nil, fmt.Errorf("batch: job %q: purpose %q is neither transactional nor advertising", j.Key, j.Purpose)
+			return nil, &autocall.ValidationError{Field: fmt.Sprintf("jobs[%d].Purpose", i), Value: string(j.Purpose),
+				Reason: "neither transactional nor advertising"}
 		}
 	}
 	if !adv {
 		return nil, nil
 	}
 	if _, ok := r.Journal.(AdvertisingJournal); !ok {
-		return nil, fmt.Errorf("batch: advertising jobs need a journal that keeps the per-phone index of advertising calls "+
-			"(an AdvertisingJournal: FileJournal, the Redis journal); %T is not one", r.Journal)
+		return nil, &autocall.ValidationError{Field: "Runner.Journal", Value: fmt.Sprintf("%T", r.Journal),
+			Reason: "advertising jobs need a journal that keeps the per-phone index of advertising calls " +
+				"(an AdvertisingJournal: FileJournal, the Redis journal)"}
 	}
 	p := r.Policy
 	if p == nil {

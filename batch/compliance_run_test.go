@@ -266,7 +266,7 @@ func TestAdvertisingNeedsAnIndexingJournal(t *testing.T) {
 	_, tel := clockSandbox(t, hcm(1, 10, 0, 0))
 	r := &Runner{TEL4VN: tel, Journal: &nopJournal{}}
 	_, err := r.Run(ctx, []Job{adJob("a", "0912000013")})
-	require.Error(t, err)
+	assert.ErrorIs(t, err, autocall.ErrValidation)
 	assert.Contains(t, err.Error(), "per-phone index")
 	_, err = r.Run(ctx, otpJobs(1))
 	assert.NoError(t, err, "transactional jobs need no index")
@@ -276,7 +276,9 @@ func TestAdvertisingNeedsAnIndexingJournal(t *testing.T) {
 	_, err = r.Run(ctx, []Job{adJob("a", "0912000013")})
 	assert.True(t, errors.Is(err, autocall.ErrValidation), "%v", err)
 	_, err = r.Run(ctx, []Job{{Key: "p", Purpose: "spam", Op: otpJobs(1)[0].Op}})
-	assert.Error(t, err)
+	var verr *autocall.ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, "jobs[0].Purpose", verr.Field)
 }
 
 // Jobs deferred for the hours hold no number back: each says when the
