@@ -155,7 +155,11 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	if workers <= 0 {
 		workers = 4
 	}
-	st := &runState{r: r, start: time.Now(), clockStart: r.now(), total: len(jobs), runID: r.RunID, maxPause: r.MaxPause, policy: policy}
+	st := &runState{r: r, start: time.Now(), total: len(jobs), runID: r.RunID, maxPause: r.MaxPause, policy: policy}
+	st.clockStart = st.start
+	if r.Now != nil {
+		st.clockStart = r.Now()
+	}
 	if st.runID == "" {
 		st.runID = newRunID(st.start)
 	}
