@@ -35,12 +35,14 @@ func adsKey(hash string) string {
 
 // adCheck is the claim script's part for advertising jobs: ARGV[4] is
 // {"phones": [...], "now": ms, "interval": ms}, or empty for other jobs.
+// An interval of 0 (the subscriber agreed to more calls) holds nothing
+// back, but the call is indexed.
 const adCheck = `
 if ARGV[4] ~= '' then
   local ad = cjson.decode(ARGV[4])
   local best, phone = 0, nil
   for _, p in ipairs(ad['phones']) do
-    local raw = redis.call('HGET', KEYS[2], p)
+    local raw = ad['interval'] > 0 and redis.call('HGET', KEYS[2], p)
     if raw then
       for k, at in pairs(cjson.decode(raw)) do
         local untilms = at + ad['interval']

@@ -88,8 +88,9 @@ func TestTwoHostsOneNumber(t *testing.T) {
 	}
 }
 
-// A refused call called nobody: its number is free for the next job.
-func TestRefusedAdvertisingCallLeavesTheIndex(t *testing.T) {
+// A refused call called nobody: its number is free for the next job; a
+// subscriber who agreed to more calls is called again.
+func TestAdvertisingIndexRefusedAndAgreed(t *testing.T) {
 	s := startRedis(t, t.TempDir(), 0)
 	sb := autocalltest.NewServer()
 	t.Cleanup(sb.Close)
@@ -105,6 +106,13 @@ func TestRefusedAdvertisingCallLeavesTheIndex(t *testing.T) {
 	rep, err = r.Run(ctx, adJobs("b", 1, 1))
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Placed)
+	agreed := adJobs("c", 1, 1)
+	agreed[0].Agreed = batch.AgreedFrequency
+	rep, err = r.Run(ctx, append(agreed, adJobs("d", 1, 1)...))
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Placed, "the subscriber who agreed is called again")
+	require.Len(t, rep.Deferred, 1)
+	assert.Equal(t, "d-000", rep.Deferred[0].Key)
 	n, err := s.client(t).HLen(ctx, adsKey("autocall:journal:refused")).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
