@@ -29,9 +29,9 @@
 //	answered, at least one callee accepted             Placed   (call ids or session id kept)
 //	answered, every callee refused (results.fail       Refused  phone, template or other,
 //	  only)                                                     with the provider's reasons
-//	no token could be had (autocall.ErrNotSent: the    Unsent   auth (stops the run), token
-//	  token endpoint refused or failed, the
-//	  TokenSource erred)
+//	no token could be had (autocall.ErrNotSent: the    Unsent   auth or token (either stops
+//	  token endpoint refused or failed, the                     the run: every later job
+//	  TokenSource erred)                                        would fail the same way)
 //	it may have reached the provider                   Unknown  -
 //	  (autocall.ErrOutcomeUnknown: a reset or timeout
 //	  after sending, a 5xx in HTTP or in the

@@ -68,6 +68,10 @@ func (st *runState) classify(rec Record, out Record, err error) Record {
 		st.pause(after)
 	case rec.Cause == CauseAuth || (rec.State == Refused && rec.Cause == CauseQuota):
 		st.halt(fmt.Errorf("batch: stopped, every later job would be refused too: %w", err))
+	case rec.Cause == CauseToken:
+		// The token fetch already retried: every later job would wait for
+		// it and fail the same way. The rest stay unsent for the next run.
+		st.halt(fmt.Errorf("batch: stopped, no token could be had: %w", err))
 	}
 	return rec
 }

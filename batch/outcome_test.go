@@ -90,7 +90,7 @@ func TestOutcomeTable(t *testing.T) {
 		{"every callee refused: phone", ok, answer(200, `{"data":{"results":{"success":[],"fail":[{"0912000003":"Wrong Format"}]}}}`), "", Refused, CausePhone, 1, false},
 		{"every callee refused: template", ok, answer(200, `{"data":{"results":{"fail":[{"0912000003":"Missing TTS Key"}]}}}`), "", Refused, CauseTemplate, 1, false},
 		{"token refused", answer(401, `{"messsage":"Unauthorized","code":401,"status":false,"data":{"error":"auth_invalid"}}`), placed, "", Unsent, CauseAuth, 0, true},
-		{"token endpoint 503", answer(503, `<html>busy</html>`), placed, "", Unsent, CauseToken, 0, false},
+		{"token endpoint 503", answer(503, `<html>busy</html>`), placed, "", Unsent, CauseToken, 0, true},
 		{"HTTP 500", ok, answer(500, `{"messsage":"boom","code":500,"status":false}`), "", Unknown, "", 1, false},
 		{"code 500 under 200", ok, answer(200, `{"code":500,"status":false}`), "", Unknown, "", 1, false},
 		{"code 503 under 200", ok, answer(200, `{"messsage":"busy","code":503,"status":false,"data":{"error":"busy"}}`), "", Unknown, "", 1, false},

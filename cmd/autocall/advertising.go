@@ -147,14 +147,6 @@ func canGo(rec batch.Record) time.Time {
 	return p.NextOpen(rec.NotBefore).In(batch.Vietnam())
 }
 
-// canGoJSON is canGo for --json: null when the record is not deferred.
-func canGoJSON(rec batch.Record) any {
-	if when := canGo(rec); !when.IsZero() {
-		return when.Format(time.RFC3339)
-	}
-	return nil
-}
-
 // showDeferred lists a journal's deferred rows and when each can go.
 func (a *app) showDeferred(recs []batch.Record) {
 	for _, r := range recs {

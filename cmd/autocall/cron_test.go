@@ -74,4 +74,9 @@ func TestReportJSONListsAreNeverNull(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, `"unknown_keys":[]`)
 	assert.NotContains(t, r.stdout, "null")
+
+	r = run(t, nil, "--json", "journal", "show", csv+".journal")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, `"unknown":[]`)
+	assert.NotContains(t, r.stdout, "null")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -75,15 +76,41 @@ func (b *batchFlags) retryOf(r *batch.Runner) error {
 	return nil
 }
 
-// memJournal is --dry-run's journal: it keeps nothing on disk.
+// memJournal is --dry-run's journal: a copy of the real journal's records
+// (read without its lock), so that the dry run skips what the real run
+// would skip; it writes nothing to disk.
 type memJournal struct {
 	mu   sync.Mutex
 	recs map[string]batch.Record
 }
 
-func (m *memJournal) Claim(_ context.Context, rec batch.Record, _ batch.Retry) (bool, batch.Record, error) {
+// dryRunJournal reads the journal at path, if there is one, into a
+// memJournal.
+func dryRunJournal(path string) (*memJournal, error) {
+	m := &memJournal{recs: map[string]batch.Record{}}
+	recs, _, err := batch.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		m.recs[r.Key] = r
+	}
+	return m, nil
+}
+
+func (m *memJournal) Claim(_ context.Context, rec batch.Record, retry batch.Retry) (bool, batch.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if cur, ok := m.recs[rec.Key]; ok && !retry.Claimable(cur) {
+		if cur.State == batch.Claimed {
+			cur.State = batch.Unknown
+		}
+		return false, cur, nil
+	}
+	rec.State = batch.Claimed
 	m.recs[rec.Key] = rec
 	return true, batch.Record{}, nil
 }
@@ -102,8 +129,16 @@ func (m *memJournal) Get(_ context.Context, key string) (batch.Record, bool, err
 	return r, ok, nil
 }
 
-func (m *memJournal) Records(context.Context) ([]batch.Record, error) { return nil, nil }
-func (m *memJournal) Close() error                                    { return nil }
+func (m *memJournal) Records(context.Context) ([]batch.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]batch.Record, 0, len(m.recs))
+	for _, r := range m.recs {
+		out = append(out, r)
+	}
+	return out, nil
+}
+func (m *memJournal) Close() error { return nil }
 
 // IndexesAdvertising: a dry run sends nothing, so it needs no index.
 func (m *memJournal) IndexesAdvertising() {}
@@ -151,8 +186,12 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if len(jobs) == 0 {
 		return a.report(&batch.Report{}, path, file, nil)
 	}
-	var j batch.Journal = &memJournal{recs: map[string]batch.Record{}}
-	if !a.dryRun {
+	var j batch.Journal
+	if a.dryRun {
+		if j, err = dryRunJournal(path); err != nil {
+			return err
+		}
+	} else {
 		fj, err := batch.OpenFile(path)
 		if errors.Is(err, batch.ErrLocked) {
 			return &codeError{exitOther, fmt.Sprintf("%v: another autocall is running this batch", err)}
@@ -248,17 +287,28 @@ func recordRow(rec batch.Record, runID string) jsonRow {
 func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []jsonRow) error {
 	fileRefused := len(file.refused)
 	if a.dryRun {
-		// The code the real run would exit with, for the rows it can judge
-		// without the provider.
-		if rep.Refused+fileRefused > 0 {
+		// The code the real run would exit with, for what it can judge
+		// without the provider: the journal's unknown rows, and the rows it
+		// would refuse.
+		switch {
+		case len(rep.UnknownKeys) > 0:
+			a.code = exitUnknown
+		case rep.Refused+fileRefused > 0:
 			a.code = exitPartial
 		}
 		if a.jsonOut {
 			a.printJSON(map[string]any{"report": map[string]any{"nothing_sent": true, "total": rep.Total + fileRefused,
-				"would_send": rep.Placed, "refused": rep.Refused + fileRefused, "held_line": file.held}})
+				"would_send": rep.Placed, "refused": rep.Refused + fileRefused, "held_line": file.held,
+				"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
+				"unknown_keys": nonNilStrings(rep.UnknownKeys)}})
 			return nil
 		}
-		fmt.Fprintf(a.stdout, "dry run: nothing was sent; %d rows would be sent, %d refused\n", rep.Placed, rep.Refused+fileRefused)
+		fmt.Fprintf(a.stdout, "dry run: nothing was sent; %d rows would be sent, %d refused", rep.Placed, rep.Refused+fileRefused)
+		if rep.AlreadyPlaced+rep.AlreadyRefused+rep.StillUnknown > 0 {
+			fmt.Fprintf(a.stdout, "; as earlier runs left them %d placed, %d refused, %d unknown",
+				rep.AlreadyPlaced, rep.AlreadyRefused, rep.StillUnknown)
+		}
+		fmt.Fprintln(a.stdout)
 		return nil
 	}
 	var stopped string
@@ -340,12 +390,15 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 			if row.State == string(batch.Unknown) {
 				unknown = append(unknown, r.Key)
 			}
-			rows = append(rows, map[string]any{"key": row.Key, "state": row.State, "phones": row.Phones, "call_ids": row.CallIDs,
+			rows = append(rows, map[string]any{"key": row.Key, "state": row.State, "phones": nonNilStrings(row.Phones), "call_ids": nonNilStrings(row.CallIDs),
 				"session_id": row.SessionID, "cause": row.Cause, "reason": row.Reason, "claimed": row.Claimed, "run": r.Run,
-				"by_last_run": lastRun != "" && r.Run == lastRun, "purpose": r.Purpose, "can_go": canGoJSON(r)})
+				"by_last_run": lastRun != "" && r.Run == lastRun, "purpose": r.Purpose})
+			if when := canGo(r); !when.IsZero() {
+				rows[len(rows)-1]["can_go"] = when.Format(time.RFC3339)
+			}
 		}
 		sort.Strings(unknown)
-		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": unknown, "in_use": live, "last_run": lastRun, "rows": rows})
+		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": nonNilStrings(unknown), "in_use": live, "last_run": lastRun, "rows": rows})
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "%d jobs: %d placed, %d refused, %d unsent, %d unknown", len(recs),

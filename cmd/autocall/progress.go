@@ -50,8 +50,8 @@ func (p *progress) update(pr batch.Progress) {
 	prevSkipped := p.last.Skipped
 	p.last = pr
 	a := p.a
-	if a.dryRun && pr.LastState != batch.Refused {
-		return // a dry run places nothing: it shows only the rows it would refuse
+	if a.dryRun && pr.LastState != batch.Refused && pr.Skipped == prevSkipped {
+		return // a dry run places nothing: it shows the rows it would refuse or skip
 	}
 	if a.jsonOut {
 		row := map[string]any{"key": pr.LastKey, "line": p.lines[pr.LastKey], "state": pr.LastState}

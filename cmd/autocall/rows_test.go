@@ -205,3 +205,27 @@ func mustJSON(t *testing.T, v any) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// A dry run reads the journal as the real run would: rows an earlier run
+// settled are not "would send", and its exit code is the real run's (5 while
+// a row's outcome is unknown).
+func TestDryRunReadsTheJournal(t *testing.T) {
+	srv := sandbox(t)
+	csv := writeFile(t, "pending.csv", "key,phone,code\nd-1,0912300071,1\nd-2,0912300072,2\n")
+	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Process: true, Reset: true})
+	r := run(t, tel4vnEnv(srv), otpCSV(csv, "--workers", "1")...)
+	require.Equal(t, 5, r.code, r.stdout+r.stderr)
+	before := len(srv.Requests())
+
+	require.NoError(t, os.WriteFile(csv, []byte("key,phone,code\nd-1,0912300071,1\nd-2,0912300072,2\nd-3,0912300073,3\n"), 0o600))
+	r = run(t, tel4vnEnv(srv), otpCSV(csv, "--dry-run")...)
+	assert.Equal(t, 5, r.code, "the real run would exit 5: %s", r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "1 rows would be sent, 0 refused; as earlier runs left them 1 placed, 0 refused, 1 unknown")
+	assert.Contains(t, r.stdout, "unknown  line 2 d-1")
+	assert.Equal(t, before, len(srv.Requests()), "a dry run sends nothing")
+
+	r = run(t, tel4vnEnv(srv), otpCSV(csv, "--dry-run", "--json")...)
+	assert.Equal(t, 5, r.code)
+	assert.Contains(t, r.stdout, `"would_send":1`)
+	assert.Contains(t, r.stdout, `"unknown_keys":["d-1"]`)
+}
