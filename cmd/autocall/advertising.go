@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -97,11 +99,20 @@ func (f *adFlags) agreement(r csvRow) (batch.Agreement, error) {
 
 // clock is the advertising rules' clock: the wall clock, or, for tests
 // against a sandbox whose clock they set, AUTOCALL_NOW (RFC 3339) moving
-// on with the wall clock from then.
+// on with the wall clock from then. AUTOCALL_NOW is read only with a base
+// URL on this machine (a sandbox): a provider's customers are called by
+// the real clock.
 func (a *app) clock() (func() time.Time, error) {
 	v := a.env("AUTOCALL_NOW")
 	if v == "" {
 		return time.Now, nil
+	}
+	base := a.baseURL
+	if base == "" {
+		base = a.env("AUTOCALL_BASE_URL")
+	}
+	if u, err := url.Parse(base); err != nil || !loopback(u.Hostname()) {
+		return nil, usagef("AUTOCALL_NOW is for tests against a sandbox on this machine, not %q: the rules keep the real time", base)
 	}
 	t0, err := time.Parse(time.RFC3339, v)
 	if err != nil {
@@ -109,6 +120,15 @@ func (a *app) clock() (func() time.Time, error) {
 	}
 	start := time.Now()
 	return func() time.Time { return t0.Add(time.Since(start)) }, nil
+}
+
+// loopback: host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // deferredNote prints the rows the rules deferred and when the first can go.

@@ -125,6 +125,12 @@ func TestAdvertisingFlagMistakes(t *testing.T) {
 	env["AUTOCALL_NOW"] = "yesterday"
 	r := run(t, env, append(promo, "--csv", promoCSV(t))...)
 	assert.Equal(t, exitUsage, r.code)
+
+	// The test clock is no way round the hours with a real provider.
+	env["AUTOCALL_NOW"], env["AUTOCALL_BASE_URL"] = "2026-12-01T10:00:00+07:00", "https://api.example.vn"
+	r = run(t, env, append(promo, "--csv", promoCSV(t))...)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "AUTOCALL_NOW is for tests against a sandbox")
 }
 
 // autocall sandbox --start --frozen: a clock a test in any language sets.

@@ -300,7 +300,8 @@ scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
 but by /_sandbox/advance, so that the hours and the 24-hour rule of an
 advertising campaign are tested without waiting; set the command's own
 clock for those rules to the same time with AUTOCALL_NOW=2026-12-01T16:59:00+07:00
-(it moves on with the wall clock from there).
+(it moves on with the wall clock from there; it is read only with a base
+URL on this machine).
 
 So a test checks "nobody phoned twice": count each phone in /_sandbox/calls
 after scripting {"process": true, "reset": true} (the call placed, the
