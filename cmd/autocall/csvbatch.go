@@ -88,12 +88,16 @@ type memJournal struct {
 // memJournal.
 func dryRunJournal(path string) (*memJournal, error) {
 	m := &memJournal{recs: map[string]batch.Record{}}
-	recs, _, err := batch.ReadFile(path)
+	recs, live, err := batch.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	if live {
+		// The real run would stop here; its rows in flight are not unknown.
+		return nil, &codeError{exitOther, fmt.Sprintf("%s: another autocall is running this batch (dry run: nothing was sent)", path)}
 	}
 	for _, r := range recs {
 		m.recs[r.Key] = r
