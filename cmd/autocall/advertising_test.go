@@ -63,8 +63,12 @@ func TestAdvertisingCSVKeepsTheHours(t *testing.T) {
 	}
 
 	// At 8:00 the next morning: km-1 and km-2 go; km-4 calls km-1's number
-	// again and waits 24 hours.
+	// again and waits 24 hours. A dry run says so first.
 	env["AUTOCALL_NOW"] = "2026-12-02T08:00:01+07:00"
+	r = run(t, env, append(promo, "--dry-run", "--workers", "1", "--csv", csv)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "2 rows would be sent, 0 refused, 1 deferred by the advertising rules")
+	require.Len(t, srv.Calls(), 1, "a dry run sends nothing")
 	r = run(t, env, append(promo, "--json", "--workers", "1", "--csv", csv)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")

@@ -114,6 +114,10 @@ func (m *memJournal) Claim(_ context.Context, rec batch.Record, retry batch.Retr
 		}
 		return false, cur, nil
 	}
+	if def, held := dryRunHold(m.recs, rec); held {
+		m.recs[rec.Key] = def
+		return false, def, nil
+	}
 	rec.State = batch.Claimed
 	m.recs[rec.Key] = rec
 	return true, batch.Record{}, nil
@@ -144,7 +148,8 @@ func (m *memJournal) Records(context.Context) ([]batch.Record, error) {
 }
 func (m *memJournal) Close() error { return nil }
 
-// IndexesAdvertising: a dry run sends nothing, so it needs no index.
+// IndexesAdvertising implements batch.AdvertisingJournal: dryRunHold
+// reads the index from the records.
 func (m *memJournal) IndexesAdvertising() {}
 
 // runCSV runs every row through the batch journal.
@@ -304,10 +309,13 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 			a.printJSON(map[string]any{"report": map[string]any{"nothing_sent": true, "total": rep.Total + fileRefused,
 				"would_send": rep.Placed, "refused": rep.Refused + fileRefused, "held_line": file.held,
 				"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
-				"unknown_keys": nonNilStrings(rep.UnknownKeys)}})
+				"unknown_keys": nonNilStrings(rep.UnknownKeys), "deferred": deferredJSON(rep)}})
 			return nil
 		}
 		fmt.Fprintf(a.stdout, "dry run: nothing was sent; %d rows would be sent, %d refused", rep.Placed, rep.Refused+fileRefused)
+		if len(rep.Deferred) > 0 {
+			fmt.Fprintf(a.stdout, ", %d deferred by the advertising rules", len(rep.Deferred))
+		}
 		if rep.AlreadyPlaced+rep.AlreadyRefused+rep.StillUnknown > 0 {
 			fmt.Fprintf(a.stdout, "; as earlier runs left them %d placed, %d refused, %d unknown",
 				rep.AlreadyPlaced, rep.AlreadyRefused, rep.StillUnknown)
