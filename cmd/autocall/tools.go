@@ -93,7 +93,12 @@ their phones and when they were claimed. The journal is only read: no lock
 is taken, so it works while a run holds the journal; that run's claims are
 then listed as in flight. With --json, each row says which run settled it
 ("run" is the run's id; "by_last_run" whether it was the latest run to
-claim a row), with its call ids.`,
+claim a row), with its call ids.
+
+Advertising rows the rules of Decree 91/2020 deferred (--purpose
+advertising: outside 8:00-17:00, or the number called in the last 24 hours)
+are listed too, with their cause and when each can go ("can_go" with
+--json); the next run after that time sends them.`,
 		Example: "  autocall journal show pending.csv.journal\n  autocall --json journal show pending.csv.journal | jq '.rows[] | select(.state==\"unknown\")'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -258,7 +263,8 @@ func (a *app) providerName() string {
 }
 
 func (a *app) sandboxCommand() *cobra.Command {
-	var addr string
+	var addr, start string
+	var frozen bool
 	cmd := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Run the built-in sandbox of both APIs as a server, for tests in any language",
@@ -286,7 +292,16 @@ scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
                               A fault that does nothing, or conflicting fields (reset with
                               status, html with body), are answered 400 naming the conflict
   DELETE /_sandbox/faults     drops the faults not used yet
-  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further
+  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further;
+                              {"to": "2026-12-01T16:59:00+07:00"} moves it to a time (never back)
+  GET    /_sandbox/now        {"now": "…"}: the sandbox clock
+
+--start sets the clock's first reading and --frozen stops it from moving
+but by /_sandbox/advance, so that the hours and the 24-hour rule of an
+advertising campaign are tested without waiting; set the command's own
+clock for those rules to the same time with AUTOCALL_NOW=2026-12-01T16:59:00+07:00
+(it moves on with the wall clock from there; it is read only with a base
+URL on this machine).
 
 So a test checks "nobody phoned twice": count each phone in /_sandbox/calls
 after scripting {"process": true, "reset": true} (the call placed, the
@@ -297,7 +312,18 @@ answer lost) and running your code twice.`,
   curl http://127.0.0.1:8080/_sandbox/calls`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime(), autocalltest.WithControlAPI())
+			opts := []autocalltest.Option{autocalltest.WithControlAPI()}
+			if !frozen {
+				opts = append(opts, autocalltest.WithRealTime())
+			}
+			if start != "" {
+				t, err := time.Parse(time.RFC3339, start)
+				if err != nil {
+					return usagef("--start: %q is not a time such as 2026-12-01T16:59:00+07:00", start)
+				}
+				opts = append(opts, autocalltest.WithStartTime(t))
+			}
+			srv, err := autocalltest.Listen(addr, opts...)
 			if err != nil {
 				return usagef("listening on %s: %v", addr, err)
 			}
@@ -314,6 +340,8 @@ answer lost) and running your code twice.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "where to listen")
+	cmd.Flags().StringVar(&start, "start", "", "the sandbox clock's first reading, RFC 3339 (default: now)")
+	cmd.Flags().BoolVar(&frozen, "frozen", false, "the clock moves only by POST /_sandbox/advance")
 	return cmd
 }
 
