@@ -421,8 +421,9 @@ func copyHTTPClient(hc *http.Client, createIdle time.Duration) (_ *http.Client, 
 		if tr.MaxIdleConns != 0 && tr.MaxIdleConns < tr.MaxIdleConnsPerHost {
 			tr.MaxIdleConns = tr.MaxIdleConnsPerHost
 		}
-		counting = countWrites(tr)
-		cp.Transport = newSplitTransport(tr, createIdle)
+		var ownTLS dialFunc
+		ownTLS, counting = countWrites(tr)
+		cp.Transport = newSplitTransport(tr, createIdle, ownTLS)
 	}
 	// Whatever the caller's client says: a followed 307 or 308 would send a
 	// call-creating POST, and a TEL4VN secret_key body, to another host.

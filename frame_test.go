@@ -1,0 +1,189 @@
+package autocall
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// captureStdLog sends log.Default to a buffer for the test's life.
+func captureStdLog(t *testing.T) *logBuffer {
+	var logs logBuffer
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	log.SetOutput(&logs)
+	t.Cleanup(func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) })
+	return &logs
+}
+
+// An answer with bytes past its end, echoing the token and the callback
+// key, must never reach net/http's "Unsolicited response" log line, for
+// creates and reads, Content-Length and chunked answers, the excess in
+// the answer's segment or sent once the client has its answer.
+func TestExcessBytesNeverLogged(t *testing.T) {
+	const jsonBody = `{"message":"Token không hợp lệ","code":400,"status":false}`
+	frames := map[string]func(w io.Writer){
+		"content-length": func(w io.Writer) {
+			fmt.Fprintf(w, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(jsonBody), jsonBody)
+		},
+		"chunked": func(w io.Writer) {
+			fmt.Fprintf(w, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"+
+				"%x;ext=1\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Trailer: t\r\n\r\n", 10, jsonBody[:10], len(jsonBody)-10, jsonBody[10:])
+		},
+	}
+	calls := map[string]func(c *Client) error{
+		"OTP.Send": func(c *Client) error {
+			_, err := c.OTP.Send(bg(), "7", &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"},
+				TemplateName: "otp", Code: "1234", CallbackURL: "https://example.com/cb", CallbackAPIKey: testCallbackKey})
+			return err
+		},
+		"CDR.Get": func(c *Client) error { _, err := c.CDR.Get(bg(), "call-1"); return err },
+	}
+	for frameName, frame := range frames {
+		for _, later := range []bool{false, true} {
+			for callName, call := range calls {
+				name := fmt.Sprintf("%s/later=%v/%s", frameName, later, callName)
+				t.Run(name, func(t *testing.T) {
+					logs := captureStdLog(t)
+					answered := make(chan struct{})
+					closed := make(chan error, 1)
+					s := newRawServer(t, func(s *rawServer, c net.Conn, br *bufio.Reader) {
+						req, err := http.ReadRequest(br)
+						if err != nil {
+							return
+						}
+						body, _ := io.ReadAll(req.Body)
+						tail := " auth=" + req.Header.Get("Authorization") + " body=" + strings.ReplaceAll(string(body), `"`, `'`)
+						if later {
+							frame(c)
+							select {
+							case <-answered:
+							case <-s.done:
+								return
+							}
+							_, _ = io.WriteString(c, tail)
+						} else {
+							var b strings.Builder
+							frame(&b)
+							_, _ = io.WriteString(c, b.String()+tail)
+						}
+						// The client closing its end is the sign it has
+						// dealt with the excess (and net/http logged it,
+						// if it was going to).
+						_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+						_, err = br.ReadByte()
+						closed <- err
+					})
+					c := newTestClient(t, s.URL(), WithAccessToken(testToken), WithProvider(TEL4VN), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+					err := call(c)
+					require.Error(t, err)
+					assert.Contains(t, err.Error(), "Token không hợp lệ", "the answer itself is delivered whole")
+					close(answered)
+					select {
+					case err := <-closed:
+						assert.ErrorIs(t, err, io.EOF, "the client closed the connection carrying excess bytes")
+					case <-time.After(20 * time.Second):
+						t.Fatal("the client kept the connection")
+					}
+					assert.NotContains(t, logs.String(), testToken)
+					assert.NotContains(t, logs.String(), testCallbackKey)
+					assert.NotContains(t, logs.String(), "Unsolicited")
+					assert.EqualValues(t, 1, s.conns.Load())
+				})
+			}
+		}
+	}
+}
+
+// Framing must not cost keep-alive: well-formed answers, with a length or
+// chunked, leave their connection reusable, one per pool.
+func TestFramingKeepsConnectionsReused(t *testing.T) {
+	var conns atomic.Int32
+	f := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		if r.URL.Query().Get("chunked") != "" || r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "-c") {
+			w.(http.Flusher).Flush() // no length known: chunked
+		}
+		_, _ = io.WriteString(w, `{"message":"sai","code":400,"status":false}`)
+	}))
+	f.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	f.Start()
+	t.Cleanup(f.Close)
+	logs := captureStdLog(t)
+	c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(TEL4VN),
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 1}), WithCreateIdleTimeout(time.Hour))
+	for i := 0; i < 5; i++ {
+		_, err := c.CDR.Get(bg(), "call-c")
+		require.Error(t, err)
+		_, err = c.CDR.Get(bg(), "call")
+		require.Error(t, err)
+		_, err = c.OTP.Send(bg(), "7", &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "otp", Code: "1"})
+		require.Error(t, err)
+	}
+	assert.EqualValues(t, 2, conns.Load(), "one connection for reads, one for creates")
+	assert.Empty(t, logs.String())
+}
+
+// The parser finds each answer's end whatever the read sizes.
+func TestFrameConnBoundaries(t *testing.T) {
+	answers := []struct {
+		name, answer string
+		head         bool
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false},
+		{"zero length", "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", false},
+		{"chunked trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\nContent-Length: 99\r\n\r\n3;a=b\r\nabc\r\nA\r\n0123456789\r\n0\r\nX: y\r\nZ: w\r\n\r\n", false},
+		{"continue then final", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false},
+		{"no content", "HTTP/1.1 204 No Content\r\n\r\n", false},
+		{"not modified", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false},
+		{"head", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true},
+		{"long header", "HTTP/1.1 200 OK\r\nSet-Cookie: " + strings.Repeat("x", 300) + "\r\nContent-Length: 1\r\n\r\nz", false},
+	}
+	const excess = "EXCESS " + testToken
+	for _, a := range answers {
+		for _, step := range []int{1, 2, 7, 4096} {
+			fc := &frameConn{}
+			fc.writes.Add(1)
+			fc.head.Store(a.head)
+			in := a.answer + excess
+			got := 0
+			for i := 0; i < len(in) && got == i; i += step {
+				if fc.state == fsIdle && fc.writes.Load() == fc.mark {
+					break // Read drops what no request asked for
+				}
+				end := min(i+step, len(in))
+				got += fc.frame([]byte(in[i:end]))
+			}
+			assert.Equal(t, len(a.answer), got, "%s, reads of %d", a.name, step)
+			assert.Equal(t, fsIdle, fc.state, "%s, reads of %d", a.name, step)
+		}
+	}
+	// What cannot be framed is delivered as it is.
+	for _, in := range []string{
+		"HTTP/1.1 200 OK\r\n\r\nread to close",
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nframes",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx",
+		"SSH-2.0-x\r\n",
+	} {
+		fc := &frameConn{}
+		fc.writes.Add(1)
+		assert.Equal(t, len(in), fc.frame([]byte(in)), in)
+		assert.Equal(t, fsRaw, fc.state, in)
+	}
+}
