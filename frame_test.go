@@ -187,3 +187,79 @@ func TestFrameConnBoundaries(t *testing.T) {
 		assert.Equal(t, fsRaw, fc.state, in)
 	}
 }
+
+// Over TLS the SDK makes the handshake itself so that the framing sees
+// the plaintext: an echo past the answer's end is dropped there too.
+func TestExcessBytesNeverLoggedTLS(t *testing.T) {
+	logs := captureStdLog(t)
+	closed := make(chan error, 1)
+	f := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		conn, rw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		const j = `{"message":"sai","code":400,"status":false}`
+		fmt.Fprintf(rw, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s auth=%s body=%s",
+			len(j), j, r.Header.Get("Authorization"), body)
+		_ = rw.Flush()
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, err = rw.ReadByte()
+		closed <- err
+	}))
+	f.StartTLS()
+	t.Cleanup(f.Close)
+	c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(TEL4VN),
+		WithHTTPClient(f.Client()), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	_, err := c.OTP.Send(bg(), "7", &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"},
+		TemplateName: "otp", Code: "1234", CallbackURL: "https://example.com/cb", CallbackAPIKey: testCallbackKey})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sai")
+	select {
+	case err := <-closed:
+		assert.Error(t, err, "the client closed the connection carrying excess bytes")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the client kept the connection")
+	}
+	assert.NotContains(t, logs.String(), testToken)
+	assert.NotContains(t, logs.String(), testCallbackKey)
+}
+
+// The SDK's TLS dialer keeps HTTP/2 where the server offers it, and
+// keep-alive on HTTP/1.1 over TLS.
+func TestTLSDialKeepsProtocolsAndReuse(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			var conns atomic.Int32
+			var proto atomic.Value
+			f := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				proto.Store(r.Proto)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"message":"sai","code":400,"status":false}`)
+			}))
+			f.EnableHTTP2 = h2
+			f.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+				if st == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			f.StartTLS()
+			t.Cleanup(f.Close)
+			c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(TEL4VN), WithHTTPClient(f.Client()),
+				WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+			for i := 0; i < 4; i++ {
+				_, err := c.CDR.Get(bg(), "call")
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "sai")
+			}
+			assert.EqualValues(t, 1, conns.Load())
+			want := "HTTP/1.1"
+			if h2 {
+				want = "HTTP/2.0"
+			}
+			assert.Equal(t, want, proto.Load())
+		})
+	}
+}
