@@ -56,7 +56,7 @@ func newRedactor(fixed ...string) *redactor {
 	return r
 }
 
-// matcher finds a set of secrets in every form.
+// matcher finds a set of secrets in the forms redactor lists.
 type matcher struct {
 	raw     []string    // the secrets as they are, NFC and NFD, longest first
 	byFirst [256][]form // every form, by its first byte in either case, longest first
@@ -184,7 +184,7 @@ func (r *redactor) matcherFor(extra ...string) *matcher {
 	return newMatcher(append(slices.Clip(secrets), own...))
 }
 
-// string hides every known secret in s, and extra, in every form.
+// string hides every known secret in s, and extra, in the forms redactor lists.
 func (r *redactor) string(s string, extra ...string) string {
 	if s == "" {
 		return s
