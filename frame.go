@@ -49,10 +49,10 @@ const maxLine = 64
 type frameConn struct {
 	net.Conn
 
-	writes  atomic.Uint64 // Write calls begun
-	head    atomic.Bool   // the request being written is a HEAD
-	raw     atomic.Bool   // the first request was not plain HTTP/1 (TLS, CONNECT)
-	started atomic.Bool   // a first Write was seen
+	writes atomic.Uint64 // Write calls begun
+	mark   atomic.Uint64 // writes when the last answer ended
+	head   atomic.Bool   // the request being written is a HEAD
+	raw    atomic.Bool   // the first request was not plain HTTP/1 (TLS, CONNECT)
 
 	// read side
 	state    uint8
@@ -63,9 +63,8 @@ type frameConn struct {
 	lines    int // lines of the current header block
 	line     [maxLine]byte
 	lineLen  int
-	overflow bool   // the current line was longer than maxLine
-	mark     uint64 // writes when the last answer ended
-	dead     bool   // excess bytes were dropped: only io.EOF from now on
+	overflow bool // the current line was longer than maxLine
+	dead     bool // excess bytes were dropped: only io.EOF from now on
 }
 
 func newFrameConn(c net.Conn) *frameConn { return &frameConn{Conn: c} }
@@ -73,11 +72,15 @@ func newFrameConn(c net.Conn) *frameConn { return &frameConn{Conn: c} }
 func (c *frameConn) Write(p []byte) (int, error) {
 	// Marked before the bytes leave, so that an answer read before Write
 	// returns is already known to be solicited.
-	c.writes.Add(1)
-	if !c.started.Load() {
-		c.started.Store(true)
-		if !looksLikeRequest(p) {
+	// net/http writes a request only once the previous answer has been
+	// read whole (no pipelining), so the first Write after an answer's end
+	// begins the next request.
+	if n := c.writes.Add(1); n == c.mark.Load()+1 && len(p) > 0 {
+		switch {
+		case n == 1 && !looksLikeRequest(p):
 			c.raw.Store(true)
+		case bytes.HasPrefix(p, []byte("HEAD ")):
+			c.head.Store(true)
 		}
 	}
 	return c.Conn.Write(p)
@@ -110,7 +113,7 @@ func (c *frameConn) Read(p []byte) (int, error) {
 		c.state = fsRaw
 		return n, err
 	}
-	if c.state == fsIdle && c.writes.Load() == c.mark {
+	if c.state == fsIdle && c.writes.Load() == c.mark.Load() {
 		// Nothing asked for these bytes.
 		return c.drop()
 	}
@@ -276,8 +279,8 @@ func (c *frameConn) endHeader() {
 // finish ends an answer: the next bytes need a new request first.
 func (c *frameConn) finish() {
 	c.state = fsIdle
-	c.mark = c.writes.Load()
 	c.head.Store(false)
+	c.mark.Store(c.writes.Load())
 }
 
 func atoi3(b []byte) int {
