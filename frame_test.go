@@ -135,7 +135,10 @@ func TestFramingKeepsConnectionsReused(t *testing.T) {
 		_, err = c.OTP.Send(bg(), "7", &OTPRequest{Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "otp", Code: "1"})
 		require.Error(t, err)
 	}
-	assert.EqualValues(t, 2, conns.Load(), "one connection for reads, one for creates")
+	// One for reads, one for creates; net/http may dial one more when a
+	// request races its connection's way back to the pool. Without reuse
+	// there would be 15.
+	assert.LessOrEqual(t, conns.Load(), int32(4), "connections reused")
 	assert.Empty(t, logs.String())
 }
 
@@ -254,7 +257,7 @@ func TestTLSDialKeepsProtocolsAndReuse(t *testing.T) {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "sai")
 			}
-			assert.EqualValues(t, 1, conns.Load())
+			assert.LessOrEqual(t, conns.Load(), int32(2), "connections reused (one, or two if a request raced the first's return to the pool)")
 			want := "HTTP/1.1"
 			if h2 {
 				want = "HTTP/2.0"
@@ -293,6 +296,6 @@ func TestFramingHeadRequests(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "hello", string(b))
 	}
-	assert.EqualValues(t, 1, conns.Load())
+	assert.LessOrEqual(t, conns.Load(), int32(2), "connections reused")
 	assert.Empty(t, logs.String())
 }
