@@ -347,7 +347,7 @@ answer lost) and running your code twice.`,
 
 func (a *app) listenCommand() *cobra.Command {
 	var addr, key, path string
-	var inflight int
+	var inflight, maxConns int
 	cmd := &cobra.Command{
 		Use:   "listen",
 		Short: "Receive call events (webhooks) and print each as one JSON line",
@@ -356,7 +356,9 @@ as one JSON line on standard output, as 'stripe listen' does: point a
 request's callback_url here to try callbacks by hand. The key is the
 request's callback_apikey; events without it are refused with 401. At most
 --max-inflight events (up to 1 MiB each) are read at once; more are
-answered 503 with Retry-After, so that memory stays bounded in a burst.`,
+answered 503 with Retry-After, so that memory stays bounded in a burst.
+At most --max-conns connections are open at once, each with a header of
+at most 32 KiB (larger is answered 431); more wait to be accepted.`,
 		Example: `  autocall listen --addr 127.0.0.1:9000 --key api_key_123
   autocall otp send ... --callback-url http://127.0.0.1:9000/events --callback-key api_key_123 0987654321`,
 		Args: cobra.NoArgs,
@@ -369,6 +371,9 @@ answered 503 with Retry-After, so that memory stays bounded in a burst.`,
 			}
 			if inflight < 1 {
 				return usagef("--max-inflight must be at least 1")
+			}
+			if maxConns < 1 {
+				return usagef("--max-conns must be at least 1")
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
@@ -389,8 +394,12 @@ answered 503 with Retry-After, so that memory stays bounded in a burst.`,
 			}, autocall.WithWebhookConcurrency(inflight))
 			mux := http.NewServeMux()
 			mux.Handle(path, h)
-			// ReadTimeout: a sender that stalls mid-body gives its slot back.
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+			// ReadTimeout: a sender that stalls mid-body gives its slot back;
+			// ReadHeaderTimeout and the connection limit do the same for
+			// one that stalls in its header (listen_limit.go).
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+				MaxHeaderBytes: listenMaxHeaderBytes}
+			ln = newLimitListener(ln, maxConns)
 			fmt.Fprintf(a.stderr, "listening for events at http://%s%s\n", ln.Addr(), path)
 			go func() {
 				<-cmd.Context().Done()
@@ -408,5 +417,6 @@ answered 503 with Retry-After, so that memory stays bounded in a burst.`,
 	cmd.Flags().StringVar(&key, "key", "", "the callback_apikey events must carry (env AUTOCALL_CALLBACK_KEY)")
 	cmd.Flags().StringVar(&path, "path", "/", "the path to serve")
 	cmd.Flags().IntVar(&inflight, "max-inflight", 8, "events read at once (each up to 1 MiB); more are answered 503 with Retry-After")
+	cmd.Flags().IntVar(&maxConns, "max-conns", 256, "connections open at once (each with a header up to 32 KiB); more wait to be accepted")
 	return cmd
 }
