@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,6 +40,40 @@ func (t Token) String() string {
 		return "Token(none)"
 	}
 	return fmt.Sprintf("Token(%s, expires %s)", redacted, t.Expiry.Format(time.RFC3339))
+}
+
+// Format prints String for every verb, and a Go-syntax form with the
+// value hidden for %#v: without it, %#v and %d would print the fields.
+func (t Token) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprintf(f, "autocall.Token{Value:%q, Expiry:%#v}", t.shown(), t.Expiry)
+		return
+	}
+	_, _ = io.WriteString(f, t.String())
+}
+
+// MarshalJSON hides the value, so that a Token logged as JSON, or put in
+// an API answer by mistake, leaks nothing. It cannot be read back: a
+// store of tokens marshals Value and Expiry itself.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Value  string
+		Expiry time.Time
+	}{t.shown(), t.Expiry})
+}
+
+// LogValue hides the value from log/slog, whose JSON handler would
+// otherwise print the fields.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("value", t.shown()), slog.Time("expiry", t.Expiry))
+}
+
+// shown is what stands for the value in print: nothing for none.
+func (t Token) shown() string {
+	if t.Value == "" {
+		return ""
+	}
+	return redacted
 }
 
 // Token lifetimes the providers document.

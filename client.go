@@ -171,7 +171,10 @@ func WithProvider(p Provider) Option {
 
 // WithHTTPClient sends requests through a copy of hc; hc itself is never
 // changed. Its Timeout, if any, applies on top of WithTimeout. Its
-// CheckRedirect is not used: the SDK follows no redirect.
+// CheckRedirect is not used: the SDK follows no redirect. An
+// *http.Transport (or none) is cloned and given the SDK's connection
+// handling (wire.go, frame.go); another RoundTripper is used as it is, and
+// then WithCreateIdleTimeout has no effect.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) { s.hc = hc }
 }
@@ -183,7 +186,9 @@ func WithHTTPClient(hc *http.Client) Option {
 // just as the server closes it would never be read, yet would have to be
 // reported ErrOutcomeUnknown. Set it at or below the server's keep-alive
 // timeout; a lower value costs only more new connections. Reads keep their
-// connections as long as the transport allows.
+// connections as long as the transport allows. It has no effect when
+// WithHTTPClient's Transport is not an *http.Transport: the SDK cannot
+// split or configure another RoundTripper's pool.
 func WithCreateIdleTimeout(d time.Duration) Option {
 	return func(s *settings) {
 		if d <= 0 {
@@ -421,8 +426,9 @@ func copyHTTPClient(hc *http.Client, createIdle time.Duration) (_ *http.Client, 
 		if tr.MaxIdleConns != 0 && tr.MaxIdleConns < tr.MaxIdleConnsPerHost {
 			tr.MaxIdleConns = tr.MaxIdleConnsPerHost
 		}
-		counting = countWrites(tr)
-		cp.Transport = newSplitTransport(tr, createIdle)
+		var ownTLS dialFunc
+		ownTLS, counting = countWrites(tr)
+		cp.Transport = newSplitTransport(tr, createIdle, ownTLS)
 	}
 	// Whatever the caller's client says: a followed 307 or 308 would send a
 	// call-creating POST, and a TEL4VN secret_key body, to another host.

@@ -33,8 +33,9 @@ var secretFields = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|secre
 // way (%XX in either case, JSON \uXXXX and \/, Go's \xXX, HTML &#NN;,
 // &#xHH; and &amp;, + for a space), which the scan in redact_scan.go
 // decodes as it matches; or transformed whole (base64, std or URL,
-// padded or not, at any alignment; hex in either case); composed (NFC) or
-// decomposed (NFD).
+// padded or not, at any alignment, wrapped into lines by CR, LF or their
+// JSON escapes; hex); composed (NFC) or decomposed (NFD). ASCII letters
+// match in either case, except in base64.
 type redactor struct {
 	mu      sync.RWMutex
 	secrets []string // the fixed credentials, then the recent tokens
@@ -55,27 +56,53 @@ func newRedactor(fixed ...string) *redactor {
 	return r
 }
 
-// matcher finds a set of secrets in every form.
+// matcher finds a set of secrets in the forms redactor lists.
 type matcher struct {
-	raw     []string      // the secrets as they are, NFC and NFD, longest first
-	byFirst [256][]string // every form, by its first byte, longest first
+	raw     []string    // the secrets as they are, NFC and NFD, longest first
+	byFirst [256][]form // every form, by its first byte in either case, longest first
+}
+
+// form is one way a secret may be written.
+type form struct {
+	s string
+	// fold: ASCII letters match in either case (the secret as it is, its
+	// escapes and hex). A server may upper-case a GUID-like key, or a
+	// host name it echoes; base64 is case-sensitive.
+	fold bool
+	// wrap: line breaks inside the run are skipped (base64 wrapped at 76
+	// or 64 columns, as MIME and PEM do).
+	wrap bool
 }
 
 func newMatcher(secrets []string) *matcher {
 	m := &matcher{}
-	var forms []string
+	var forms []form
 	for _, s := range secrets {
 		m.raw = appendRaw(m.raw, s)
 		forms = appendForms(forms, s)
 	}
 	// Longest first: a secret that begins another must not leave its tail.
-	longest := func(a, b string) int { return len(b) - len(a) }
-	slices.SortStableFunc(m.raw, longest)
-	slices.SortStableFunc(forms, longest)
+	slices.SortStableFunc(m.raw, func(a, b string) int { return len(b) - len(a) })
+	slices.SortStableFunc(forms, func(a, b form) int { return len(b.s) - len(a.s) })
 	for _, f := range forms {
-		m.byFirst[f[0]] = append(m.byFirst[f[0]], f)
+		c := f.s[0]
+		m.byFirst[c] = append(m.byFirst[c], f)
+		if o := otherCase(c); f.fold && o != c {
+			m.byFirst[o] = append(m.byFirst[o], f)
+		}
 	}
 	return m
+}
+
+// otherCase returns an ASCII letter in the other case; c for any other byte.
+func otherCase(c byte) byte {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return c - 'a' + 'A'
+	case c >= 'A' && c <= 'Z':
+		return c - 'A' + 'a'
+	}
+	return c
 }
 
 // appendRaw adds sec as it is, composed and decomposed: a server may
@@ -96,16 +123,15 @@ func appendRaw(dst []string, sec string) []string {
 // secret inside a longer base64 text is encoded at one of three
 // alignments; each gives a run of characters that depend on the secret
 // alone.
-func appendForms(dst []string, sec string) []string {
-	add := func(f string, encoded bool) {
-		if (!encoded || len(f) >= minEncodedForm) && !slices.Contains(dst, f) {
+func appendForms(dst []form, sec string) []form {
+	add := func(f form, encoded bool) {
+		if (!encoded || len(f.s) >= minEncodedForm) && !slices.Contains(dst, f) {
 			dst = append(dst, f)
 		}
 	}
 	for _, v := range appendRaw(nil, sec) {
-		add(v, false)
-		add(hex.EncodeToString([]byte(v)), true)
-		add(strings.ToUpper(hex.EncodeToString([]byte(v))), true)
+		add(form{s: v, fold: true}, false)
+		add(form{s: hex.EncodeToString([]byte(v)), fold: true}, true)
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 			for shift := 0; shift < 3; shift++ {
 				in := append(make([]byte, shift), v...)
@@ -113,7 +139,7 @@ func appendForms(dst []string, sec string) []string {
 				start := (shift*8 + 5) / 6 // characters holding a bit of the prefix
 				end := len(in) * 8 / 6     // characters wholly from the secret
 				if start < end {
-					add(out[start:end], true)
+					add(form{s: out[start:end], wrap: true}, true)
 				}
 			}
 		}
@@ -158,7 +184,7 @@ func (r *redactor) matcherFor(extra ...string) *matcher {
 	return newMatcher(append(slices.Clip(secrets), own...))
 }
 
-// string hides every known secret in s, and extra, in every form.
+// string hides every known secret in s, and extra, in the forms redactor lists.
 func (r *redactor) string(s string, extra ...string) string {
 	if s == "" {
 		return s

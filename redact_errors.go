@@ -46,15 +46,15 @@ func (m *matcher) error(err error) error {
 	msg := m.string(err.Error())
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:
-		return &redactedError{msg: msg, orig: err, next: m.error(u.Unwrap())}
+		return &redactedError{msg: msg, is: matchesOf(err), next: m.error(u.Unwrap())}
 	case interface{ Unwrap() []error }:
 		var next []error
 		for _, e := range u.Unwrap() {
 			next = append(next, m.error(e))
 		}
-		return &redactedJoin{redactedError: redactedError{msg: msg, orig: err}, next: next}
+		return &redactedJoin{redactedError: redactedError{msg: msg, is: matchesOf(err)}, next: next}
 	}
-	return &redactedError{msg: msg, orig: err}
+	return &redactedError{msg: msg, is: matchesOf(err)}
 }
 
 // clean reports whether neither err nor any error in its chain shows a
@@ -82,11 +82,13 @@ func (m *matcher) clean(err error) bool {
 	return true
 }
 
-// redactedError stands for an error whose text held a secret.
+// redactedError stands for an error whose text held a secret. It keeps
+// no field that holds the original: %#v, or a reporter reading the
+// fields by reflection, prints only the redacted text.
 type redactedError struct {
 	msg  string
-	orig error // never handed out: its text holds the secret
-	next error // the rest of the chain, redacted
+	is   func(error) bool // what the original matched by itself
+	next error            // the rest of the chain, redacted
 }
 
 func (e *redactedError) Error() string { return e.msg }
@@ -97,17 +99,21 @@ func (e *redactedError) Unwrap() error { return e.next }
 // Is matches what the original error matched by itself (errors.Is then
 // goes on down the redacted chain): a sentinel such as io.EOF, or its own
 // Is method.
-func (e *redactedError) Is(target error) bool {
-	if target == nil {
+func (e *redactedError) Is(target error) bool { return target != nil && e.is(target) }
+
+// matchesOf returns orig's own matching, as errors.Is does it for one
+// link: equality, then orig's Is method. The original stays in the
+// closure, out of reach of fmt and of reflection.
+func matchesOf(orig error) func(error) bool {
+	return func(target error) bool {
+		if reflect.TypeOf(target).Comparable() && reflect.TypeOf(orig) == reflect.TypeOf(target) && orig == target {
+			return true
+		}
+		if m, ok := orig.(interface{ Is(error) bool }); ok {
+			return m.Is(target)
+		}
 		return false
 	}
-	if reflect.TypeOf(target).Comparable() && reflect.TypeOf(e.orig) == reflect.TypeOf(target) && e.orig == target {
-		return true
-	}
-	if m, ok := e.orig.(interface{ Is(error) bool }); ok {
-		return m.Is(target)
-	}
-	return false
 }
 
 // redactedJoin stands for an error of many causes (errors.Join).

@@ -31,7 +31,7 @@ func runeUnit(r rune, next int) unit {
 
 // scanRedact replaces every run of s that stands for one of the forms
 // (indexed by first byte, longest first) with the redaction mark.
-func scanRedact(s string, byFirst *[256][]string) string {
+func scanRedact(s string, byFirst *[256][]form) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
@@ -65,17 +65,22 @@ func scanRedact(s string, byFirst *[256][]string) string {
 	return b.String()
 }
 
-// matchAt reports whether the characters of s from i stand for t, and
+// matchAt reports whether the characters of s from i stand for f, and
 // where they end.
-func matchAt(s string, i int, t string) (int, bool) {
+func matchAt(s string, i int, f form) (int, bool) {
+	t := f.s
 	j := 0
 	for j < len(t) {
 		if i >= len(s) {
 			return 0, false
 		}
 		u := decodeAt(s, i)
+		if f.wrap && j > 0 && u.n == 1 && (u.b[0] == '\n' || u.b[0] == '\r') {
+			i = u.next // a line break inside a wrapped base64 run
+			continue
+		}
 		for k := 0; k < u.n && j < len(t); k++ {
-			if c := u.b[k]; c != t[j] && (u.n != 1 || u.alt != t[j]) {
+			if c := u.b[k]; c != t[j] && (u.n != 1 || u.alt != t[j]) && (!f.fold || otherCase(c) != t[j]) {
 				return 0, false
 			}
 			j++

@@ -177,6 +177,13 @@ type webhook struct {
 // delivers the event again; 200 otherwise. Use CallEvent.Key to
 // recognise an event delivered twice.
 //
+// The handler bounds what it reads of a body; the header is read by the
+// http.Server before the handler runs, so bounding it is the caller's:
+// set the server's MaxHeaderBytes (a provider's callback needs a few
+// hundred bytes; 32 KiB is ample, where net/http's default lets each
+// connection hold 1 MiB) and ReadHeaderTimeout (10 s), as
+// `autocall listen` does.
+//
 // WebhookHandler panics if fn is nil, as http.HandleFunc does: a handler
 // that answered 200 and dropped every event would lose each call's outcome
 // without a trace.

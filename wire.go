@@ -44,21 +44,39 @@ func countingDial(dial dialFunc) dialFunc {
 	}
 }
 
-// countWrites makes tr's connections countingConns, and reports whether
-// it could. tr must be the Client's own copy.
-func countWrites(tr *http.Transport) bool {
+// countWrites makes tr's connections countingConns, and its HTTP/1
+// connections frameConns (frame.go), and reports whether it could. tr must
+// be the Client's own copy. ownTLS is the plain dial the SDK's own TLS
+// dialer uses, nil when the caller brought a TLS dialer of their own.
+func countWrites(tr *http.Transport) (ownTLS dialFunc, ok bool) {
+	var dial dialFunc
 	switch {
 	case tr.DialContext != nil:
-		tr.DialContext = countingDial(tr.DialContext)
+		dial = countingDial(tr.DialContext)
 	case tr.Dial == nil: //lint:ignore SA1019 a caller's deprecated Dial is left alone, unproven
-		tr.DialContext = countingDial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext)
+		dial = countingDial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext)
 	default:
-		return false
+		return nil, false
 	}
-	if tr.DialTLSContext != nil {
-		tr.DialTLSContext = countingDial(tr.DialTLSContext)
+	tr.DialContext = framedDial(dial)
+	switch {
+	case tr.DialTLSContext != nil:
+		tr.DialTLSContext = framedDial(countingDial(tr.DialTLSContext))
+	case tr.DialTLS == nil: //lint:ignore SA1019 a caller's deprecated DialTLS is left alone
+		tr.DialTLSContext = frameTLSDial(tr, dial)
+		ownTLS = dial
 	}
-	return true
+	return ownTLS, true
+}
+
+func framedDial(dial dialFunc) dialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return newFrameConn(c), nil
+	}
 }
 
 // wireTracker follows one attempt's connection.
@@ -105,6 +123,9 @@ func (w *wireTracker) release() {
 
 func (w *wireTracker) gotConn(info httptrace.GotConnInfo) {
 	c := info.Conn
+	if fc, ok := c.(*frameConn); ok {
+		c = fc.Conn
+	}
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
@@ -181,8 +202,12 @@ type splitTransport struct {
 // newSplitTransport makes the creates' pool: a connection idle longer
 // than retireAfter(limit) is never used again (net/http checks how long a
 // connection has been idle as it hands it out, not only on a timer).
-func newSplitTransport(tr *http.Transport, limit time.Duration) *splitTransport {
+func newSplitTransport(tr *http.Transport, limit time.Duration, ownTLS dialFunc) *splitTransport {
 	cr := tr.Clone()
+	if ownTLS != nil {
+		// The TLS dialer reads its own transport's TLS settings.
+		cr.DialTLSContext = frameTLSDial(cr, ownTLS)
+	}
 	if maxIdle := retireAfter(limit); cr.IdleConnTimeout <= 0 || cr.IdleConnTimeout > maxIdle {
 		cr.IdleConnTimeout = maxIdle
 	}

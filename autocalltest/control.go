@@ -33,7 +33,9 @@ const ControlPrefix = "/_sandbox/"
 //	                           a fault that would do nothing, or whose fields conflict (reset
 //	                           with status, html with body…), is refused
 //	DELETE /_sandbox/faults    drops every fault not used yet
-//	POST   /_sandbox/advance   {"seconds": 25}: moves the clock, as Advance
+//	POST   /_sandbox/advance   {"seconds": 25}: moves the clock, as Advance;
+//	                           {"to": "2026-12-01T16:59:00+07:00"} moves it to a time (never back)
+//	GET    /_sandbox/now       {"now": "2026-12-01T16:59:00+07:00"}: the sandbox clock
 //
 // A mistake (an unknown field, no path, a fault doing nothing, conflicting
 // fields) is answered 400 with {"error": "…"} naming it.
@@ -88,19 +90,29 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, body []byt
 		s.faults = map[string][]Fault{}
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
+	case "GET now":
+		controlJSON(w, http.StatusOK, map[string]any{"now": s.Now().Format(time.RFC3339Nano)})
 	case "POST advance":
 		var in struct {
-			Seconds float64 `json:"seconds"`
+			Seconds float64   `json:"seconds"`
+			To      time.Time `json:"to"`
 		}
-		if err := decodeStrict(body, &in); err != nil || in.Seconds < 0 {
-			controlJSON(w, http.StatusBadRequest, map[string]string{"error": `want {"seconds": N}, N >= 0`})
+		err := decodeStrict(body, &in)
+		var d time.Duration
+		if err == nil && !in.To.IsZero() {
+			d = in.To.Sub(s.Now())
+		} else {
+			d = time.Duration(in.Seconds * float64(time.Second))
+		}
+		if err != nil || d < 0 || (in.Seconds != 0 && !in.To.IsZero()) {
+			controlJSON(w, http.StatusBadRequest, map[string]string{"error": `want {"seconds": N}, N >= 0, or {"to": "2026-12-01T16:59:00+07:00"}, not before now: the clock never goes back`})
 			return
 		}
-		s.Advance(time.Duration(in.Seconds * float64(time.Second)))
-		controlJSON(w, http.StatusOK, map[string]any{"now": s.Now().Format(time.RFC3339)})
+		s.Advance(d)
+		controlJSON(w, http.StatusOK, map[string]any{"now": s.Now().Format(time.RFC3339Nano)})
 	default:
 		controlJSON(w, http.StatusNotFound, map[string]string{"error": "no such sandbox endpoint: " + route +
-			" (GET calls, sessions, requests; POST faults, advance; DELETE faults)"})
+			" (GET calls, sessions, requests, now; POST faults, advance; DELETE faults)"})
 	}
 }
 

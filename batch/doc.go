@@ -52,6 +52,9 @@
 //	                                                            phone, template, rate, other
 //	anything else                                      Unknown  -
 //	the run stopped before the request left            Unsent   (not claimed: no new record)
+//	an advertising job the Policy defers (outside      Unsent   hours, frequency (with
+//	  the hours, its number called within 24 hours)             Record.NotBefore)
+//	an advertising job to a Do-Not-Call number         Refused  do_not_call (never sent)
 //
 // Unsent is the next run's to send; Refused is sent again only when asked
 // (by key or cause, once the cause is fixed) or after Resolve moves it to
@@ -59,6 +62,36 @@
 // left by a process that died is Unknown. In doubt the table picks the
 // state that can never phone a customer twice. Settled jobs cost a run
 // nothing: they are passed over before the rate limiter.
+//
+// # Advertising calls: Decree 91/2020/NĐ-CP
+//
+// Vietnam's Decree 91/2020/NĐ-CP on spam messages, e-mails and calls (in
+// force since 1 October 2020; Article 13 for calls) lets an advertiser call
+// a number only between 8:00 and 17:00, at most once within 24 hours, and
+// never a number on the Do-Not-Call list ("Danh sách không quảng cáo"),
+// each unless otherwise agreed with the subscriber. A Job whose Purpose is
+// Advertising is held to the Runner's Policy, whose defaults are these
+// rules; Transactional jobs (the default: OTP, order and delivery notices,
+// debt reminders) are not. Job.Agreed lifts the rules the subscriber
+// agreed to. This package is a help to keep the rules, not legal advice.
+//
+//   - Hours: a job outside the window (Asia/Ho_Chi_Minh, from zone data
+//     built into the package) is not sent; it is recorded Unsent with
+//     CauseHours and the time the window opens (Record.NotBefore,
+//     Report.Deferred). The window is checked under each job's claim, so a
+//     run that reaches 17:00 takes no more advertising jobs.
+//   - One call per number per 24 hours: the journal keeps a per-phone index
+//     of advertising calls (AdvertisingJournal), checked and written
+//     atomically with the claim, so a number called by any job, in any
+//     run, on any host sharing the journal is deferred with CauseFrequency
+//     until 24 hours after that call. A claim, a placed or an unknown job
+//     counts as a call; an unsent or refused one does not.
+//   - Do-Not-Call: Policy.DoNotCall (LoadDoNotCall reads a file; any store
+//     can implement DoNotCall) is asked before the claim; a listed number
+//     is Refused with CauseDoNotCall and ErrDoNotCall, and never sent.
+//
+// Runner.Now is the clock of these rules; a test sets it to a sandbox's
+// (autocalltest.Server.Now) to cross 17:00 or a day without waiting.
 //
 // # Runs on several hosts
 //

@@ -49,6 +49,7 @@ type FileJournal struct {
 	mu      sync.Mutex
 	records map[string]Record // latest record per key
 	order   []string          // keys, in order of first appearance
+	ads     adIndex           // advertising calls by phone, from records
 	closed  bool
 
 	// Group commit: writers append under mu, then wait for a sync that
@@ -79,7 +80,7 @@ func OpenFile(path string) (*FileJournal, error) {
 		}
 		return nil, fmt.Errorf("batch: locking the journal %s: %w", path, err)
 	}
-	j := &FileJournal{f: f, path: path, records: map[string]Record{}}
+	j := &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}}
 	j.syncCond = sync.NewCond(&j.syncMu)
 	if err := j.open(); err != nil {
 		f.Close()
@@ -147,7 +148,7 @@ func ReadFile(path string) (recs []Record, inUseNow bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("batch: looking at the journal's lock: %w", err)
 	}
-	j := &FileJournal{f: f, path: path, records: map[string]Record{}, live: live}
+	j := &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}, live: live}
 	if _, _, err := j.load(); err != nil {
 		return nil, live, err
 	}
@@ -255,6 +256,7 @@ func (j *FileJournal) put(rec Record) {
 		j.order = append(j.order, rec.Key)
 	}
 	j.records[rec.Key] = rec
+	j.ads.record(rec)
 }
 
 // Claim implements Journal.
@@ -269,10 +271,26 @@ func (j *FileJournal) Claim(ctx context.Context, rec Record, retry Retry) (bool,
 		cur.State = readState(cur.State) // in flight here: unknown to the caller
 		return false, cur, nil
 	}
-	rec.State = Claimed
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
+	if rec.Purpose == Advertising && rec.Interval > 0 {
+		if d := j.ads.holds(rec.Key, rec.Phones, rec.Time, rec.Interval); d != nil {
+			// Written under the claim's lock, so that it cannot overwrite a
+			// claim made since; nothing leaves for it, so no sync is awaited.
+			def := d.record(rec)
+			if cur, ok := j.records[rec.Key]; ok {
+				def = def.Inherit(cur)
+			}
+			_, err := j.appendLocked(def)
+			if err == nil {
+				j.syncSoonLocked()
+			}
+			j.mu.Unlock()
+			return false, def, err
+		}
+	}
+	rec.State = Claimed
 	rec.Claimed = rec.Time
 	end, err := j.appendLocked(rec)
 	j.mu.Unlock()
@@ -296,12 +314,24 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 		rec = rec.Inherit(cur)
 	}
 	_, err := j.appendLocked(rec)
-	if err == nil && j.later == nil {
-		j.bg.Add(1)
-		j.later = time.AfterFunc(settleSyncDelay, j.syncLater)
+	if err == nil {
+		j.syncSoonLocked()
 	}
 	j.mu.Unlock()
 	return err
+}
+
+// IndexesAdvertising implements AdvertisingJournal: the index is rebuilt
+// from the records when the file is opened, and kept under the claim's
+// lock.
+func (j *FileJournal) IndexesAdvertising() {}
+
+// syncSoonLocked has what was written synced shortly, if no claim does it.
+func (j *FileJournal) syncSoonLocked() {
+	if j.later == nil {
+		j.bg.Add(1)
+		j.later = time.AfterFunc(settleSyncDelay, j.syncLater)
+	}
 }
 
 // syncLater makes the outcomes written so far durable.

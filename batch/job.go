@@ -13,6 +13,12 @@ import (
 type Job struct {
 	Key string
 	Op  Op
+	// Purpose is Transactional (the default) or Advertising: an
+	// advertising job is held to the Runner's Policy (Decree 91/2020).
+	Purpose Purpose
+	// Agreed is what the subscriber agreed to past the Policy's rules
+	// (AgreedHours, AgreedFrequency, AgreedDoNotCall, AgreedAll).
+	Agreed Agreement
 }
 
 // Op is one call-creating operation of either provider: OTP, TTS,

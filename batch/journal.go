@@ -61,6 +61,17 @@ type Record struct {
 	// another run, made while this one ran, is a live peer's, not one left
 	// by a dead process (Report.Elsewhere).
 	Run string `json:"run,omitempty"`
+	// Purpose is the job's (Job.Purpose): the journal keeps a per-phone
+	// index of advertising calls from the records of advertising jobs.
+	Purpose Purpose `json:"purpose,omitempty"`
+	// NotBefore is when a job the Policy deferred (Unsent, with
+	// CauseHours or CauseFrequency) may go.
+	NotBefore time.Time `json:"not_before,omitzero"`
+	// Interval, on an advertising job's claim, is the Policy's least time
+	// between two advertising calls to one number: an AdvertisingJournal's
+	// Claim defers the job, atomically with the claim, when another job
+	// called one of Phones less than Interval before Time. Not stored.
+	Interval time.Duration `json:"-"`
 }
 
 // Causes of refused and unsent jobs (Record.Cause).
@@ -96,6 +107,9 @@ func (r Record) Inherit(prev Record) Record {
 	}
 	if r.Run == "" {
 		r.Run = prev.Run
+	}
+	if r.Purpose == "" {
+		r.Purpose = prev.Purpose
 	}
 	return r
 }
@@ -141,6 +155,22 @@ type Journal interface {
 	Records(ctx context.Context) ([]Record, error)
 	// Close releases the journal.
 	Close() error
+}
+
+// AdvertisingJournal is a Journal that keeps a per-phone index of
+// advertising calls, so that the Policy's one call per number per interval
+// holds across runs and hosts: its Claim of an advertising record
+// (Record.Purpose) whose Interval is set succeeds only when no other job
+// called one of its Phones within Interval before its Time; otherwise it
+// writes the job as deferred (Unsent, CauseFrequency, NotBefore) and
+// returns that record with false. A claim, a placed or an unknown outcome
+// counts as a call; an unsent or refused one does not. FileJournal and the
+// Redis journal are AdvertisingJournals; a Runner refuses advertising jobs
+// with a journal that is not.
+type AdvertisingJournal interface {
+	Journal
+	// IndexesAdvertising marks the journal as keeping the index.
+	IndexesAdvertising()
 }
 
 // Errors of journals.

@@ -45,7 +45,7 @@ func outcome(out Record, err error) (State, string) {
 // classify turns a send's result into the record the journal keeps, and
 // pauses or stops the run when the outcome says every job would meet it.
 func (st *runState) classify(rec Record, out Record, err error) Record {
-	rec.Time = time.Now()
+	rec.Time = st.r.now()
 	var apiErr *autocall.APIError
 	if errors.As(err, &apiErr) {
 		rec.Code = string(apiErr.Code)

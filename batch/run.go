@@ -48,6 +48,14 @@ type Runner struct {
 	RunID string
 	// Progress, when set, is called after each job, from one goroutine.
 	Progress func(Progress)
+
+	// Policy holds advertising jobs (Job.Purpose) to Decree 91/2020/NĐ-CP;
+	// nil: the decree's rules, with no Do-Not-Call list. Transactional
+	// jobs are not held to it.
+	Policy *Policy
+	// Now is the clock of the Policy and of the times recorded (default
+	// time.Now): a test sets it to a sandbox's (autocalltest.Server.Now).
+	Now func() time.Time
 }
 
 // DefaultMaxPause is Runner.MaxPause when it is zero.
@@ -89,6 +97,9 @@ type Report struct {
 	// UnknownKeys: this run's and earlier runs' jobs whose outcome is
 	// unknown: look each up, then Resolve it.
 	UnknownKeys []string
+	// Deferred lists this run's advertising jobs the Policy held back,
+	// sorted by key: counted in Unsent, each with when it may go.
+	Deferred []DeferredJob
 	// Stopped is why the run stopped before the end: a quota the provider
 	// says is spent (ErrLimitService, ErrBalanceNotEnough, a daily
 	// ErrLimitWord), a refused credential, a pause longer than MaxPause
@@ -136,11 +147,19 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 		}
 		seen[j.Key] = true
 	}
+	policy, err := r.policy(jobs)
+	if err != nil {
+		return nil, err
+	}
 	workers := r.Workers
 	if workers <= 0 {
 		workers = 4
 	}
-	st := &runState{r: r, start: time.Now(), total: len(jobs), runID: r.RunID, maxPause: r.MaxPause}
+	st := &runState{r: r, start: time.Now(), total: len(jobs), runID: r.RunID, maxPause: r.MaxPause, policy: policy}
+	st.clockStart = st.start
+	if r.Now != nil {
+		st.clockStart = r.Now()
+	}
 	if st.runID == "" {
 		st.runID = newRunID(st.start)
 	}
@@ -213,6 +232,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	}
 	sort.Strings(rep.UnknownKeys)
 	sort.Strings(rep.ElsewhereKeys)
+	sort.Slice(rep.Deferred, func(a, b int) bool { return rep.Deferred[a].Key < rep.Deferred[b].Key })
 	rep.Elapsed = time.Since(st.start)
 	// A stop of the run's own (a quota, the journal) is reported whenever it
 	// came; the caller's ctx ending only if it left jobs undone.
@@ -242,6 +262,7 @@ type jobResult struct {
 	state      State
 	skipped    bool // settled by an earlier run, or a peer
 	elsewhere  bool // claimed by a peer during this run, not settled when met
+	deferred   *DeferredJob
 	err        error
 	journalErr error
 }
@@ -249,6 +270,9 @@ type jobResult struct {
 func (rep *Report) count(res jobResult) {
 	if res.state == Unknown {
 		rep.UnknownKeys = append(rep.UnknownKeys, res.key)
+	}
+	if res.deferred != nil {
+		rep.Deferred = append(rep.Deferred, *res.deferred)
 	}
 	switch {
 	case res.journalErr != nil && res.state == "":
@@ -297,7 +321,7 @@ func (st *runState) settleElsewhere(ctx context.Context, rep *Report, keys []str
 // before it started was left by a process that ended.
 func (st *runState) inFlightElsewhere(cur Record) bool {
 	bare := cur.State == Claimed || (cur.State == Unknown && !cur.Claimed.IsZero() && cur.Time.Equal(cur.Claimed))
-	return bare && ((cur.Run != "" && cur.Run == st.runID) || (!cur.Claimed.IsZero() && !cur.Claimed.Before(st.start)))
+	return bare && ((cur.Run != "" && cur.Run == st.runID) || (!cur.Claimed.IsZero() && !cur.Claimed.Before(st.clockStart)))
 }
 
 // runState is shared by a run's workers.
@@ -309,6 +333,9 @@ type runState struct {
 	maxPause  time.Duration
 	retryKeys map[string]bool
 	limiter   *rate.Limiter
+
+	clockStart time.Time // start by Runner.Now, the clock claims are recorded by
+	policy     *Policy   // for advertising jobs; nil when there are none
 	// stopCtx ends when the run stops taking jobs; its cause says why (the
 	// first cause stands).
 	stopCtx context.Context
@@ -351,6 +378,7 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 	// claimed first, as a send is: on a shared journal a peer may have
 	// placed the job since the Get above, and a bare write would hide it.
 	if err := j.Op.check(); err != nil {
+		rec.Time = st.r.now()
 		claimed, cur, cerr := st.r.Journal.Claim(sendCtx, rec, retry)
 		switch {
 		case cerr != nil:
@@ -359,24 +387,48 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 		case !claimed:
 			return st.skip(res, cur)
 		}
-		rec.State, rec.Reason, rec.Cause, rec.Time = Refused, err.Error(), causeOf(err), time.Now()
+		rec.State, rec.Reason, rec.Cause, rec.Time = Refused, err.Error(), causeOf(err), st.r.now()
 		if res.journalErr = st.r.Journal.Settle(sendCtx, rec); res.journalErr == nil {
 			res.state, res.err = Refused, err
 		}
 		return res
 	}
+	adv := st.advertising(j)
+	if adv {
+		rec.Purpose = Advertising
+		if j.Agreed&AgreedFrequency == 0 {
+			rec.Interval = st.policy.interval()
+		}
+		if st.doNotCall(sendCtx, j, rec, &res) {
+			return res
+		}
+	}
 
 	for try := 1; ; try++ {
+		if d := st.shut(j); d != nil {
+			return st.deferShut(sendCtx, j, rec, retry, d, res)
+		}
 		if err := st.wait(stopCtx); err != nil {
 			return res // stopped before sending: unsent, nothing recorded
 		}
+		rec.Time = st.r.now()
 		claimed, cur, err := st.r.Journal.Claim(sendCtx, rec, retry)
 		if err != nil {
 			res.journalErr = err
 			return res
 		}
 		if !claimed {
+			if d := deferralOf(cur); adv && d != nil {
+				return st.deferred(sendCtx, j, rec, d, false, res)
+			}
 			return st.skip(res, cur)
+		}
+		// The window is checked again under the claim: a run that reaches
+		// its end takes no more advertising jobs.
+		if adv {
+			if d := st.policy.hours(st.r.now(), j.Agreed); d != nil {
+				return st.deferred(sendCtx, j, rec, d, true, res)
+			}
 		}
 		out, err := j.Op.send(sendCtx, st.r.client(j.Op))
 		final := st.classify(rec, out, err)

@@ -210,6 +210,9 @@ func (j *Journal) Check(ctx context.Context) error {
 	if err := j.rdb.Persist(ctx, j.hash).Err(); err != nil {
 		return fmt.Errorf("autocallredis: removing the journal's expiry: %w", err)
 	}
+	if err := j.rdb.Persist(ctx, j.ads).Err(); err != nil {
+		return fmt.Errorf("autocallredis: removing the expiry of the journal's advertising index: %w", err)
+	}
 	return nil
 }
 

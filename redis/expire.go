@@ -25,6 +25,9 @@ func (j *Journal) Expire(ctx context.Context, d time.Duration) error {
 	if err := j.rdb.PExpire(ctx, j.hash, d).Err(); err != nil {
 		return fmt.Errorf("autocallredis: setting the journal's expiry: %w", err)
 	}
+	if err := j.rdb.PExpire(ctx, j.ads, d).Err(); err != nil {
+		return fmt.Errorf("autocallredis: setting the expiry of the journal's advertising index: %w", err)
+	}
 	j.checked.mu.Lock()
 	j.checked.ok = false // the next claim checks again, and takes the expiry off
 	j.checked.mu.Unlock()

@@ -22,9 +22,15 @@ import (
 // Records live in one Redis hash, "autocall:journal:<name>", a field per
 // job holding its latest record as JSON. See the package doc for the Redis
 // settings the promise relies on: the first Claim checks them (Check).
+//
+// It is a batch.AdvertisingJournal: a second hash,
+// "{autocall:journal:<name>}:advertising" (in the journal's cluster slot),
+// indexes advertising calls by phone, and the claim script checks it, so
+// that two hosts cannot both call one number within Decree 91's 24 hours.
 type Journal struct {
 	rdb     redis.UniversalClient
 	hash    string
+	ads     string // the per-phone index of advertising calls (advertising.go)
 	opts    journalOptions
 	checked readiness
 }
@@ -34,6 +40,7 @@ type Journal struct {
 // an option accepts the risk.
 func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *Journal {
 	j := &Journal{rdb: rdb, hash: "autocall:journal:" + name}
+	j.ads = adsKey(j.hash)
 	for _, o := range opts {
 		o(&j.opts)
 	}
@@ -43,7 +50,10 @@ func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *
 // claimScript claims KEYS[1]'s field ARGV[1] with record ARGV[2], unless it
 // has a record that stands in the way; then it returns that record. It is
 // batch.Retry.Claimable in Lua: unsent goes, refused goes when ARGV[3] is
-// "1" (every refused job) or its cause is one of ARGV[4…].
+// "1" (every refused job) or its cause is one of ARGV[5…]. ARGV[4], for an
+// advertising job, is its check against the per-phone index KEYS[2]
+// (adCheck, in advertising.go); a number another job called within the
+// interval returns {"held", phone, until in ms} and claims nothing.
 var claimScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
@@ -53,7 +63,7 @@ if cur then
     if ARGV[3] == '1' then
       ok = true
     else
-      for i = 4, #ARGV do
+      for i = 5, #ARGV do
         if rec['cause'] == ARGV[i] then ok = true end
       end
     end
@@ -62,6 +72,7 @@ if cur then
     return cur
   end
 end
+` + adCheck + `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return false
 `)
@@ -81,20 +92,28 @@ func (j *Journal) Claim(ctx context.Context, rec batch.Record, retry batch.Retry
 	if err != nil {
 		return false, batch.Record{}, err
 	}
-	args := []any{rec.Key, line, "0"}
+	ad, err := adArg(rec)
+	if err != nil {
+		return false, batch.Record{}, err
+	}
+	args := []any{rec.Key, line, "0", ad}
 	if retry.Refused {
 		args[2] = "1"
 	}
 	for _, c := range retry.Causes {
 		args = append(args, c)
 	}
-	cur, err := j.runClaim(ctx, rec.Key, []string{j.hash}, args...).Text()
+	res, err := j.runClaim(ctx, rec.Key, []string{j.hash, j.ads}, args...).Result()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return true, batch.Record{}, nil
 	case err != nil:
 		return false, batch.Record{}, fmt.Errorf("autocallredis: claiming %s: %w", rec.Key, err)
 	}
+	if held, ok := res.([]any); ok {
+		return j.deferClaim(ctx, rec, held, args)
+	}
+	cur, _ := res.(string)
 	var existing batch.Record
 	if err := json.Unmarshal([]byte(cur), &existing); err != nil {
 		return false, batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", rec.Key, err)
@@ -118,7 +137,12 @@ func (j *Journal) Settle(ctx context.Context, rec batch.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := j.rdb.HSet(ctx, j.hash, rec.Key, line).Err(); err != nil {
+	if rec.Purpose == batch.Advertising {
+		err = j.settleAdvertising(ctx, rec, line)
+	} else {
+		err = j.rdb.HSet(ctx, j.hash, rec.Key, line).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
 	return nil

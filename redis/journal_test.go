@@ -230,7 +230,10 @@ func TestPeersInFlightAreNotUnknown(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep, err := (&batch.Runner{TEL4VN: c, Journal: NewJournal(rs.client(t), "peers"), Workers: workers}).Run(ctx, jobs(n))
+			// One RunID for the hosts of one batch, as the Runner's doc says:
+			// a peer that started a moment earlier (a loaded machine) is
+			// still a peer, not a run that died.
+			rep, err := (&batch.Runner{TEL4VN: c, Journal: NewJournal(rs.client(t), "peers"), Workers: workers, RunID: "peers-20261201"}).Run(ctx, jobs(n))
 			assert.NoError(t, err)
 			reps[i] = rep
 		}()

@@ -315,6 +315,9 @@ func (a *app) versionCommand() *cobra.Command {
 
 // call runs fn with a client for p, bounded by --timeout.
 func (a *app) call(cmd *cobra.Command, p autocall.Provider, fn func(context.Context, *autocall.Client) error) error {
+	if err := adFlagsNeedCSV(cmd); err != nil {
+		return err
+	}
 	c, err := a.client(p)
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ type batchFlags struct {
 	rate         float64
 	heldGrace    time.Duration
 	retry        []string // --retry-refused: "all", or causes (csvbatch.go)
+	ad           adFlags  // --purpose, --dnc, --agreed-column (advertising.go)
 }
 
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
@@ -33,6 +34,7 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f.DurationVar(&b.heldGrace, "held-grace", 2*time.Minute, "a last line without its newline is left for the next run (it may be\n"+
 		"half-written) until the file is this old; then it is refused (exit 6), never sent")
 	b.addRetry(cmd)
+	b.ad.add(cmd)
 }
 
 // alone refuses arguments given with --csv: they would not be called.

@@ -49,7 +49,7 @@ func contains(list []string, s string) bool {
 
 // retryCauses are the causes --retry-refused takes.
 var retryCauses = []string{batch.CauseQuota, batch.CauseRate, batch.CauseTemplate, batch.CausePhone,
-	batch.CauseCaller, batch.CauseAuth, batch.CauseInvalid, batch.CauseOther}
+	batch.CauseCaller, batch.CauseAuth, batch.CauseInvalid, batch.CauseOther, batch.CauseDoNotCall}
 
 // addRetry adds --retry-refused: alone, every refused row goes again; with
 // causes, only the rows refused for one of them.
@@ -88,12 +88,16 @@ type memJournal struct {
 // memJournal.
 func dryRunJournal(path string) (*memJournal, error) {
 	m := &memJournal{recs: map[string]batch.Record{}}
-	recs, _, err := batch.ReadFile(path)
+	recs, live, err := batch.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	if live {
+		// The real run would stop here; its rows in flight are not unknown.
+		return nil, &codeError{exitOther, fmt.Sprintf("%s: another autocall is running this batch (dry run: nothing was sent)", path)}
 	}
 	for _, r := range recs {
 		m.recs[r.Key] = r
@@ -109,6 +113,10 @@ func (m *memJournal) Claim(_ context.Context, rec batch.Record, retry batch.Retr
 			cur.State = batch.Unknown
 		}
 		return false, cur, nil
+	}
+	if def, held := dryRunHold(m.recs, rec); held {
+		m.recs[rec.Key] = def
+		return false, def, nil
 	}
 	rec.State = batch.Claimed
 	m.recs[rec.Key] = rec
@@ -140,14 +148,22 @@ func (m *memJournal) Records(context.Context) ([]batch.Record, error) {
 }
 func (m *memJournal) Close() error { return nil }
 
+// IndexesAdvertising implements batch.AdvertisingJournal: dryRunHold
+// reads the index from the records.
+func (m *memJournal) IndexesAdvertising() {}
+
 // runCSV runs every row through the batch journal.
 func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvRow) (batch.Op, error)) error {
-	file, err := readCSV(bf.csv, need, bf.heldGrace)
+	file, err := readCSV(bf.csv, append(need, bf.ad.need()...), bf.heldGrace)
 	if err != nil {
 		return err
 	}
 	var r batch.Runner
 	if err := bf.retryOf(&r); err != nil {
+		return err
+	}
+	purpose, err := bf.ad.setup(a, &r)
+	if err != nil {
 		return err
 	}
 	c, err := a.client(p)
@@ -158,12 +174,17 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	jobs := make([]batch.Job, 0, len(file.rows))
 	lines := make(map[string]int, len(file.rows))
 	for _, r := range file.rows {
+		agreed, err := bf.ad.agreement(r)
+		if err != nil {
+			file.refused = append(file.refused, rowRefusal{line: r.line, key: r.get("key"), reason: err.Error()})
+			continue
+		}
 		o, err := op(r)
 		if err != nil {
 			file.refused = append(file.refused, rowRefusal{line: r.line, key: r.get("key"), reason: err.Error()})
 			continue
 		}
-		jobs = append(jobs, batch.Job{Key: r.get("key"), Op: o})
+		jobs = append(jobs, batch.Job{Key: r.get("key"), Op: o, Purpose: purpose, Agreed: agreed})
 		lines[r.get("key")] = r.line
 	}
 	a.fileNotes(file)
@@ -288,10 +309,13 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 			a.printJSON(map[string]any{"report": map[string]any{"nothing_sent": true, "total": rep.Total + fileRefused,
 				"would_send": rep.Placed, "refused": rep.Refused + fileRefused, "held_line": file.held,
 				"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
-				"unknown_keys": nonNilStrings(rep.UnknownKeys)}})
+				"unknown_keys": nonNilStrings(rep.UnknownKeys), "deferred": deferredJSON(rep)}})
 			return nil
 		}
 		fmt.Fprintf(a.stdout, "dry run: nothing was sent; %d rows would be sent, %d refused", rep.Placed, rep.Refused+fileRefused)
+		if len(rep.Deferred) > 0 {
+			fmt.Fprintf(a.stdout, ", %d deferred by the advertising rules", len(rep.Deferred))
+		}
 		if rep.AlreadyPlaced+rep.AlreadyRefused+rep.StillUnknown > 0 {
 			fmt.Fprintf(a.stdout, "; as earlier runs left them %d placed, %d refused, %d unknown",
 				rep.AlreadyPlaced, rep.AlreadyRefused, rep.StillUnknown)
@@ -309,7 +333,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
 			"unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
 			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
-			"elsewhere": rep.Elsewhere, "elsewhere_keys": nonNilStrings(rep.ElsewhereKeys),
+			"elsewhere": rep.Elsewhere, "elsewhere_keys": nonNilStrings(rep.ElsewhereKeys), "deferred": deferredJSON(rep),
 		}, "rows": rows})
 	} else {
 		fmt.Fprintf(a.stdout, "%d rows: %d placed, %d refused, %d unknown, %d unsent; from earlier runs %d placed, %d refused, %d unknown (%s)\n",
@@ -327,6 +351,9 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 		fmt.Fprintf(a.stderr, "Refused rows are not sent again. Once the cause is fixed, run with --retry-refused (or --retry-refused=CAUSE,…), "+
 			"or mark one to go with the next run: autocall journal resolve %s KEY unsent\n", journal)
 	}
+	a.deferredNote(rep)
+	// Rows the advertising rules deferred are not a failure: they go later.
+	unsent := rep.Unsent - len(rep.Deferred)
 	interrupted := errors.Is(rep.Stopped, context.Canceled) || errors.Is(rep.Stopped, context.DeadlineExceeded)
 	if interrupted && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Interrupted: %d rows not sent. Run the same command again to resume; nobody is phoned twice.\n", rep.Unsent)
@@ -342,11 +369,11 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 		a.code = exitOther
 	case rep.Stopped != nil && !interrupted:
 		a.code = exitRefused
-	case rep.Placed+rep.AlreadyPlaced == 0 && rep.Unsent > 0 && !interrupted:
+	case rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0 && !interrupted:
 		a.code = exitNetwork
 	// Rows an earlier run refused are named above but do not change the
 	// code: cron would otherwise mail every minute for ever.
-	case rep.Refused+fileRefused > 0 || rep.Unsent > 0:
+	case rep.Refused+fileRefused > 0 || unsent > 0:
 		a.code = exitPartial
 	}
 	return nil
@@ -385,7 +412,10 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 			}
 			rows = append(rows, map[string]any{"key": row.Key, "state": row.State, "phones": nonNilStrings(row.Phones), "call_ids": nonNilStrings(row.CallIDs),
 				"session_id": row.SessionID, "cause": row.Cause, "reason": row.Reason, "claimed": row.Claimed, "run": r.Run,
-				"by_last_run": lastRun != "" && r.Run == lastRun})
+				"by_last_run": lastRun != "" && r.Run == lastRun, "purpose": r.Purpose})
+			if when := canGo(r); !when.IsZero() {
+				rows[len(rows)-1]["can_go"] = when.Format(time.RFC3339)
+			}
 		}
 		sort.Strings(unknown)
 		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": nonNilStrings(unknown), "in_use": live, "last_run": lastRun, "rows": rows})
@@ -397,6 +427,7 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 		fmt.Fprintf(a.stdout, ", %d in flight (a run holds the journal)", counts[inFlight])
 	}
 	fmt.Fprintln(a.stdout)
+	a.showDeferred(recs)
 	unknown := 0
 	for _, r := range recs {
 		what := ""

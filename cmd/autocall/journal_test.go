@@ -127,6 +127,9 @@ func TestJournalShowWhileARunHoldsIt(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(show.stdout), &js))
 	assert.True(t, js.InUse)
 	assert.NotEmpty(t, js.Rows)
+	dry := run(t, tel4vnEnv(srv), "--dry-run", "otp", "send", "--campaign", "1", "--caller", "02873001234", "--csv", csv)
+	assert.Equal(t, 1, dry.code, "a dry run meets the held journal as the real run would: %s", dry.stdout)
+	assert.Contains(t, dry.stderr, "another autocall is running this batch")
 	var ee *exec.ExitError
 	require.ErrorAs(t, cmd.Wait(), &ee)
 	assert.Equal(t, 5, ee.ExitCode(), "a row is unknown: %s", errOut.String())

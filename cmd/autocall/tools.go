@@ -93,7 +93,12 @@ their phones and when they were claimed. The journal is only read: no lock
 is taken, so it works while a run holds the journal; that run's claims are
 then listed as in flight. With --json, each row says which run settled it
 ("run" is the run's id; "by_last_run" whether it was the latest run to
-claim a row), with its call ids.`,
+claim a row), with its call ids.
+
+Advertising rows the rules of Decree 91/2020 deferred (--purpose
+advertising: outside 8:00-17:00, or the number called in the last 24 hours)
+are listed too, with their cause and when each can go ("can_go" with
+--json); the next run after that time sends them.`,
 		Example: "  autocall journal show pending.csv.journal\n  autocall --json journal show pending.csv.journal | jq '.rows[] | select(.state==\"unknown\")'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -258,7 +263,8 @@ func (a *app) providerName() string {
 }
 
 func (a *app) sandboxCommand() *cobra.Command {
-	var addr string
+	var addr, start string
+	var frozen bool
 	cmd := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Run the built-in sandbox of both APIs as a server, for tests in any language",
@@ -286,7 +292,16 @@ scripts faults, over HTTP under /_sandbox/ (JSON; no credential):
                               A fault that does nothing, or conflicting fields (reset with
                               status, html with body), are answered 400 naming the conflict
   DELETE /_sandbox/faults     drops the faults not used yet
-  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further
+  POST   /_sandbox/advance    {"seconds": 25} moves the sandbox clock further;
+                              {"to": "2026-12-01T16:59:00+07:00"} moves it to a time (never back)
+  GET    /_sandbox/now        {"now": "…"}: the sandbox clock
+
+--start sets the clock's first reading and --frozen stops it from moving
+but by /_sandbox/advance, so that the hours and the 24-hour rule of an
+advertising campaign are tested without waiting; set the command's own
+clock for those rules to the same time with AUTOCALL_NOW=2026-12-01T16:59:00+07:00
+(it moves on with the wall clock from there; it is read only with a base
+URL on this machine).
 
 So a test checks "nobody phoned twice": count each phone in /_sandbox/calls
 after scripting {"process": true, "reset": true} (the call placed, the
@@ -297,7 +312,18 @@ answer lost) and running your code twice.`,
   curl http://127.0.0.1:8080/_sandbox/calls`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			srv, err := autocalltest.Listen(addr, autocalltest.WithRealTime(), autocalltest.WithControlAPI())
+			opts := []autocalltest.Option{autocalltest.WithControlAPI()}
+			if !frozen {
+				opts = append(opts, autocalltest.WithRealTime())
+			}
+			if start != "" {
+				t, err := time.Parse(time.RFC3339, start)
+				if err != nil {
+					return usagef("--start: %q is not a time such as 2026-12-01T16:59:00+07:00", start)
+				}
+				opts = append(opts, autocalltest.WithStartTime(t))
+			}
+			srv, err := autocalltest.Listen(addr, opts...)
 			if err != nil {
 				return usagef("listening on %s: %v", addr, err)
 			}
@@ -314,12 +340,14 @@ answer lost) and running your code twice.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "where to listen")
+	cmd.Flags().StringVar(&start, "start", "", "the sandbox clock's first reading, RFC 3339 (default: now)")
+	cmd.Flags().BoolVar(&frozen, "frozen", false, "the clock moves only by POST /_sandbox/advance")
 	return cmd
 }
 
 func (a *app) listenCommand() *cobra.Command {
 	var addr, key, path string
-	var inflight int
+	var inflight, maxConns int
 	cmd := &cobra.Command{
 		Use:   "listen",
 		Short: "Receive call events (webhooks) and print each as one JSON line",
@@ -328,7 +356,9 @@ as one JSON line on standard output, as 'stripe listen' does: point a
 request's callback_url here to try callbacks by hand. The key is the
 request's callback_apikey; events without it are refused with 401. At most
 --max-inflight events (up to 1 MiB each) are read at once; more are
-answered 503 with Retry-After, so that memory stays bounded in a burst.`,
+answered 503 with Retry-After, so that memory stays bounded in a burst.
+At most --max-conns connections are open at once, each with a header of
+at most 32 KiB (larger is answered 431); more wait to be accepted.`,
 		Example: `  autocall listen --addr 127.0.0.1:9000 --key api_key_123
   autocall otp send ... --callback-url http://127.0.0.1:9000/events --callback-key api_key_123 0987654321`,
 		Args: cobra.NoArgs,
@@ -341,6 +371,9 @@ answered 503 with Retry-After, so that memory stays bounded in a burst.`,
 			}
 			if inflight < 1 {
 				return usagef("--max-inflight must be at least 1")
+			}
+			if maxConns < 1 {
+				return usagef("--max-conns must be at least 1")
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
@@ -361,8 +394,12 @@ answered 503 with Retry-After, so that memory stays bounded in a burst.`,
 			}, autocall.WithWebhookConcurrency(inflight))
 			mux := http.NewServeMux()
 			mux.Handle(path, h)
-			// ReadTimeout: a sender that stalls mid-body gives its slot back.
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+			// ReadTimeout: a sender that stalls mid-body gives its slot back;
+			// ReadHeaderTimeout and the connection limit do the same for
+			// one that stalls in its header (listen_limit.go).
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+				MaxHeaderBytes: listenMaxHeaderBytes}
+			ln = newLimitListener(ln, maxConns)
 			fmt.Fprintf(a.stderr, "listening for events at http://%s%s\n", ln.Addr(), path)
 			go func() {
 				<-cmd.Context().Done()
@@ -380,5 +417,6 @@ answered 503 with Retry-After, so that memory stays bounded in a burst.`,
 	cmd.Flags().StringVar(&key, "key", "", "the callback_apikey events must carry (env AUTOCALL_CALLBACK_KEY)")
 	cmd.Flags().StringVar(&path, "path", "/", "the path to serve")
 	cmd.Flags().IntVar(&inflight, "max-inflight", 8, "events read at once (each up to 1 MiB); more are answered 503 with Retry-After")
+	cmd.Flags().IntVar(&maxConns, "max-conns", 256, "connections open at once (each with a header up to 32 KiB); more wait to be accepted")
 	return cmd
 }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Many connections, without the key, each sending 1 MiB of header lines,
+// beside slow ones that stall half-way through their header: the
+// command's peak memory stays under 200 MiB (each connection could hold
+// 1 MiB of header before MaxHeaderBytes), and a real delivery is still
+// taken.
+func TestListenHeaderMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends some hundreds of MiB")
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("needs /proc to read the peak resident size")
+	}
+	cmd := exec.Command(binary, "listen", "--addr", "127.0.0.1:0", "--key", "hook-key")
+	cmd.Stdout = io.Discard
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	require.NoError(t, err)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "listening for events at "))
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
+
+	// Slow senders: a header begun and never finished.
+	var slow []net.Conn
+	defer func() {
+		for _, c := range slow {
+			_ = c.Close()
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		_, err = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Slow: "+strings.Repeat("s", 4000))
+		require.NoError(t, err)
+		slow = append(slow, c)
+	}
+
+	var head bytes.Buffer
+	head.WriteString("POST / HTTP/1.1\r\nHost: x\r\n")
+	for j := 0; j < 128; j++ {
+		fmt.Fprintf(&head, "X-Pad-%d: %s\r\n", j, strings.Repeat("h", 8180))
+	}
+	require.Greater(t, head.Len(), 1<<20)
+	n := 400
+	var mu sync.Mutex
+	answers := map[string]int{}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answer := "closed"
+			defer func() { mu.Lock(); answers[answer]++; mu.Unlock() }()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				answer = "dial error"
+				return
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(time.Minute))
+			_, _ = c.Write(head.Bytes()) // cut short when the server answers 431 and closes
+			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+				answer = strconv.Itoa(resp.StatusCode)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
+	require.NoError(t, err)
+	peak := vmHWM(t, string(raw))
+	t.Logf("%d connections with 1 MiB headers beside 50 stalled: %v; peak RSS (VmHWM) %d MiB", n, answers, peak>>10)
+	assert.Less(t, peak>>10, 200, "peak resident size in MiB")
+	assert.Zero(t, answers["200"], "no event without the key")
+	assert.Zero(t, answers["dial error"])
+
+	// The stalled senders hold slots, not the whole server.
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"call_id":"c-1","state":"hangup"}`))
+	req.Header.Set("X-API-Key", "hook-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// The listener holds at most its limit of connections open; a closed one
+// gives its slot to the next, and Close ends a waiting Accept.
+func TestLimitListener(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := newLimitListener(inner, 2)
+	accepted := make(chan net.Conn, 3)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				done <- err
+				return
+			}
+			accepted <- c
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		require.NoError(t, err)
+		defer c.Close()
+	}
+	first, second := <-accepted, <-accepted
+	select {
+	case <-accepted:
+		t.Fatal("a third connection accepted beyond the limit of 2")
+	case <-time.After(200 * time.Millisecond):
+	}
+	require.NoError(t, first.Close())
+	_ = first.Close() // a second Close gives back no second slot
+	third := <-accepted
+	assert.Len(t, ln.slots, 2)
+	require.NoError(t, ln.Close())
+	assert.ErrorIs(t, <-done, net.ErrClosed)
+	_, _ = second.Close(), third.Close()
+	assert.Len(t, ln.slots, 0)
+}
