@@ -14,10 +14,21 @@ import (
 )
 
 // answer turns an HTTP answer into nil (data decoded into out) or an error.
+//
+// For a create, an answer that contradicts itself — an error status,
+// envelope code or HTTP status (429 included) together with accepted call
+// ids or a session id — is ErrOutcomeUnknown: the ids say calls may have
+// been placed, so it is neither a refusal nor a rate limit, which would
+// let the calls go again. So is a TEL4VN success that accepts no callee
+// and does not name each one sent as refused.
 func (c *Client) answer(r *request, status int, header http.Header, raw []byte, out any, tooLarge bool, limit int64) verdict {
 	validUTF8 := !tooLarge && utf8.Valid(raw) // not UTF-8 is not a success
-	if status >= 200 && status < 300 && validUTF8 && fastSuccess(r.provider, raw, out) {
-		return verdict{}
+	fast := status >= 200 && status < 300 && validUTF8 && fastSuccess(r.provider, raw, out)
+	var decodeErr error
+	if fast {
+		if decodeErr = unaccounted(out, r.callees); decodeErr == nil {
+			return verdict{}
+		}
 	}
 	var env envelope.Result
 	if validUTF8 {
@@ -28,10 +39,11 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		}
 	}
 	success := status >= 200 && status < 300 && env.Decoded && env.OK
-	var decodeErr error
-	if success {
+	if success && !fast {
 		if decodeErr = decodeData(env.Data, out); decodeErr == nil {
-			return verdict{}
+			if decodeErr = unaccounted(out, r.callees); decodeErr == nil {
+				return verdict{}
+			}
 		}
 	}
 
@@ -64,6 +76,12 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 
 	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr}}
 	switch {
+	case r.creates && !success && env.Decoded && showsWork(r.provider, env.Data):
+		// An answer that contradicts itself: an error status, code or HTTP
+		// status next to accepted call ids or a session id. It comes first:
+		// read as a refusal or a rate limit (429 included), the calls it
+		// lists would be placed again.
+		return unknown
 	case status == http.StatusTooManyRequests:
 		// Only an HTTP 429 proves the request was refused before any work.
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter, limited: true}

@@ -247,7 +247,15 @@ type OutcomeUnknownError struct {
 }
 
 func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("autocall: %s %s: outcome unknown, the call may have been placed: %s", e.Method, e.Path, detail(e.Err))
+	return fmt.Sprintf("autocall: %s %s: outcome unknown, %s: %s", e.Method, e.Path, e.mayHave(), detail(e.Err))
+}
+
+// mayHave says what may have been done: a template import places no call.
+func (e *OutcomeUnknownError) mayHave() string {
+	if strings.HasSuffix(e.Path, "/voice/import") {
+		return "the template may have been imported"
+	}
+	return "the call may have been placed"
 }
 
 // detail is an error's text without the "autocall: METHOD PATH: " that the

@@ -52,7 +52,7 @@ func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPReques
 	body.Params = &body.otp
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/otp",
-		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
+		body: body, provider: tel4vn, creates: true, callees: len(body.Callees), limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
 	if err != nil {
 		return nil, err
 	}

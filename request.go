@@ -46,6 +46,7 @@ type request struct {
 	// creates: the request places calls, so it is resent only when the
 	// previous attempt provably never reached the provider.
 	creates bool
+	callees int      // callees sent by a TEL4VN create, which its answer must account for
 	limit   int64    // what is read of the answer; 0: maxResponseBody
 	secrets []string // the request's own credentials (callback_apikey), redacted like the Client's
 }

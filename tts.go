@@ -132,7 +132,7 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	body.Params = params
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
-		body: body, provider: tel4vn, creates: true, limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
+		body: body, provider: tel4vn, creates: true, callees: len(body.Callees), limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -35,8 +35,12 @@
 //	it may have reached the provider                   Unknown  -
 //	  (autocall.ErrOutcomeUnknown: a reset or timeout
 //	  after sending, a 5xx in HTTP or in the
-//	  envelope, a 101 or 301/302/303, a garbled
-//	  success)
+//	  envelope (500.0 and data.code too), a 101 or
+//	  301/302/303, a garbled success, a success that
+//	  accepts no callee and does not refuse each one,
+//	  an answer that contradicts itself: an error
+//	  status, code or HTTP status, 429 included,
+//	  next to accepted call ids or a session id)
 //	asked to slow down (HTTP 429, or a rate-limit      Unsent   rate (every worker pauses,
 //	  code under another status:                                then the job goes again)
 //	  autocall.ErrRateLimited)

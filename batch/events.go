@@ -16,7 +16,9 @@ import (
 //   - when its call id is one the job's record holds, or else
 //   - when its campaign and phone are the job's, it happened (StartedAt,
 //     else EndedAt) after the job was claimed, no job's record holds its
-//     call id, and no other unknown job has that campaign and phone.
+//     call id, and no other job that has that campaign and phone could
+//     have made the call: none other unknown, none claimed before the
+//     event that holds no call id (one Placed by hand, say).
 //
 // So an event of another key's call to the same phone, or yesterday's event
 // for today's job, or one without a time, settles nothing. Jobs with no
@@ -32,12 +34,12 @@ func SettleFromEvents(ctx context.Context, j Journal, events []*autocall.CallEve
 	}
 	type target struct{ campaign, phone string }
 	holder := map[string]int{}     // call id → the record holding it
-	byTarget := map[target][]int{} // campaign and phone → unknown jobs
+	byTarget := map[target][]int{} // campaign and phone → OTP and TTS jobs, in any state
 	for i, rec := range recs {
 		for _, id := range rec.CallIDs {
 			holder[id] = i
 		}
-		if readState(rec.State) != Unknown || (rec.Kind != "otp" && rec.Kind != "tts") {
+		if rec.Kind != "otp" && rec.Kind != "tts" {
 			continue
 		}
 		for _, p := range rec.Phones {
@@ -67,14 +69,13 @@ func SettleFromEvents(ctx context.Context, j Journal, events []*autocall.CallEve
 		if n, err := autocall.NormalizePhone(phone); err == nil {
 			phone = n
 		}
-		jobs := byTarget[target{campaign, phone}]
-		if len(jobs) != 1 {
-			continue // none, or two keys for one phone: whose call is it?
+		at := eventTime(ev)
+		if at.IsZero() {
+			continue // when is unknown: maybe an older call
 		}
-		if at := eventTime(ev); at.IsZero() || !at.After(claimTime(recs[jobs[0]])) {
-			continue // before the claim, or when is unknown: maybe an older call
+		if i, ok := onlyOwner(recs, byTarget[target{campaign, phone}], at); ok {
+			found[i] = append(found[i], id)
 		}
-		found[jobs[0]] = append(found[jobs[0]], id)
 	}
 	var settled []string
 	for i, rec := range recs {
@@ -90,6 +91,29 @@ func SettleFromEvents(ctx context.Context, j Journal, events []*autocall.CallEve
 		settled = append(settled, rec.Key)
 	}
 	return settled, nil
+}
+
+// onlyOwner is the one unknown job of jobs (one campaign and phone) that
+// an event at time at can be the call of: claimed before it, and no other
+// job could have made that call. Another job could if it was claimed
+// before the event (or when is not known) and holds no call id, whatever
+// its state: one Placed by hand, say, whose call this may be.
+func onlyOwner(recs []Record, jobs []int, at time.Time) (int, bool) {
+	owner := -1
+	for _, i := range jobs {
+		rec := recs[i]
+		if readState(rec.State) == Unknown && at.After(claimTime(rec)) {
+			if owner >= 0 {
+				return 0, false // two keys for one phone: whose call is it?
+			}
+			owner = i
+			continue
+		}
+		if len(rec.CallIDs) == 0 && (rec.Claimed.IsZero() || !rec.Claimed.After(at)) {
+			return 0, false
+		}
+	}
+	return owner, owner >= 0
 }
 
 // eventTime is when the event's call happened; zero when it does not say.

@@ -178,7 +178,8 @@ var (
 	// ErrLocked: another process has the journal open.
 	ErrLocked = errors.New("batch: the journal is open in another process")
 	// ErrNotUnknown: Resolve was asked to settle a job whose outcome is
-	// known (or a refused job to placed).
+	// known (or a refused job to placed); the error Resolve returns, which
+	// matches it, says which moves are allowed.
 	ErrNotUnknown = errors.New("batch: the job's outcome is not unknown")
 	// ErrNoRecord: the journal has no record of the key.
 	ErrNoRecord = errors.New("batch: no such job in the journal")
@@ -186,29 +187,6 @@ var (
 	// error says which line and what to do.
 	ErrDamaged = errors.New("batch: the journal is damaged")
 )
-
-// Resolve settles a job by hand. A job whose outcome was unknown becomes
-// Placed if the customer was called (it will never be sent again), Unsent
-// if not (the next run sends it). A refused job becomes Unsent once its
-// cause is fixed (the next run sends it). Anything else is ErrNotUnknown.
-func Resolve(ctx context.Context, j Journal, key string, to State) error {
-	if to != Placed && to != Unsent {
-		return errors.New("batch: a job is resolved to placed or unsent")
-	}
-	rec, ok, err := j.Get(ctx, key)
-	switch {
-	case err != nil:
-		return err
-	case !ok:
-		return ErrNoRecord
-	case rec.State == Refused && to == Unsent:
-	case rec.State != Unknown && rec.State != Claimed:
-		return ErrNotUnknown
-	}
-	rec.State, rec.Time, rec.Reason = to, time.Now(), "resolved by hand"
-	rec.Cause, rec.Code = "", ""
-	return j.Settle(ctx, rec)
-}
 
 // readState turns a stored state into what a run sees: a claim that is
 // not this run's is Unknown.

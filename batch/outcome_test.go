@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,6 +111,24 @@ func TestOutcomeTable(t *testing.T) {
 		{"credential refused at the create", ok, answer(403, `{"code":403,"status":false,"data":{"error":"permission_denied"}}`), "", Refused, CauseAuth, 1, true},
 		{"HTML under 400", ok, answer(400, `<html>bad</html>`), "", Refused, CauseOther, 1, false},
 		{"bad phone, refused by the SDK", ok, placed, "12345", Refused, CausePhone, 0, false},
+		// An answer carrying a sign of work (accepted ids) is never Unsent
+		// nor Refused, whatever its status, code or HTTP status says.
+		{"rate-limit code with an accepted id", ok, answer(200, `{"status":false,"code":429,"data":{"results":{"success":["1_1_1_1_u_84912000003"],"fail":[{"84912000013":"rate_limit_exceeded"}]}}}`), "0912000003,0912000013", Unknown, "", 1, false},
+		{"rate-limit error in data with an accepted id", ok, answer(200, `{"status":true,"code":200,"data":{"error":"rate_limit_exceeded","results":{"success":["1_1_1_1_u_84912000003"]}}}`), "", Unknown, "", 1, false},
+		{"HTTP 429 with an accepted id", ok, answer(429, `{"status":true,"code":200,"data":{"results":{"success":["1_1_1_1_u_84912000003"]}}}`), "", Unknown, "", 1, false},
+		{"code 400 with an accepted id", ok, answer(200, `{"code":400,"status":false,"message":"some failed","data":{"results":{"success":["1_1_1_1_u_84912000003"],"fail":[{"84912000013":"Wrong Format"}]}}}`), "0912000003,0912000013", Unknown, "", 1, false},
+		{"HTTP 400 with a success envelope", ok, answer(400, `{"code":200,"status":true,"data":{"results":{"success":["1_1_1_1_u_84912000003"],"fail":[]}}}`), "", Unknown, "", 1, false},
+		{`status "OK"`, ok, answer(200, `{"status":"OK","code":200,"data":{"results":{"success":["1_1_1_1_u_84912000003"]}}}`), "", Placed, "", 1, false},
+		{`status "Success"`, ok, answer(200, `{"status":"Success","data":{"results":{"success":["1_1_1_1_u_84912000003"]}}}`), "", Placed, "", 1, false},
+		{"status 1", ok, answer(200, `{"status":1,"data":{"results":{"success":["1_1_1_1_u_84912000003"]}}}`), "", Placed, "", 1, false},
+		{`status "1"`, ok, answer(200, `{"status":"1","data":{"results":{"success":["1_1_1_1_u_84912000003"]}}}`), "", Placed, "", 1, false},
+		{`status "TRUE"`, ok, answer(200, `{"status":"TRUE","data":{"results":{"success":["1_1_1_1_u_84912000003"]}}}`), "", Placed, "", 1, false},
+		{"code 500.0 under 200", ok, answer(200, `{"code":500.0,"status":false}`), "", Unknown, "", 1, false},
+		{"code 5e2 under 200", ok, answer(200, `{"code":5e2,"status":false}`), "", Unknown, "", 1, false},
+		{"code 500 inside data of a failure", ok, answer(200, `{"status":false,"data":{"code":500,"error":"internal_error"}}`), "", Unknown, "", 1, false},
+		{"refuses 1 of 2 callees, accepts none", ok, answer(200, `{"code":200,"status":true,"data":{"results":{"success":[],"fail":[{"84912000003":"Wrong Format"}]}}}`), "0912000003,0912000013", Unknown, "", 1, false},
+		{"refuses an entry without a phone", ok, answer(200, `{"code":200,"status":true,"data":{"results":{"success":[],"fail":[{}]}}}`), "", Unknown, "", 1, false},
+		{"refuses both callees", ok, answer(200, `{"code":200,"status":true,"data":{"results":{"success":[],"fail":[{"84912000003":"Wrong Format"},{"84912000013":"Wrong Format"}]}}}`), "0912000003,0912000013", Refused, CausePhone, 1, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,7 +140,7 @@ func TestOutcomeTable(t *testing.T) {
 			j, _ := openTemp(t)
 			jobs := otpJobs(1)
 			if tc.phone != "" {
-				jobs[0].Op.(otpOp).req.Callees = []string{tc.phone}
+				jobs[0].Op.(otpOp).req.Callees = strings.Split(tc.phone, ",")
 			}
 			rep, err := (&Runner{TEL4VN: c, Journal: j, Workers: 1}).Run(ctx, jobs)
 			require.NoError(t, err)

@@ -374,8 +374,19 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 		return st.skip(res, cur)
 	}
 
-	// A bad row is refused before anything is sent, and recorded so.
+	// A bad row is refused before anything is sent, and recorded so. It is
+	// claimed first, as a send is: on a shared journal a peer may have
+	// placed the job since the Get above, and a bare write would hide it.
 	if err := j.Op.check(); err != nil {
+		rec.Time = st.r.now()
+		claimed, cur, cerr := st.r.Journal.Claim(sendCtx, rec, retry)
+		switch {
+		case cerr != nil:
+			res.journalErr = cerr
+			return res
+		case !claimed:
+			return st.skip(res, cur)
+		}
 		rec.State, rec.Reason, rec.Cause, rec.Time = Refused, err.Error(), causeOf(err), st.r.now()
 		if res.journalErr = st.r.Journal.Settle(sendCtx, rec); res.journalErr == nil {
 			res.state, res.err = Refused, err

@@ -253,7 +253,12 @@ func (a *app) fail(err error) int {
 	} else {
 		fmt.Fprintf(a.stderr, "autocall: %s\n", strings.TrimPrefix(err.Error(), "autocall: "))
 		if code == exitUnknown {
-			fmt.Fprintln(a.stderr, "The call may have been placed. Do not run the command again blindly: find out first.")
+			what := "The call may have been placed."
+			var ou *autocall.OutcomeUnknownError
+			if errors.As(err, &ou) && strings.HasSuffix(ou.Path, "/voice/import") {
+				what = "The template may have been imported."
+			}
+			fmt.Fprintln(a.stderr, what, "Do not run the command again blindly: find out first.")
 		}
 	}
 	return code

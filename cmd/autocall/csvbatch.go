@@ -379,6 +379,10 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 	return nil
 }
 
+// inFlight is how journal show names a claimed job, in its rows and its
+// counts alike.
+const inFlight batch.State = "in_flight"
+
 // showJournal prints a journal read without its lock. live: a run holds
 // it, and its claims are in flight.
 func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
@@ -386,7 +390,11 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 	var lastRun string
 	var lastClaim time.Time
 	for _, r := range recs {
-		counts[r.State]++
+		if r.State == batch.Claimed {
+			counts[inFlight]++ // as the rows say it
+		} else {
+			counts[r.State]++
+		}
 		if r.Run != "" && r.Claimed.After(lastClaim) {
 			lastRun, lastClaim = r.Run, r.Claimed
 		}
@@ -397,7 +405,7 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 		for _, r := range recs {
 			row := recordRow(r, lastRun)
 			if r.State == batch.Claimed {
-				row.State = "in_flight"
+				row.State = string(inFlight)
 			}
 			if row.State == string(batch.Unknown) {
 				unknown = append(unknown, r.Key)
@@ -416,7 +424,7 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 	fmt.Fprintf(a.stdout, "%d jobs: %d placed, %d refused, %d unsent, %d unknown", len(recs),
 		counts[batch.Placed], counts[batch.Refused], counts[batch.Unsent], counts[batch.Unknown])
 	if live {
-		fmt.Fprintf(a.stdout, ", %d in flight (a run holds the journal)", counts[batch.Claimed])
+		fmt.Fprintf(a.stdout, ", %d in flight (a run holds the journal)", counts[inFlight])
 	}
 	fmt.Fprintln(a.stdout)
 	a.showDeferred(recs)

@@ -8,6 +8,7 @@ package envelope
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -44,7 +45,7 @@ func OMICall(body []byte) Result {
 	}
 	r := Result{Decoded: true, StatusCode: code, OK: code == OMICallSuccess, Data: nonNull(e.Payload)}
 	msg := lenientString(e.Message)
-	perr, pmsg := innerError(r.Data)
+	perr, pmsg, _ := innerError(r.Data)
 	if !r.OK {
 		r.Code = firstNonEmpty(perr, codeLike(msg))
 		r.Message = firstNonEmpty(pmsg, msg)
@@ -80,10 +81,16 @@ func TEL4VN(body []byte) Result {
 			r.OK = false
 		}
 	}
-	derr, dmsg := innerError(r.Data)
+	derr, dmsg, dcode := innerError(r.Data)
 	r.Code = firstNonEmpty(derr, lenientString(e.Error))
 	if r.Code != "" {
 		r.OK = false
+	}
+	if !r.OK && dcode >= 500 && dcode <= 599 && (r.StatusCode < 500 || r.StatusCode > 599) {
+		// A failure whose data carries a 5xx is the server failing all the
+		// same: that code wins over the outer one, so a create it answers
+		// is no refusal. A success is not reread for it.
+		r.StatusCode = dcode
 	}
 	if !r.OK {
 		r.Message = firstNonEmpty(dmsg, lenientString(e.Message), lenientString(e.Messsage))
@@ -100,25 +107,39 @@ func decodeObject(body []byte, v any) bool {
 	return json.Unmarshal(body, v) == nil
 }
 
-// innerError reads {"error": "...", "message": "..."} from a payload.
-func innerError(data json.RawMessage) (code, msg string) {
+// innerError reads {"error": "...", "message": "...", "code": 500} from a
+// payload; status is 0 when there is no code.
+func innerError(data json.RawMessage) (code, msg string, status int) {
 	if len(data) == 0 || data[0] != '{' {
-		return "", ""
+		return "", "", 0
 	}
 	var p struct {
 		Error   json.RawMessage `json:"error"`
 		Message json.RawMessage `json:"message"`
+		Code    json.RawMessage `json:"code"`
 	}
 	if json.Unmarshal(data, &p) != nil {
-		return "", ""
+		return "", "", 0
 	}
-	return lenientString(p.Error), lenientString(p.Message)
+	status, _ = lenientInt(p.Code)
+	return lenientString(p.Error), lenientString(p.Message), status
 }
 
-// StatusOK reports whether TEL4VN's status member says success.
+// StatusOK reports whether TEL4VN's status member says success: true, 1,
+// or the words true, success, ok or 1 in any case. Servers write "OK" and
+// "Success" as often as "ok"; reading those as failures would call an
+// answer that lists accepted calls a refusal.
 func StatusOK(raw json.RawMessage) bool {
-	switch strings.TrimSpace(string(raw)) {
-	case "true", `"true"`, `"success"`, `"ok"`:
+	s := strings.TrimSpace(string(raw))
+	if s == "true" || s == "1" {
+		return true
+	}
+	var word string
+	if json.Unmarshal(raw, &word) != nil {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(word)) {
+	case "true", "success", "ok", "1":
 		return true
 	}
 	return false
@@ -128,18 +149,27 @@ func StatusOK(raw json.RawMessage) bool {
 // string, trimmed, or any other value's JSON text; "" for null.
 func String(raw json.RawMessage) string { return lenientString(raw) }
 
-// Int reads an envelope's code as the decoders here do: 9999, "9999" or
-// -9999; ok is false for anything else, null included.
+// Int reads an envelope's code as the decoders here do: 9999, "9999",
+// -9999, or an integral float (500.0, 5e2); ok is false for anything
+// else, null included.
 func Int(raw json.RawMessage) (n int, ok bool) { return lenientInt(raw) }
 
-// lenientInt reads 9999, "9999" or -9999.
+// lenientInt reads 9999, "9999", -9999, 500.0 or 5e2. A float is read when
+// it is a whole number: a 5xx written as 500.0 is still a server error,
+// and must not read as a code-less refusal.
 func lenientInt(raw json.RawMessage) (int, bool) {
 	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
 	if s == "" || s == "null" {
 		return 0, false
 	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<31 {
+		return 0, false
+	}
+	return int(f), true
 }
 
 // lenientString reads a JSON string; other JSON values are kept as text,

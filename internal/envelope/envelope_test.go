@@ -97,3 +97,31 @@ func TestDuplicateMembersLastWins(t *testing.T) {
 	assert.False(t, r.OK)
 	assert.Equal(t, 503, r.StatusCode)
 }
+
+// Status words as servers write them: a success read as a failure would
+// turn an answer listing accepted calls into a refusal.
+func TestStatusOKForms(t *testing.T) {
+	for _, s := range []string{`true`, `1`, `"1"`, `"true"`, `"TRUE"`, `"ok"`, `"OK"`, `"Success"`, `"success"`, `" ok "`} {
+		assert.True(t, StatusOK([]byte(s)), s)
+	}
+	for _, s := range []string{`false`, `0`, `"0"`, `"false"`, `"fail"`, `null`, `"okay"`, `2`, `{}`} {
+		assert.False(t, StatusOK([]byte(s)), s)
+	}
+}
+
+// A 5xx written as a float is still a 5xx; a fraction is no code.
+func TestIntFloats(t *testing.T) {
+	for raw, want := range map[string]int{`500`: 500, `500.0`: 500, `5e2`: 500, `"502.0"`: 502, `-9999`: -9999, `9999.00`: 9999} {
+		n, ok := Int([]byte(raw))
+		assert.True(t, ok, raw)
+		assert.Equal(t, want, n, raw)
+	}
+	for _, raw := range []string{`500.5`, `1e40`, `"x"`, `null`, `NaN`, `true`} {
+		_, ok := Int([]byte(raw))
+		assert.False(t, ok, raw)
+	}
+	r := TEL4VN([]byte(`{"status":false,"data":{"code":500,"error":"internal_error"}}`))
+	assert.Equal(t, 500, r.StatusCode, "a failure's 5xx inside data is the server's")
+	r = TEL4VN([]byte(`{"status":true,"data":{"code":500,"results":{}}}`))
+	assert.True(t, r.OK, "a success's data is not reread for a code")
+}
