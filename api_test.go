@@ -89,3 +89,39 @@ func TestRateLimitNotice(t *testing.T) {
 	require.NoError(t, c.do(ctx, readReq(), &testResult{}))
 	assert.Equal(t, []time.Duration{2 * time.Second}, got)
 }
+
+// With a rate-limit notice in ctx (a batch), a create answered 429 is not
+// resent by the SDK: the caller is told and sends it again when its pause
+// and rules allow. Without one, the SDK resends it (a 429 placed nothing).
+func TestCreateAnswered429WithANoticeIsLeftToTheCaller(t *testing.T) {
+	for _, notice := range []bool{true, false} {
+		f := newFakeAPI(t)
+		var n int
+		f.handle("POST "+createPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+			n++
+			if n == 1 {
+				w.Header().Set("Retry-After", "0")
+				writeJSON(w, 429, `{"status_code":429,"message":"rate_limit_exceeded"}`)
+				return
+			}
+			writeJSON(w, 200, okCreate)
+		})
+		c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(OMICall),
+			WithRetryPolicy(RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+		ctx := bg()
+		var told int
+		if notice {
+			ctx = WithRateLimitNotice(ctx, func(time.Duration) { told++ })
+		}
+		err := c.do(ctx, createReq(), &testResult{})
+		if notice {
+			require.ErrorIs(t, err, ErrRateLimited)
+			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+			assert.Equal(t, 1, n, "the SDK did not resend the create")
+			assert.Equal(t, 1, told)
+		} else {
+			require.NoError(t, err)
+			assert.Equal(t, 2, n)
+		}
+	}
+}

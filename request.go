@@ -113,8 +113,10 @@ func isTokenRejection(err error) bool {
 func (c *Client) send(ctx context.Context, r *request, body []byte, tok string, out any) error {
 	for attempt := 1; ; attempt++ {
 		v := c.attempt(ctx, r, body, tok, attempt, out)
-		if v.limited {
-			noticeRateLimit(ctx, v.retryAfter)
+		if v.limited && noticeRateLimit(ctx, v.retryAfter) && r.creates {
+			// The caller who asked to be told paces its creates itself (a
+			// batch waits for its shared pause and checks its rules again).
+			return v.err
 		}
 		if v.err == nil || !v.retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return v.err

@@ -95,15 +95,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 type rateLimitKey struct{}
 
 // WithRateLimitNotice returns a ctx whose requests call fn each time the
-// provider answers HTTP 429, with its Retry-After (0 when it gave none),
-// before the SDK waits to retry. A batch of many workers uses it to pause
-// all of them, not only the one that was told to slow down.
+// provider answers HTTP 429, with its Retry-After (0 when it gave none).
+// A batch of many workers uses it to pause all of them, not only the one
+// that was told to slow down. A read is then retried as usual; a
+// call-creating request is not resent by the SDK: it returns the 429
+// (ErrRateLimited; nothing was placed), and the caller sends it again when
+// its own pause and rules allow (a batch's advertising window may have
+// closed meanwhile).
 func WithRateLimitNotice(ctx context.Context, fn func(retryAfter time.Duration)) context.Context {
 	return context.WithValue(ctx, rateLimitKey{}, fn)
 }
 
-func noticeRateLimit(ctx context.Context, d time.Duration) {
-	if fn, ok := ctx.Value(rateLimitKey{}).(func(time.Duration)); ok && fn != nil {
+// noticeRateLimit tells ctx's notice, if any, of a 429; it reports whether
+// there was one.
+func noticeRateLimit(ctx context.Context, d time.Duration) bool {
+	fn, ok := ctx.Value(rateLimitKey{}).(func(time.Duration))
+	if ok && fn != nil {
 		fn(d)
 	}
+	return ok && fn != nil
 }

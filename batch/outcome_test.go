@@ -102,7 +102,7 @@ func TestOutcomeTable(t *testing.T) {
 		{"reset after the request", ok, hijack("", true), "", Unknown, "", 1, false},
 		{"garbled success", ok, answer(200, `{"data":{}}`), "", Unknown, "", 1, false},
 		{"HTML under 200", ok, answer(200, `<html>ok</html>`), "", Unknown, "", 1, false},
-		{"429 beyond MaxPause", ok, answer(429, `{"messsage":"slow","code":429,"status":false}`, "Retry-After", "3600"), "", Unsent, CauseRate, 2, true}, // a 429 proves a refusal: the SDK may resend,
+		{"429 beyond MaxPause", ok, answer(429, `{"messsage":"slow","code":429,"status":false}`, "Retry-After", "3600"), "", Unsent, CauseRate, 1, true}, // the SDK leaves a batch's 429 to the batch; this pause is too long, so one create
 		{"rate-limit code under 400, beyond MaxPause", ok, answer(400, `{"messsage":"slow","code":400,"status":false,"data":{"error":"rate_limit_exceeded"}}`, "Retry-After", "7200"), "", Unsent, CauseRate, 1, true},
 		{"quota", ok, answer(400, `{"messsage":"Bad Request","code":400,"status":false,"data":{"error":"limit_service"}}`), "", Refused, CauseQuota, 1, true},
 		{"balance", ok, answer(400, `{"code":400,"status":false,"data":{"error":"balance_is_not_enough"}}`), "", Refused, CauseQuota, 1, true},

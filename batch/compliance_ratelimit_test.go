@@ -1,0 +1,44 @@
+package batch
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/autocalltest"
+)
+
+// An advertising job answered 429 just before 17:00 is not sent again
+// after it: the SDK leaves the resend to the batch, which checks the
+// window again once the pause is over.
+func TestAdvertisingRateLimitedAtTheCloseIsNotResentAfterIt(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 16, 59, 59, 0, Vietnam())
+	srv := autocalltest.NewServer(autocalltest.WithStartTime(t0))
+	defer srv.Close()
+	tel, err := autocall.NewClient(srv.URL, autocall.WithSecretKey(autocalltest.SecretKey))
+	require.NoError(t, err)
+	t.Cleanup(tel.CloseIdleConnections)
+	srv.FailNext(otpPath, 1, autocalltest.Fault{Status: 429, Body: `{"message":"too many"}`,
+		Header: http.Header{"Retry-After": {"1"}}})
+	// The clock passes 17:00 once the first create has been answered.
+	now := func() time.Time {
+		if srv.Count(otpPath) > 0 {
+			return t0.Add(2 * time.Second)
+		}
+		return t0
+	}
+	j, _ := openTemp(t)
+	rep, err := (&Runner{TEL4VN: tel, Journal: j, Now: now}).Run(ctx, []Job{adJob("late", "0912000013")})
+	require.NoError(t, err)
+	assertAddsUp(t, rep)
+	assert.Equal(t, 1, srv.Count(otpPath), "no create after 17:00")
+	assert.Empty(t, srv.Calls())
+	assert.Equal(t, 1, rep.Unsent)
+	require.Len(t, rep.Deferred, 1)
+	assert.Equal(t, CauseHours, rep.Deferred[0].Cause)
+	assert.Equal(t, time.Date(2026, 12, 2, 8, 0, 0, 0, Vietnam()), rep.Deferred[0].NotBefore)
+}
