@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -41,4 +43,37 @@ func TestAdvertisingRateLimitedAtTheCloseIsNotResentAfterIt(t *testing.T) {
 	require.Len(t, rep.Deferred, 1)
 	assert.Equal(t, CauseHours, rep.Deferred[0].Cause)
 	assert.Equal(t, time.Date(2026, 12, 2, 8, 0, 0, 0, Vietnam()), rep.Deferred[0].NotBefore)
+}
+
+// peerListsLate is a Do-Not-Call service that lists every number, but
+// answers only after a peer, whose list did not have it, claimed the job
+// for its call.
+type peerListsLate struct {
+	j    Journal
+	peer Record
+}
+
+func (p peerListsLate) Listed(ctx context.Context, _ string) (bool, error) {
+	ok, _, err := p.j.Claim(ctx, p.peer, Retry{})
+	if err != nil || !ok {
+		return false, fmt.Errorf("the peer's claim: %v %v", ok, err)
+	}
+	return true, nil
+}
+
+// A Do-Not-Call refusal is written under a claim: a peer that claimed the
+// job meanwhile (its call in flight) keeps its claim, and the number stays
+// held by it.
+func TestDoNotCallRefusalNeverOverwritesAPeersClaim(t *testing.T) {
+	srv, tel := clockSandbox(t, hcm(1, 10, 0, 0))
+	j, _ := openTemp(t)
+	peer := Record{Key: "k", Kind: "otp", Campaign: "1", Phones: []string{"0912000013"}, Purpose: Advertising,
+		Interval: DefaultInterval, Time: srv.Now(), Run: "peer"}
+	r := &Runner{TEL4VN: tel, Journal: j, Now: srv.Now, Policy: &Policy{DoNotCall: peerListsLate{j: j, peer: peer}}}
+	rep, err := r.Run(ctx, []Job{adJob("k", "0912000013")})
+	require.NoError(t, err)
+	assertAddsUp(t, rep)
+	assert.Zero(t, rep.Refused, "the refusal did not overwrite the peer's claim")
+	assert.Equal(t, Claimed, recordOf(t, j, "k").State)
+	assert.Empty(t, srv.Calls())
 }

@@ -399,7 +399,7 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 		if j.Agreed&AgreedFrequency == 0 {
 			rec.Interval = st.policy.interval()
 		}
-		if st.doNotCall(sendCtx, j, rec, &res) {
+		if st.doNotCall(sendCtx, j, rec, retry, &res) {
 			return res
 		}
 	}
