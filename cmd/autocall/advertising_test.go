@@ -34,7 +34,7 @@ func TestAdvertisingCSVKeepsTheHours(t *testing.T) {
 	csv := promoCSV(t)
 	env := tel4vnEnv(srv)
 	env["AUTOCALL_NOW"] = "2026-12-01T17:30:00+07:00"
-	r := run(t, env, append(promo, "--csv", csv)...)
+	r := run(t, env, append(promo, "--csv", csv, "--journal", csv+".journal")...)
 	require.Equal(t, 0, r.code, "deferred rows are no failure: %s %s", r.stdout, r.stderr)
 	assert.Contains(t, r.stdout, "3 advertising rows deferred", "km-1, km-2, km-4")
 	assert.Contains(t, r.stdout, "2026-12-02 08:00 +07:00")
@@ -65,11 +65,11 @@ func TestAdvertisingCSVKeepsTheHours(t *testing.T) {
 	// At 8:00 the next morning: km-1 and km-2 go; km-4 calls km-1's number
 	// again and waits 24 hours. A dry run says so first.
 	env["AUTOCALL_NOW"] = "2026-12-02T08:00:01+07:00"
-	r = run(t, env, append(promo, "--dry-run", "--workers", "1", "--csv", csv)...)
+	r = run(t, env, append(promo, "--dry-run", "--workers", "1", "--csv", csv, "--journal", csv+".journal")...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "2 rows would be sent, 0 refused, 1 deferred by the advertising rules")
 	require.Len(t, srv.Calls(), 1, "a dry run sends nothing")
-	r = run(t, env, append(promo, "--json", "--workers", "1", "--csv", csv)...)
+	r = run(t, env, append(promo, "--json", "--workers", "1", "--csv", csv, "--journal", csv+".journal")...)
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	var rep struct {
@@ -93,7 +93,7 @@ func TestAdvertisingCSVDoNotCall(t *testing.T) {
 	env["AUTOCALL_NOW"] = "2026-12-01T09:00:00+07:00"
 	dnc := filepath.Join(t.TempDir(), "dnc.txt")
 	require.NoError(t, os.WriteFile(dnc, []byte("# danh sách không quảng cáo\n+84 912 000 023\n"), 0o600))
-	r := run(t, env, append(promo, "--csv", csv, "--dnc", dnc)...)
+	r := run(t, env, append(promo, "--csv", csv, "--journal", csv+".journal", "--dnc", dnc)...)
 	assert.Equal(t, exitPartial, r.code, "%s %s", r.stdout, r.stderr)
 	for _, c := range srv.Calls() {
 		assert.NotEqual(t, "0912000023", c.Phone, "a listed number is never called")
@@ -106,7 +106,7 @@ func TestAdvertisingCSVDoNotCall(t *testing.T) {
 	env2 := tel4vnEnv(srv2)
 	bad := filepath.Join(t.TempDir(), "dnc-bad.txt")
 	require.NoError(t, os.WriteFile(bad, []byte("0912000023\n0912 abc\n12345\n"), 0o600))
-	r = run(t, env2, append(promo, "--csv", promoCSV(t), "--dnc", bad)...)
+	r = run(t, env2, append(promo, "--csv", promoCSV(t), "--journal", filepath.Join(t.TempDir(), "ads.journal"), "--dnc", bad)...)
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "line 2")
 	assert.Contains(t, r.stderr, "line 3")
@@ -127,12 +127,12 @@ func TestAdvertisingFlagMistakes(t *testing.T) {
 	}
 	assert.Zero(t, srv.Count("/api/v2/campaigns/1/otp"))
 	env["AUTOCALL_NOW"] = "yesterday"
-	r := run(t, env, append(promo, "--csv", promoCSV(t))...)
+	r := run(t, env, append(promo, "--csv", promoCSV(t), "--journal", filepath.Join(t.TempDir(), "ads.journal"))...)
 	assert.Equal(t, exitUsage, r.code)
 
 	// The test clock is no way round the hours with a real provider.
 	env["AUTOCALL_NOW"], env["AUTOCALL_BASE_URL"] = "2026-12-01T10:00:00+07:00", "https://api.example.vn"
-	r = run(t, env, append(promo, "--csv", promoCSV(t))...)
+	r = run(t, env, append(promo, "--csv", promoCSV(t), "--journal", filepath.Join(t.TempDir(), "ads.journal"))...)
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "AUTOCALL_NOW is for tests against a sandbox")
 }
@@ -158,4 +158,28 @@ func TestSandboxCommandClock(t *testing.T) {
 
 	r := run(t, nil, "sandbox", "--start", "soon")
 	assert.Equal(t, exitUsage, r.code)
+}
+
+// An advertising CSV needs a journal named on purpose: each CSV's own
+// journal would not see the calls of another day's CSV, and the
+// one-call-a-day rule would be kept only within one file.
+func TestAdvertisingCSVNeedsASharedJournal(t *testing.T) {
+	srv := sandbox(t)
+	env := tel4vnEnv(srv)
+	env["AUTOCALL_NOW"] = "2026-12-01T16:30:00+07:00"
+	r := run(t, env, append(promo, "--csv", promoCSV(t))...)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--purpose advertising needs --journal")
+	assert.Zero(t, srv.Count("/api/v2/campaigns/1/otp"))
+
+	// Two days' CSVs through one journal: the number is called once.
+	shared := filepath.Join(t.TempDir(), "ads.journal")
+	day1 := writeFile(t, "promo-1201.csv", "key,phone,dong_y\nd1-1,0912000201,\n")
+	day2 := writeFile(t, "promo-1202.csv", "key,phone,dong_y\nd2-1,0912000201,\n")
+	r = run(t, env, append(promo, "--csv", day1, "--journal", shared)...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	env["AUTOCALL_NOW"] = "2026-12-02T08:05:00+07:00"
+	r = run(t, env, append(promo, "--csv", day2, "--journal", shared)...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Len(t, srv.Calls(), 1, "one advertising call to the number in 24 hours, across the CSVs")
 }

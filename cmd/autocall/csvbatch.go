@@ -166,6 +166,13 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if err != nil {
 		return err
 	}
+	if purpose == batch.Advertising && bf.journal == "" {
+		// The default journal is the CSV's own, and the one-call-a-day rule
+		// sees only the calls of its journal: tomorrow's CSV would call
+		// today's numbers again.
+		return usagef("--purpose advertising needs --journal: the one-call-a-day rule sees only the calls recorded " +
+			"in that journal, so give every advertising CSV the same one (keys unique across them); nothing was sent")
+	}
 	c, err := a.client(p)
 	if err != nil {
 		return err
