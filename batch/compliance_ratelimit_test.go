@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -76,4 +77,43 @@ func TestDoNotCallRefusalNeverOverwritesAPeersClaim(t *testing.T) {
 	assert.Zero(t, rep.Refused, "the refusal did not overwrite the peer's claim")
 	assert.Equal(t, Claimed, recordOf(t, j, "k").State)
 	assert.Empty(t, srv.Calls())
+}
+
+// A run that meets a job deferred until a time still to come writes
+// nothing for it: an overnight cron every five minutes leaves the journal
+// as it was. Once the time has come, the job goes.
+func TestDeferredJobsCostNoWriteUntilTheyMayGo(t *testing.T) {
+	srv, tel := clockSandbox(t, hcm(1, 18, 0, 0))
+	j, path := openTemp(t)
+	r := &Runner{TEL4VN: tel, Journal: j, Now: srv.Now}
+	jobs := []Job{adJob("a", "0912000013"), adJob("b", "0912000023")}
+	rep, err := r.Run(ctx, jobs)
+	require.NoError(t, err)
+	require.Len(t, rep.Deferred, 2)
+	before, err := os.Stat(path)
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		srv.Advance(5 * time.Minute)
+		rep, err = r.Run(ctx, jobs)
+		require.NoError(t, err)
+		assertAddsUp(t, rep)
+		assert.Len(t, rep.Deferred, 2)
+		assert.Equal(t, time.Date(2026, 12, 2, 8, 0, 0, 0, Vietnam()), rep.Deferred[0].NotBefore.In(Vietnam()))
+	}
+	after, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, before.Size(), after.Size(), "no record written for jobs still deferred")
+
+	// Agreed to the hours since: it goes now.
+	agreed := adJob("a", "0912000013")
+	agreed.Agreed = AgreedHours
+	rep, err = r.Run(ctx, []Job{agreed})
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Placed)
+
+	srv.Advance(14 * time.Hour) // 8:15 the next day
+	rep, err = r.Run(ctx, jobs)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Placed, "b goes when the window opens")
+	assert.Len(t, srv.Calls(), 2)
 }

@@ -155,3 +155,14 @@ func deferralOf(cur Record) *Deferral {
 	}
 	return d
 }
+
+// agreedTo: the subscriber agreed to calls past the rule behind cause.
+func agreedTo(a Agreement, cause string) bool {
+	switch cause {
+	case CauseHours:
+		return a&AgreedHours != 0
+	case CauseFrequency:
+		return a&AgreedFrequency != 0
+	}
+	return false
+}

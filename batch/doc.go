@@ -61,7 +61,9 @@
 // Unsent; Unknown is never sent again until Resolve settles it. A claim
 // left by a process that died is Unknown. In doubt the table picks the
 // state that can never phone a customer twice. Settled jobs cost a run
-// nothing: they are passed over before the rate limiter.
+// nothing: they are passed over before the rate limiter. So do advertising
+// jobs deferred until a time still to come: nothing is written for them
+// until then.
 //
 // # Advertising calls: Decree 91/2020/NĐ-CP
 //

@@ -373,6 +373,12 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 	if had && !retry.Claimable(cur) {
 		return st.skip(res, cur)
 	}
+	// A job deferred until a time still to come is deferred again without
+	// a write: a cron run every few minutes overnight would otherwise
+	// claim and settle each deferred row each time.
+	if d := deferralOf(cur); had && d != nil && st.advertising(j) && st.r.now().Before(d.NotBefore) && !agreedTo(j.Agreed, d.Cause) {
+		return st.deferred(sendCtx, j, rec, d, false, res)
+	}
 
 	// A bad row is refused before anything is sent, and recorded so. It is
 	// claimed first, as a send is: on a shared journal a peer may have
