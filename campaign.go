@@ -79,6 +79,13 @@ func (d *campaignData) check() error {
 	if d.Results == nil || len(d.Results.Success)+len(d.Results.Fail) == 0 {
 		return errMissing("data.results")
 	}
+	for _, id := range d.Results.Success {
+		// An accepted call without its id (null, "") is a garbled answer:
+		// the call may have been placed, and nobody could look it up.
+		if strings.TrimSpace(id) == "" {
+			return errMissing("data.results.success[]")
+		}
+	}
 	return nil
 }
 

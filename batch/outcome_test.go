@@ -101,6 +101,8 @@ func TestOutcomeTable(t *testing.T) {
 		{"101", ok, hijack("HTTP/1.1 101 Switching Protocols\r\n\r\n", false), "", Unknown, "", 1, false},
 		{"reset after the request", ok, hijack("", true), "", Unknown, "", 1, false},
 		{"garbled success", ok, answer(200, `{"data":{}}`), "", Unknown, "", 1, false},
+		{"accepted without an id", ok, answer(200, `{"data":{"results":{"success":[""],"fail":[]}}}`), "", Unknown, "", 1, false},
+		{"accepted with a null id", ok, answer(200, `{"data":{"results":{"success":[null]}}}`), "", Unknown, "", 1, false},
 		{"HTML under 200", ok, answer(200, `<html>ok</html>`), "", Unknown, "", 1, false},
 		{"429 beyond MaxPause", ok, answer(429, `{"messsage":"slow","code":429,"status":false}`, "Retry-After", "3600"), "", Unsent, CauseRate, 1, true}, // the SDK leaves a batch's 429 to the batch; this pause is too long, so one create
 		{"rate-limit code under 400, beyond MaxPause", ok, answer(400, `{"messsage":"slow","code":400,"status":false,"data":{"error":"rate_limit_exceeded"}}`, "Retry-After", "7200"), "", Unsent, CauseRate, 1, true},
