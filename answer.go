@@ -47,7 +47,9 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		}
 	}
 
-	redact := func(s string) string { return c.redact.string(s, r.secrets...) }
+	// One matcher for the four texts: with a request secret of its own
+	// (callback_apikey), matcherFor builds a new one on each call.
+	redact := c.redact.matcherFor(r.secrets...).string
 	apiErr := &APIError{
 		HTTPStatus:     status,
 		ProviderStatus: env.StatusCode,

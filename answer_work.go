@@ -36,22 +36,25 @@ func showsWork(p provider, data json.RawMessage) bool {
 }
 
 // unaccounted is why a TEL4VN create's success does not account for the
-// n callees sent: it accepted none and refused fewer than n (or refused an
-// entry without a phone, {}). The unnamed callees may have been called, so
-// the answer is garbled, not a refusal. nil when out is no campaign answer.
+// n callees sent: it accepted none and refused fewer than n distinct
+// phones (an entry without a phone, {}, or a phone named twice, names no
+// other). The unnamed callees may have been called, so the answer is
+// garbled, not a refusal. nil when out is no campaign answer.
 func unaccounted(out any, n int) error {
 	d, ok := out.(*campaignData)
 	if !ok || n == 0 || d.Results == nil || len(d.Results.Success) > 0 {
 		return nil
 	}
-	named := 0
+	// Distinct names: a callee refused twice does not stand for another.
+	names := make(map[string]struct{}, n)
 	for _, f := range d.Results.Fail {
 		for phone := range f {
 			if phone != "" {
-				named++
+				names[phone] = struct{}{}
 			}
 		}
 	}
+	named := len(names)
 	if named >= n {
 		return nil
 	}

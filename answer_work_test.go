@@ -25,6 +25,7 @@ func TestOTPAnswerThatContradictsItselfIsUnknown(t *testing.T) {
 		{"HTTP 400 with a success envelope", 400, `{"status":true,"code":200,"data":{"results":{"success":["1_1_1_1_u_84912000013"]}}}`},
 		{"accepts none, refuses 1 of 2", 200, `{"status":true,"data":{"results":{"success":[],"fail":[{"84912000013":"Wrong Format"}]}}}`},
 		{"accepts none, refuses {}", 200, `{"status":true,"data":{"results":{"success":[],"fail":[{},{}]}}}`},
+		{"accepts none, refuses 1 of 2 twice", 200, `{"status":true,"data":{"results":{"success":[],"fail":[{"84912000013":"Wrong Format"},{"84912000013":"Wrong Format"}]}}}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

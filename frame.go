@@ -223,8 +223,9 @@ func (c *frameConn) headerLine(line []byte, overflow bool) {
 			c.state = fsRaw
 			return
 		}
-		c.status = atoi3(line[9:12])
-		if c.status < 100 {
+		status, ok := parseLength(line[9:12])
+		c.status = int(status)
+		if !ok || c.status < 100 {
 			c.state = fsRaw
 		}
 		return
@@ -283,17 +284,8 @@ func (c *frameConn) finish() {
 	c.mark.Store(c.writes.Load())
 }
 
-func atoi3(b []byte) int {
-	n := 0
-	for _, d := range b {
-		if d < '0' || d > '9' {
-			return 0
-		}
-		n = n*10 + int(d-'0')
-	}
-	return n
-}
-
+// parseLength reads a decimal of 1 to 18 digits: a Content-Length, or a
+// status code.
 func parseLength(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
@@ -321,17 +313,11 @@ func chunkSize(line []byte, overflow bool) (int64, bool) {
 	}
 	var n int64
 	for _, d := range line {
-		switch {
-		case d >= '0' && d <= '9':
-			d -= '0'
-		case d >= 'a' && d <= 'f':
-			d -= 'a' - 10
-		case d >= 'A' && d <= 'F':
-			d -= 'A' - 10
-		default:
+		v, ok := digitVal(d, 16)
+		if !ok {
 			return 0, false
 		}
-		n = n<<4 | int64(d)
+		n = n<<4 | int64(v)
 	}
 	return n, true
 }

@@ -108,7 +108,6 @@ func TestExcessBytesNeverLogged(t *testing.T) {
 // Framing must not cost keep-alive: well-formed answers, with a length or
 // chunked, leave their connection reusable, one per pool.
 func TestFramingKeepsConnectionsReused(t *testing.T) {
-	var conns atomic.Int32
 	f := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
@@ -117,11 +116,7 @@ func TestFramingKeepsConnectionsReused(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, `{"message":"sai","code":400,"status":false}`)
 	}))
-	f.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
+	conns := countNewConns(f)
 	f.Start()
 	t.Cleanup(f.Close)
 	logs := captureStdLog(t)
@@ -234,7 +229,6 @@ func TestExcessBytesNeverLoggedTLS(t *testing.T) {
 func TestTLSDialKeepsProtocolsAndReuse(t *testing.T) {
 	for _, h2 := range []bool{false, true} {
 		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
-			var conns atomic.Int32
 			var proto atomic.Value
 			f := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				proto.Store(r.Proto)
@@ -243,11 +237,7 @@ func TestTLSDialKeepsProtocolsAndReuse(t *testing.T) {
 				_, _ = io.WriteString(w, `{"message":"sai","code":400,"status":false}`)
 			}))
 			f.EnableHTTP2 = h2
-			f.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-				if st == http.StateNew {
-					conns.Add(1)
-				}
-			}
+			conns := countNewConns(f)
 			f.StartTLS()
 			t.Cleanup(f.Close)
 			c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(TEL4VN), WithHTTPClient(f.Client()),
@@ -270,16 +260,11 @@ func TestTLSDialKeepsProtocolsAndReuse(t *testing.T) {
 // A HEAD answer has no body whatever its Content-Length: the framing
 // reads the request's method, and the connection stays in use.
 func TestFramingHeadRequests(t *testing.T) {
-	var conns atomic.Int32
 	f := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "5")
 		_, _ = io.WriteString(w, "hello")
 	}))
-	f.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
+	conns := countNewConns(f)
 	f.Start()
 	t.Cleanup(f.Close)
 	logs := captureStdLog(t)
@@ -298,4 +283,15 @@ func TestFramingHeadRequests(t *testing.T) {
 	}
 	assert.LessOrEqual(t, conns.Load(), int32(2), "connections reused")
 	assert.Empty(t, logs.String())
+}
+
+// countNewConns counts the connections f accepts; set before f starts.
+func countNewConns(f *httptest.Server) *atomic.Int32 {
+	var n atomic.Int32
+	f.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			n.Add(1)
+		}
+	}
+	return &n
 }

@@ -41,7 +41,7 @@ func (t Template) Render(params map[string]string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := t.checkNFC(params); err != nil {
+	if err := t.checkParams(params); err != nil {
 		return "", err
 	}
 	content := nfc(t.Content)
@@ -75,17 +75,8 @@ func nfcParams(params map[string]string) (map[string]string, error) {
 // that sends due_days to a template that says {{due_date}}. The key the
 // caller wrote is named first, since that is the one to fix. A blank value
 // is refused too: the customer would hear nothing where the amount or the
-// date should be.
+// date should be. params must be in NFC already (nfcParams).
 func (t Template) checkParams(params map[string]string) error {
-	params, err := nfcParams(params)
-	if err != nil {
-		return err
-	}
-	return t.checkNFC(params)
-}
-
-// checkNFC is checkParams on params already in NFC.
-func (t Template) checkNFC(params map[string]string) error {
 	keys := t.Placeholders()
 	var missing, extra []string
 	for _, k := range keys {

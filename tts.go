@@ -91,6 +91,12 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	if err != nil {
 		return nil, err
 	}
+	// Keys and values go in NFC, the form the imported template's keys are
+	// stored in: a key typed in NFD would be "Missing TTS Key" at TEL4VN.
+	params, err := nfcParams(req.Params)
+	if err != nil {
+		return nil, err
+	}
 	name := req.TemplateName
 	if req.Template != nil {
 		switch {
@@ -99,16 +105,13 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 		case req.Template.Name != "" && name != req.Template.Name:
 			return nil, invalid("TemplateName", name, "differs from Template.Name "+req.Template.Name)
 		}
-		if err := req.Template.checkParams(req.Params); err != nil {
+		if err := req.Template.checkParams(params); err != nil {
 			return nil, err
 		}
 	}
 	if err := required("TemplateName", name); err != nil {
 		return nil, err
 	}
-	// Keys and values go in NFC, the form the imported template's keys are
-	// stored in: a key typed in NFD would be "Missing TTS Key" at TEL4VN.
-	params := make(map[string]string, len(req.Params)+1)
 	for k, v := range req.Params {
 		switch {
 		case k == "":
@@ -122,11 +125,6 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 		if strings.TrimSpace(v) == "" {
 			return nil, invalid("Params."+k, v, "empty: the customer would hear nothing there")
 		}
-		n := nfc(k)
-		if _, dup := params[n]; dup {
-			return nil, invalid("Params."+n, "", "given twice, typed composed (NFC) and decomposed (NFD)")
-		}
-		params[n] = nfc(v)
 	}
 	params[reservedParam] = name
 	body.Params = params
