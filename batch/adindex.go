@@ -9,8 +9,8 @@ import "time"
 //
 // An entry is added at the claim (the call may leave from then on), moved
 // to the settle time when the job is Placed or Unknown (the provider had
-// the request until then), and removed when the job is Unsent or Refused
-// (nothing was placed).
+// the request until then), and removed only when the job is Unsent or
+// Refused (nothing was placed): in doubt, a call.
 type adIndex map[string]map[string]time.Time
 
 // holds returns the Deferral of a job (key) to phones at now: the latest
@@ -61,10 +61,10 @@ func (ix adIndex) record(rec Record) {
 		return
 	}
 	switch rec.State {
-	case Claimed, Placed, Unknown:
-		ix.put(rec.Key, rec.Phones, rec.Time)
-	default:
+	case Unsent, Refused:
 		ix.drop(rec.Key, rec.Phones)
+	default: // Claimed, Placed, Unknown, or a state not known: it may have called
+		ix.put(rec.Key, rec.Phones, rec.Time)
 	}
 }
 

@@ -2,14 +2,8 @@ package batch
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
-
-	autocall "github.com/autocallvn/autocall-go"
 )
 
 // BenchmarkBatchPolicy: BenchmarkBatch's workload (16 workers, 50 ms a
@@ -19,25 +13,12 @@ import (
 //
 //	go test -run '^$' -bench BatchPolicy -benchtime 1x -count 3 ./batch/ -args -batch-jobs 4000
 func BenchmarkBatchPolicy(b *testing.B) {
-	const latency, workers = 50 * time.Millisecond, 16
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		time.Sleep(latency)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"data":{"campaign_id":"1","results":{"success":["1_1_1_1_x_0912345678"],"fail":[]}}}`)
-	}))
-	defer srv.Close()
-	c, err := autocall.NewClient(srv.URL, autocall.WithAccessToken("t"), autocall.WithProvider(autocall.TEL4VN))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	c := benchClient(b)
 	dnc := &DoNotCallList{phones: map[string]struct{}{}}
 	for i := 0; i < 100_000; i++ {
 		dnc.phones[fmt.Sprintf("098%07d", i)] = struct{}{}
 	}
 	open := time.Date(2026, 12, 1, 10, 0, 0, 0, Vietnam())
-	ceiling := float64(workers) / latency.Seconds()
 	for _, purpose := range []Purpose{Transactional, Advertising} {
 		name := string(purpose)
 		if name == "" {
@@ -45,25 +26,12 @@ func BenchmarkBatchPolicy(b *testing.B) {
 		}
 		b.Run("purpose="+name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				j, err := OpenFile(filepath.Join(b.TempDir(), fmt.Sprintf("bench-%d.journal", i)))
-				if err != nil {
-					b.Fatal(err)
-				}
 				jobs := otpJobs(*benchJobs)
 				for k := range jobs {
 					jobs[k].Purpose = purpose
 				}
-				r := &Runner{TEL4VN: c, Journal: j, Workers: workers, Policy: &Policy{DoNotCall: dnc},
-					Now: func() time.Time { return open }}
-				start := time.Now()
-				rep, err := r.Run(ctx, jobs)
-				elapsed := time.Since(start)
-				j.Close()
-				if err != nil || rep.Placed != *benchJobs {
-					b.Fatalf("%v %+v", err, rep)
-				}
-				b.ReportMetric(float64(*benchJobs)/elapsed.Seconds(), "jobs/s")
-				b.ReportMetric(float64(*benchJobs)/elapsed.Seconds()/ceiling, "of-ceiling")
+				benchRun(b, &Runner{TEL4VN: c, Journal: benchFileJournal(b, i), Workers: benchWorkers,
+					Policy: &Policy{DoNotCall: dnc}, Now: func() time.Time { return open }}, jobs)
 			}
 		})
 	}

@@ -70,38 +70,18 @@ func (st *runState) shut(j Job) *Deferral {
 	return st.policy.hours(st.r.now(), j.Agreed)
 }
 
-// doNotCall refuses, and records so, an advertising job to a listed
-// number; a list that fails leaves the job unsent, unrecorded. It returns
-// false when the job may go on. The refusal is written under a claim, as a
-// send is: a peer whose list did not have the number may hold the job, and
-// a bare write would hide its call. The claim is not an advertising one,
-// so it holds no other job to the number back.
+// doNotCall refuses, and records so (runState.refuse), an advertising job
+// to a listed number; a list that fails leaves the job unsent, unrecorded.
+// It returns false when the job may go on.
 func (st *runState) doNotCall(ctx context.Context, j Job, rec Record, retry Retry, res *jobResult) bool {
 	err := st.policy.doNotCall(ctx, rec.Phones, j.Agreed)
-	if err == nil {
-		return false
-	}
-	res.err = err
-	if !errors.Is(err, ErrDoNotCall) {
-		return true // unsent: nothing recorded, nothing sent
-	}
-	plain := rec
-	plain.Purpose, plain.Interval, plain.Time = Transactional, 0, st.r.now()
-	claimed, cur, cerr := st.r.Journal.Claim(ctx, plain, retry)
 	switch {
-	case cerr != nil:
-		res.journalErr = cerr
-		return true
-	case !claimed:
-		*res = st.skip(*res, cur)
-		res.err = nil
-		return true
-	}
-	rec.State, rec.Reason, rec.Cause, rec.Time = Refused, err.Error(), CauseDoNotCall, st.r.now()
-	if res.journalErr = st.r.Journal.Settle(ctx, rec); res.journalErr == nil {
-		res.state = Refused
-	} else {
-		res.state = Unknown // the journal still holds the claim
+	case err == nil:
+		return false
+	case errors.Is(err, ErrDoNotCall):
+		*res = st.refuse(ctx, rec, retry, CauseDoNotCall, err, *res)
+	default: // the list failed
+		res.err = err // unsent: nothing recorded, nothing sent
 	}
 	return true
 }
@@ -131,9 +111,7 @@ func (st *runState) deferred(ctx context.Context, j Job, rec Record, d *Deferral
 // the deferral, so that a peer's claim is never overwritten; the claim is
 // not an advertising one, so that it holds no other job to the number back.
 func (st *runState) deferShut(ctx context.Context, j Job, rec Record, retry Retry, d *Deferral, res jobResult) jobResult {
-	plain := rec
-	plain.Purpose, plain.Interval, plain.Time = Transactional, 0, st.r.now()
-	claimed, cur, err := st.r.Journal.Claim(ctx, plain, retry)
+	claimed, cur, err := st.claimPlain(ctx, rec, retry)
 	if err != nil {
 		res.journalErr = err
 		return res

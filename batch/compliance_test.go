@@ -221,3 +221,20 @@ func TestAdIndex(t *testing.T) {
 	assert.Nil(t, ix.holds("b", []string{"0987654321"}, t0.Add(time.Hour), DefaultInterval), "an unsent job called nobody")
 	assert.Empty(t, ix)
 }
+
+// Only an unsent or refused job is known to have called nobody: any other
+// state, one this version does not know included, counts as a call.
+func TestAdIndexCountsAStateItDoesNotKnowAsACall(t *testing.T) {
+	t0 := hcm(1, 9, 0, 0)
+	for _, st := range []State{Claimed, Placed, Unknown, "transferred", ""} {
+		ix := adIndex{}
+		ix.record(Record{Key: "a", State: st, Time: t0, Phones: []string{"0987654321"}, Purpose: Advertising})
+		assert.NotNil(t, ix.holds("b", []string{"0987654321"}, t0.Add(time.Hour), DefaultInterval), "state %q", st)
+	}
+	for _, st := range []State{Unsent, Refused} {
+		ix := adIndex{}
+		ix.put("a", []string{"0987654321"}, t0)
+		ix.record(Record{Key: "a", State: st, Time: t0, Phones: []string{"0987654321"}, Purpose: Advertising})
+		assert.Empty(t, ix, "state %q", st)
+	}
+}

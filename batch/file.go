@@ -278,14 +278,7 @@ func (j *FileJournal) Claim(ctx context.Context, rec Record, retry Retry) (bool,
 		if d := j.ads.holds(rec.Key, rec.Phones, rec.Time, rec.Interval); d != nil {
 			// Written under the claim's lock, so that it cannot overwrite a
 			// claim made since; nothing leaves for it, so no sync is awaited.
-			def := d.record(rec)
-			if cur, ok := j.records[rec.Key]; ok {
-				def = def.Inherit(cur)
-			}
-			_, err := j.appendLocked(def)
-			if err == nil {
-				j.syncSoonLocked()
-			}
+			def, err := j.settleLocked(d.record(rec))
 			j.mu.Unlock()
 			return false, def, err
 		}
@@ -310,6 +303,15 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 		j.mu.Unlock()
 		return errors.New("batch: journal closed")
 	}
+	_, err := j.settleLocked(rec)
+	j.mu.Unlock()
+	return err
+}
+
+// settleLocked writes rec over its key's record (Record.Inherit), under
+// j.mu, and has it synced soon: nothing waits for it to leave. It returns
+// the record written.
+func (j *FileJournal) settleLocked(rec Record) (Record, error) {
 	if cur, ok := j.records[rec.Key]; ok {
 		rec = rec.Inherit(cur)
 	}
@@ -317,8 +319,7 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 	if err == nil {
 		j.syncSoonLocked()
 	}
-	j.mu.Unlock()
-	return err
+	return rec, err
 }
 
 // IndexesAdvertising implements AdvertisingJournal: the index is rebuilt

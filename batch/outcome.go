@@ -14,6 +14,8 @@ import (
 func outcome(out Record, err error) (State, string) {
 	var apiErr *autocall.APIError
 	switch {
+	case errors.Is(err, autocall.ErrValidation):
+		return Refused, causeOf(err) // a bad row: nothing was sent
 	case err == nil && out.State == Refused:
 		return Refused, out.Cause // every callee refused
 	case err == nil:
@@ -32,7 +34,7 @@ func outcome(out Record, err error) (State, string) {
 	case errors.Is(err, autocall.ErrNetwork):
 		// Not wrapped in ErrOutcomeUnknown: the SDK proved it never left.
 		return Unsent, CauseNetwork
-	case errors.Is(err, autocall.ErrValidation), errors.Is(err, autocall.ErrRefused):
+	case errors.Is(err, autocall.ErrRefused):
 		return Refused, causeOf(err)
 	case errors.As(err, &apiErr) && apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500:
 		// A 4xx whose body is not the envelope: the SDK, which wraps all

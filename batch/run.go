@@ -384,20 +384,7 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 	// claimed first, as a send is: on a shared journal a peer may have
 	// placed the job since the Get above, and a bare write would hide it.
 	if err := j.Op.check(); err != nil {
-		rec.Time = st.r.now()
-		claimed, cur, cerr := st.r.Journal.Claim(sendCtx, rec, retry)
-		switch {
-		case cerr != nil:
-			res.journalErr = cerr
-			return res
-		case !claimed:
-			return st.skip(res, cur)
-		}
-		rec.State, rec.Reason, rec.Cause, rec.Time = Refused, err.Error(), causeOf(err), st.r.now()
-		if res.journalErr = st.r.Journal.Settle(sendCtx, rec); res.journalErr == nil {
-			res.state, res.err = Refused, err
-		}
-		return res
+		return st.refuse(sendCtx, rec, retry, causeOf(err), err, res)
 	}
 	adv := st.advertising(j)
 	if adv {
@@ -460,6 +447,36 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 func (st *runState) skip(res jobResult, cur Record) jobResult {
 	res.skipped, res.state = true, readState(cur.State)
 	res.elsewhere = res.state == Unknown && st.inFlightElsewhere(cur)
+	return res
+}
+
+// claimPlain claims rec's job as a transactional one, to write an outcome
+// other than a send's: the claim holds no other job to the number back.
+func (st *runState) claimPlain(ctx context.Context, rec Record, retry Retry) (bool, Record, error) {
+	plain := rec
+	plain.Purpose, plain.Interval, plain.Time = Transactional, 0, st.r.now()
+	return st.r.Journal.Claim(ctx, plain, retry)
+}
+
+// refuse records rec's job Refused for cause without sending it (a bad
+// row, a Do-Not-Call number). It is claimed first, as a send is: a peer may
+// have placed the job since, and a bare write would hide its call. A
+// refusal that cannot be written leaves the claim: Unknown, as the journal
+// reads it.
+func (st *runState) refuse(ctx context.Context, rec Record, retry Retry, cause string, why error, res jobResult) jobResult {
+	claimed, cur, err := st.claimPlain(ctx, rec, retry)
+	switch {
+	case err != nil:
+		res.journalErr = err
+		return res
+	case !claimed:
+		return st.skip(res, cur)
+	}
+	rec.State, rec.Reason, rec.Cause, rec.Time = Refused, why.Error(), cause, st.r.now()
+	res.state, res.err = Refused, why
+	if res.journalErr = st.r.Journal.Settle(ctx, rec); res.journalErr != nil {
+		res.state = Unknown // the journal still holds the claim
+	}
 	return res
 }
 

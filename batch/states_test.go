@@ -308,6 +308,24 @@ func TestReportMatchesTheJournalWhenSettleFails(t *testing.T) {
 	assertAddsUp(t, rep)
 }
 
+// A bad row's refusal that could not be written leaves its claim in the journal: the report says Unknown, as the
+// journal does, never Unsent or Refused.
+func TestReportMatchesTheJournalWhenARefusalCannotBeWritten(t *testing.T) {
+	_, tel, _ := sandbox(t)
+	fj, _ := openTemp(t)
+	j := &failingSettle{Journal: fj, fail: "order-1"}
+	jobs := otpJobs(3)
+	jobs[1].Op = OTP("1", &autocall.OTPRequest{Caller: "02873001234", Callees: []string{"not a phone"}, TemplateName: "otp", Code: "1"})
+	rep, err := (&Runner{TEL4VN: tel, Journal: j, Workers: 1}).Run(ctx, jobs)
+	require.Error(t, err, "the journal failing is the run's error")
+	assert.Equal(t, 1, rep.Unknown, "order-1's refusal was not written")
+	assert.Equal(t, 0, rep.Refused, "order-2 may be left unsent: the journal failing stops the run")
+	assert.Contains(t, rep.UnknownKeys, "order-1")
+	rec, _, _ := fj.Get(ctx, "order-1")
+	assert.Equal(t, Unknown, readState(rec.State))
+	assertAddsUp(t, rep)
+}
+
 type failingSettle struct {
 	Journal
 	fail string
