@@ -374,9 +374,15 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 		a.code = exitAuth
 	case interrupted:
 		a.code = exitOther
-	case rep.Stopped != nil && !interrupted:
-		a.code = exitRefused
-	case rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0 && !interrupted:
+	// A stop is named by its cause, as a single command's error is: a
+	// token endpoint out of reach is no refusal by the provider.
+	case errors.Is(rep.Stopped, autocall.ErrRefused), errors.Is(rep.Stopped, autocall.ErrRateLimited):
+		a.code = exitRefused // a quota spent, or a pause asked longer than the run waits
+	case errors.Is(rep.Stopped, autocall.ErrNetwork):
+		a.code = exitNetwork
+	case rep.Stopped != nil:
+		a.code = exitOther
+	case rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0:
 		a.code = exitNetwork
 	// Rows an earlier run refused are named above but do not change the
 	// code: cron would otherwise mail every minute for ever.

@@ -229,3 +229,15 @@ func TestDryRunReadsTheJournal(t *testing.T) {
 	assert.Contains(t, r.stdout, `"would_send":1`)
 	assert.Contains(t, r.stdout, `"unknown_keys":["d-1"]`)
 }
+
+// A run stopped because no token could be had names its cause: the token
+// endpoint out of reach is a network failure (7), not a refusal (4).
+func TestBatchStoppedWithoutATokenExitsNetwork(t *testing.T) {
+	srv := sandbox(t)
+	srv.FailNext("/api/v1/users/generate_access_token", 1000, autocalltest.Fault{Reset: true})
+	csv := writeFile(t, "pending.csv", "key,phone,code\nlogin-1,0912300001,4711\nlogin-2,0912300002,4712\n")
+	r := run(t, tel4vnEnv(srv), otpCSV(csv)...)
+	assert.Equal(t, 7, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stderr, "no token could be had")
+	assert.Empty(t, codesSent(t, srv), "nothing was sent")
+}
