@@ -353,6 +353,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 	} else if rep.Stopped != nil && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Stopped: %v\nThe rows not sent go with the next run.\n", rep.Stopped)
 	}
+	network := errors.Is(rep.Stopped, autocall.ErrNetwork) || (rep.Stopped == nil && rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0)
 	switch {
 	case len(rep.UnknownKeys) > 0:
 		a.code = exitUnknown
@@ -364,15 +365,17 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 	// token endpoint out of reach is no refusal by the provider.
 	case errors.Is(rep.Stopped, autocall.ErrRefused), errors.Is(rep.Stopped, autocall.ErrRateLimited):
 		a.code = exitRefused // a quota spent, or a pause asked longer than the run waits
-	case errors.Is(rep.Stopped, autocall.ErrNetwork):
-		a.code = exitNetwork
-	case rep.Stopped != nil:
+	case rep.Stopped != nil && !network:
 		a.code = exitOther
-	case rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0:
+	// Rows this run refused come before a network failure: 7 is left to
+	// the next run, which names them without changing the code. Rows an
+	// earlier run refused do not change it either: cron would otherwise
+	// mail every minute for ever.
+	case rep.Refused+fileRefused > 0:
+		a.code = exitPartial
+	case network:
 		a.code = exitNetwork
-	// Rows an earlier run refused are named above but do not change the
-	// code: cron would otherwise mail every minute for ever.
-	case rep.Refused+fileRefused > 0 || unsent > 0:
+	case unsent > 0:
 		a.code = exitPartial
 	}
 	return nil

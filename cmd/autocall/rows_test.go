@@ -241,3 +241,20 @@ func TestBatchStoppedWithoutATokenExitsNetwork(t *testing.T) {
 	assert.Contains(t, r.stderr, "no token could be had")
 	assert.Empty(t, codesSent(t, srv), "nothing was sent")
 }
+
+// A run that refuses a row while the network fails for the others exits 6,
+// not 7: 7 is left to the next run unmailed, and the next run names a row
+// the journal holds as refused without changing the code, so exiting 7
+// would hide the refusal for ever.
+func TestRefusedRowBesideNetworkFailureExitsPartial(t *testing.T) {
+	srv := sandbox(t)
+	srv.FailNext("/api/v1/users/generate_access_token", 1000, autocalltest.Fault{Reset: true})
+	csv := writeFile(t, "pending.csv", "key,phone,code\nn-1,12345,1\nn-2,0912300052,2\n")
+	r := run(t, tel4vnEnv(srv), otpCSV(csv, "--workers", "1")...)
+	assert.Equal(t, 6, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+	assert.Empty(t, codesSent(t, srv), "nothing was sent")
+	show := run(t, nil, "--json", "journal", "show", csv+".journal")
+	var js struct{ Counts map[string]int }
+	require.NoError(t, json.Unmarshal([]byte(show.stdout), &js))
+	assert.Equal(t, 1, js.Counts["refused"], "the bad phone, refused by this run")
+}
