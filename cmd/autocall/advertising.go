@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/autocallvn/autocall-go/batch"
+	"github.com/autocallvn/autocall-go/internal/csvrows"
 )
 
 // adFlags hold a CSV batch to Decree 91/2020/NĐ-CP's rules for
@@ -83,13 +85,13 @@ func (f *adFlags) need() []string {
 
 // agreement reads a row's agreement and takes its column out of the row,
 // so that a TTS row does not pass it on as a template value.
-func (f *adFlags) agreement(r csvRow) (batch.Agreement, error) {
+func (f *adFlags) agreement(r csvrows.Row) (batch.Agreement, error) {
 	if f.agreedCol == "" {
 		return 0, nil
 	}
 	col := strings.ToLower(strings.TrimSpace(f.agreedCol))
-	v := r.get(col)
-	delete(r.values, col)
+	v := r.Get(col)
+	delete(r.Values, col)
 	a, err := batch.ParseAgreement(v)
 	if err != nil {
 		return 0, fmt.Errorf("column %s: %q is none of yes, no, hours, frequency, dnc", col, v)
@@ -137,7 +139,7 @@ func dryRunHold(recs map[string]batch.Record, rec batch.Record) (batch.Record, b
 		}
 		until := other.Time.Add(rec.Interval)
 		for _, p := range other.Phones {
-			if rec.Time.Before(until) && contains(rec.Phones, p) && (d == nil || until.After(d.NotBefore)) {
+			if rec.Time.Before(until) && slices.Contains(rec.Phones, p) && (d == nil || until.After(d.NotBefore)) {
 				d = &batch.Deferral{Cause: batch.CauseFrequency, Phone: p, NotBefore: until}
 			}
 		}

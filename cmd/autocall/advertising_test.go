@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,17 +137,7 @@ func TestAdvertisingFlagMistakes(t *testing.T) {
 
 // autocall sandbox --start --frozen: a clock a test in any language sets.
 func TestSandboxCommandClock(t *testing.T) {
-	cmd := exec.Command(binary, "--json", "sandbox", "--addr", "127.0.0.1:0", "--start", "2026-12-01T16:59:00+07:00", "--frozen")
-	cmd.Env = os.Environ()
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	})
-	var info map[string]string
-	require.NoError(t, json.NewDecoder(bufio.NewReader(stdout)).Decode(&info))
+	info := startSandboxCommand(t, "--start", "2026-12-01T16:59:00+07:00", "--frozen")
 	var now struct{ Now string }
 	require.Equal(t, 200, httpJSON(t, "GET", info["control_url"]+"now", "", "", &now))
 	assert.Equal(t, "2026-12-01T16:59:00+07:00", now.Now, "frozen: it has not moved")

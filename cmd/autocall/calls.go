@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
+	"github.com/autocallvn/autocall-go/internal/csvrows"
 )
 
 // batchFlags are the flags of a command that can run a CSV.
@@ -74,8 +76,8 @@ func (a *app) otpCommand() *cobra.Command {
 				return err
 			}
 			if bf.csv != "" {
-				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
-					return batch.OTP(campaign, req([]string{r.get("phone")}, r.get("code"))), nil
+				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvrows.Row) (batch.Op, error) {
+					return batch.OTP(campaign, req([]string{r.Get("phone")}, r.Get("code"))), nil
 				})
 			}
 			if len(phones) == 0 {
@@ -223,8 +225,8 @@ func (a *app) ttsCommand() *cobra.Command {
 			}
 			if bf.csv != "" {
 				values := a.placeholderColumns(template(), ignore)
-				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
-					return batch.TTS(campaign, req([]string{r.get("phone")}, values(r))), nil
+				return a.runCSV(cmd.Context(), autocall.TEL4VN, bf, []string{"phone"}, func(r csvrows.Row) (batch.Op, error) {
+					return batch.TTS(campaign, req([]string{r.Get("phone")}, values(r))), nil
 				})
 			}
 			if len(phones) == 0 {
@@ -321,21 +323,21 @@ func (a *app) ttsCommand() *cobra.Command {
 // but key, phone and those ignored; with the template's content known, only
 // its placeholders, the other columns being notes of the user's own (said
 // once, on stderr).
-func (a *app) placeholderColumns(t *autocall.Template, ignore []string) func(csvRow) map[string]string {
+func (a *app) placeholderColumns(t *autocall.Template, ignore []string) func(csvrows.Row) map[string]string {
 	skip := []string{"key", "phone"}
 	for _, c := range ignore {
 		skip = append(skip, norm.NFC.String(strings.TrimSpace(c)))
 	}
 	var once sync.Once
-	return func(r csvRow) map[string]string {
-		values := r.rest(skip...)
+	return func(r csvrows.Row) map[string]string {
+		values := rest(r, skip...)
 		if t == nil {
 			return values
 		}
 		keys := t.Placeholders()
 		var dropped []string
 		for k := range values {
-			if !contains(keys, k) {
+			if !slices.Contains(keys, k) {
 				dropped = append(dropped, k)
 				delete(values, k)
 			}
@@ -404,8 +406,8 @@ func (a *app) callCommand() *cobra.Command {
 				return err
 			}
 			if bf.csv != "" {
-				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"phone"}, func(r csvRow) (batch.Op, error) {
-					return batch.ByPhone(req([]string{r.get("phone")})), nil
+				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"phone"}, func(r csvrows.Row) (batch.Op, error) {
+					return batch.ByPhone(req([]string{r.Get("phone")})), nil
 				})
 			}
 			if len(phones) == 0 {
@@ -436,8 +438,8 @@ func (a *app) callCommand() *cobra.Command {
 				return err
 			}
 			if bf.csv != "" {
-				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"extension"}, func(r csvRow) (batch.Op, error) {
-					return batch.ByExtension(req([]string{r.get("extension")})), nil
+				return a.runCSV(cmd.Context(), autocall.OMICall, bf, []string{"extension"}, func(r csvrows.Row) (batch.Op, error) {
+					return batch.ByExtension(req([]string{r.Get("extension")})), nil
 				})
 			}
 			if len(exts) == 0 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,34 +18,19 @@ import (
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
+	"github.com/autocallvn/autocall-go/internal/csvrows"
 )
 
-// csvRow is one row of a batch CSV, by column name.
-type csvRow struct {
-	line   int
-	values map[string]string
-}
-
-func (r csvRow) get(col string) string { return r.values[col] }
-
-// rest is every column but those named: a TTS row's placeholder values.
-func (r csvRow) rest(skip ...string) map[string]string {
+// rest is every column of r but those named: a TTS row's placeholder
+// values.
+func rest(r csvrows.Row, skip ...string) map[string]string {
 	out := map[string]string{}
-	for k, v := range r.values {
-		if !contains(skip, k) {
+	for k, v := range r.Values {
+		if !slices.Contains(skip, k) {
 			out[k] = v
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // retryCauses are the causes --retry-refused takes.
@@ -67,7 +53,7 @@ func (b *batchFlags) retryOf(r *batch.Runner) error {
 		switch {
 		case c == "all":
 			r.RetryRefused = true
-		case contains(retryCauses, c):
+		case slices.Contains(retryCauses, c):
 			r.RetryCauses = append(r.RetryCauses, c)
 		default:
 			return usagef("--retry-refused: no cause %q (all, or some of %s)", c, strings.Join(retryCauses, ","))
@@ -153,7 +139,7 @@ func (m *memJournal) Close() error { return nil }
 func (m *memJournal) IndexesAdvertising() {}
 
 // runCSV runs every row through the batch journal.
-func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvRow) (batch.Op, error)) error {
+func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvrows.Row) (batch.Op, error)) error {
 	file, err := readCSV(bf.csv, append(need, bf.ad.need()...), bf.heldGrace)
 	if err != nil {
 		return err
@@ -178,21 +164,21 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		return err
 	}
 	defer c.CloseIdleConnections()
-	jobs := make([]batch.Job, 0, len(file.rows))
-	lines := make(map[string]int, len(file.rows))
-	for _, r := range file.rows {
+	jobs := make([]batch.Job, 0, len(file.Rows))
+	lines := make(map[string]int, len(file.Rows))
+	for _, r := range file.Rows {
 		agreed, err := bf.ad.agreement(r)
 		if err != nil {
-			file.refused = append(file.refused, rowRefusal{line: r.line, key: r.get("key"), reason: err.Error()})
+			file.Refused = append(file.Refused, csvrows.Refusal{Line: r.Line, Key: r.Get("key"), Reason: err.Error()})
 			continue
 		}
 		o, err := op(r)
 		if err != nil {
-			file.refused = append(file.refused, rowRefusal{line: r.line, key: r.get("key"), reason: err.Error()})
+			file.Refused = append(file.Refused, csvrows.Refusal{Line: r.Line, Key: r.Get("key"), Reason: err.Error()})
 			continue
 		}
-		jobs = append(jobs, batch.Job{Key: r.get("key"), Op: o, Purpose: purpose, Agreed: agreed})
-		lines[r.get("key")] = r.line
+		jobs = append(jobs, batch.Job{Key: r.Get("key"), Op: o, Purpose: purpose, Agreed: agreed})
+		lines[r.Get("key")] = r.Line
 	}
 	a.fileNotes(file)
 	path := bf.journal
@@ -301,7 +287,7 @@ func recordRow(rec batch.Record, runID string) jsonRow {
 
 // report prints a batch's end and sets the exit code.
 func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []jsonRow) error {
-	fileRefused := len(file.refused)
+	fileRefused := len(file.Refused)
 	if a.dryRun {
 		// The code the real run would exit with, for what it can judge
 		// without the provider: the journal's unknown rows, and the rows it
@@ -314,7 +300,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 		}
 		if a.jsonOut {
 			a.printJSON(map[string]any{"report": map[string]any{"nothing_sent": true, "total": rep.Total + fileRefused,
-				"would_send": rep.Placed, "refused": rep.Refused + fileRefused, "held_line": file.held,
+				"would_send": rep.Placed, "refused": rep.Refused + fileRefused, "held_line": file.Held,
 				"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
 				"unknown_keys": nonNilStrings(rep.UnknownKeys), "deferred": deferredJSON(rep)}})
 			return nil
@@ -339,7 +325,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 			"total": rep.Total, "placed": rep.Placed, "refused": rep.Refused, "unknown": rep.Unknown, "unsent": rep.Unsent,
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
 			"unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
-			"refused_rows": fileRefused, "held_line": file.held, "ignored_fields_lines": nonNilInts(file.extra),
+			"refused_rows": fileRefused, "held_line": file.Held, "ignored_fields_lines": nonNilInts(file.Extra),
 			"elsewhere": rep.Elsewhere, "elsewhere_keys": nonNilStrings(rep.ElsewhereKeys), "deferred": deferredJSON(rep),
 		}, "rows": rows})
 	} else {
@@ -367,6 +353,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 	} else if rep.Stopped != nil && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Stopped: %v\nThe rows not sent go with the next run.\n", rep.Stopped)
 	}
+	network := errors.Is(rep.Stopped, autocall.ErrNetwork) || (rep.Stopped == nil && rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0)
 	switch {
 	case len(rep.UnknownKeys) > 0:
 		a.code = exitUnknown
@@ -374,13 +361,21 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 		a.code = exitAuth
 	case interrupted:
 		a.code = exitOther
-	case rep.Stopped != nil && !interrupted:
-		a.code = exitRefused
-	case rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0 && !interrupted:
+	// A stop is named by its cause, as a single command's error is: a
+	// token endpoint out of reach is no refusal by the provider.
+	case errors.Is(rep.Stopped, autocall.ErrRefused), errors.Is(rep.Stopped, autocall.ErrRateLimited):
+		a.code = exitRefused // a quota spent, or a pause asked longer than the run waits
+	case rep.Stopped != nil && !network:
+		a.code = exitOther
+	// Rows this run refused come before a network failure: 7 is left to
+	// the next run, which names them without changing the code. Rows an
+	// earlier run refused do not change it either: cron would otherwise
+	// mail every minute for ever.
+	case rep.Refused+fileRefused > 0:
+		a.code = exitPartial
+	case network:
 		a.code = exitNetwork
-	// Rows an earlier run refused are named above but do not change the
-	// code: cron would otherwise mail every minute for ever.
-	case rep.Refused+fileRefused > 0 || unsent > 0:
+	case unsent > 0:
 		a.code = exitPartial
 	}
 	return nil

@@ -9,29 +9,12 @@ import (
 	"github.com/autocallvn/autocall-go/internal/csvrows"
 )
 
-// csvFile is what a batch CSV holds, row by row.
+// csvFile is what a batch CSV holds, row by row. Its Refused rows are not
+// in the journal: each run reports them until the file is fixed, and the
+// run after the fix sends them.
 type csvFile struct {
 	path string
-	rows []csvRow
-	// refused are rows that cannot be read as written (no key, a key used
-	// on an earlier line, missing fields, broken quotes). They are not in
-	// the journal: each run reports them until the file is fixed, and the
-	// run after the fix sends them.
-	refused []rowRefusal
-	// held is the line number of a last row without its newline: it may be
-	// half-written (an application appending while cron runs), so it is
-	// left for the next run. 0: none.
-	held int
-	// extra are the lines with non-empty fields past the header's columns:
-	// those fields are ignored.
-	extra []int
-}
-
-// rowRefusal is a row refused before anything is sent.
-type rowRefusal struct {
-	line   int
-	key    string
-	reason string
+	*csvrows.File
 }
 
 // readCSV reads a CSV with a header row; it needs a key column and the
@@ -52,18 +35,12 @@ func readCSV(path string, need []string, grace time.Duration) (*csvFile, error) 
 	if err != nil {
 		return nil, usagef("%s: %v", path, err)
 	}
-	f := &csvFile{path: path, held: read.Held, extra: read.Extra}
-	for _, r := range read.Refused {
-		f.refused = append(f.refused, rowRefusal{line: r.Line, key: r.Key, reason: r.Reason})
-	}
-	for _, r := range read.Rows {
-		f.rows = append(f.rows, csvRow{line: r.Line, values: r.Values})
-	}
-	if f.held > 0 && grace > 0 {
+	f := &csvFile{path: path, File: read}
+	if f.Held > 0 && grace > 0 {
 		if st, err := os.Stat(path); err == nil && time.Since(st.ModTime()) > grace {
-			f.refused = append(f.refused, rowRefusal{line: f.held,
-				reason: "no newline at the end of the file: end the line if the row is complete"})
-			f.held = 0
+			f.Refused = append(f.Refused, csvrows.Refusal{Line: f.Held,
+				Reason: "no newline at the end of the file: end the line if the row is complete"})
+			f.Held = 0
 		}
 	}
 	return f, nil
@@ -77,26 +54,26 @@ var fixedColumns = []string{"key", "phone", "code", "extension"}
 // rows refused as written, a last row left for the next run, fields past
 // the header's columns.
 func (a *app) fileNotes(f *csvFile) {
-	for _, r := range f.refused {
+	for _, r := range f.Refused {
 		if a.jsonOut {
-			a.printJSON(map[string]any{"key": r.key, "line": r.line, "state": "refused", "error": r.reason, "in_journal": false})
-		} else if r.key != "" {
-			fmt.Fprintf(a.stdout, "%-8s line %d %s: %s\n", "refused", r.line, r.key, r.reason)
+			a.printJSON(map[string]any{"key": r.Key, "line": r.Line, "state": "refused", "error": r.Reason, "in_journal": false})
+		} else if r.Key != "" {
+			fmt.Fprintf(a.stdout, "%-8s line %d %s: %s\n", "refused", r.Line, r.Key, r.Reason)
 		} else {
-			fmt.Fprintf(a.stdout, "%-8s line %d: %s\n", "refused", r.line, r.reason)
+			fmt.Fprintf(a.stdout, "%-8s line %d: %s\n", "refused", r.Line, r.Reason)
 		}
 	}
-	if f.held > 0 {
+	if f.Held > 0 {
 		const why = "no newline at its end yet (it may be half-written): left for the next run"
 		if a.jsonOut {
-			a.printJSON(map[string]any{"line": f.held, "state": "held", "reason": why})
+			a.printJSON(map[string]any{"line": f.Held, "state": "held", "reason": why})
 		} else {
-			fmt.Fprintf(a.stdout, "%-8s line %d: %s\n", "held", f.held, why)
+			fmt.Fprintf(a.stdout, "%-8s line %d: %s\n", "held", f.Held, why)
 		}
 	}
-	if len(f.extra) > 0 && !a.jsonOut {
-		lines := make([]string, len(f.extra))
-		for i, l := range f.extra {
+	if len(f.Extra) > 0 && !a.jsonOut {
+		lines := make([]string, len(f.Extra))
+		for i, l := range f.Extra {
 			lines[i] = fmt.Sprint(l)
 		}
 		which := "line " + lines[0] + " has"

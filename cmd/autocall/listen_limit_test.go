@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,24 +23,7 @@ import (
 // 1 MiB of header before MaxHeaderBytes), and a real delivery is still
 // taken.
 func TestListenHeaderMemoryBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sends some hundreds of MiB")
-	}
-	if _, err := os.Stat("/proc/self/status"); err != nil {
-		t.Skip("needs /proc to read the peak resident size")
-	}
-	cmd := exec.Command(binary, "listen", "--addr", "127.0.0.1:0", "--key", "hook-key")
-	cmd.Stdout = io.Discard
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}()
-	line, err := bufio.NewReader(stderr).ReadString('\n')
-	require.NoError(t, err)
-	url := strings.TrimSpace(strings.TrimPrefix(line, "listening for events at "))
+	cmd, url, _ := startListen(t)
 	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
 
 	// Slow senders: a header begun and never finished.
@@ -92,11 +73,9 @@ func TestListenHeaderMemoryBounded(t *testing.T) {
 	}
 	wg.Wait()
 
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
-	require.NoError(t, err)
-	peak := vmHWM(t, string(raw))
-	t.Logf("%d connections with 1 MiB headers beside 50 stalled: %v; peak RSS (VmHWM) %d MiB", n, answers, peak>>10)
-	assert.Less(t, peak>>10, 200, "peak resident size in MiB")
+	peak := peakMiB(t, cmd)
+	t.Logf("%d connections with 1 MiB headers beside 50 stalled: %v; peak RSS (VmHWM) %d MiB", n, answers, peak)
+	assert.Less(t, peak, 200, "peak resident size in MiB")
 	assert.Zero(t, answers["200"], "no event without the key")
 	assert.Zero(t, answers["dial error"])
 

@@ -32,26 +32,7 @@ func listenDeliveries() int {
 // delivery is taken (200, printed) or refused for later (503 with
 // Retry-After, or the connection closed on its unread body), nothing else.
 func TestListenMemoryBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sends some hundreds of MiB")
-	}
-	status := "/proc/self/status"
-	if _, err := os.Stat(status); err != nil {
-		t.Skip("needs /proc to read the peak resident size")
-	}
-	cmd := exec.Command(binary, "listen", "--addr", "127.0.0.1:0", "--key", "hook-key")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}()
-	line, err := bufio.NewReader(stderr).ReadString('\n')
-	require.NoError(t, err)
-	url := strings.TrimSpace(strings.TrimPrefix(line, "listening for events at "))
+	cmd, url, stdout := startListen(t)
 
 	var printed sync.WaitGroup
 	lines := 0
@@ -107,17 +88,49 @@ func TestListenMemoryBounded(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
-	require.NoError(t, err)
-	peak := vmHWM(t, string(raw))
-	t.Logf("%d concurrent 1 MiB deliveries: %v, %d closed unread; peak RSS (VmHWM) %d MiB", n, codes, closed, peak>>10)
-	assert.Less(t, peak>>10, 200, "peak resident size in MiB")
+	peak := peakMiB(t, cmd)
+	t.Logf("%d concurrent 1 MiB deliveries: %v, %d closed unread; peak RSS (VmHWM) %d MiB", n, codes, closed, peak)
+	assert.Less(t, peak, 200, "peak resident size in MiB")
 	assert.Equal(t, n, codes[200]+codes[503]+closed)
 	assert.Positive(t, codes[200])
 
 	_ = cmd.Process.Signal(os.Interrupt)
 	printed.Wait()
 	assert.Equal(t, codes[200], lines, "one line printed per event taken")
+}
+
+// startListen starts `autocall listen --key hook-key` on a free port for
+// a memory test (skipped with -short, or without /proc to read the peak
+// from), and returns it with the URL it listens at and its stdout. It is
+// interrupted when the test ends.
+func startListen(t *testing.T) (*exec.Cmd, string, io.Reader) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("sends some hundreds of MiB")
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("needs /proc to read the peak resident size")
+	}
+	cmd := exec.Command(binary, "listen", "--addr", "127.0.0.1:0", "--key", "hook-key")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	require.NoError(t, err)
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening for events at ")), stdout
+}
+
+// peakMiB is the command's peak resident set size so far, in MiB.
+func peakMiB(t *testing.T, cmd *exec.Cmd) int {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
+	require.NoError(t, err)
+	return vmHWM(t, string(raw)) >> 10
 }
 
 // vmHWM reads the peak resident set size, in KiB.

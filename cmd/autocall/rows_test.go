@@ -229,3 +229,32 @@ func TestDryRunReadsTheJournal(t *testing.T) {
 	assert.Contains(t, r.stdout, `"would_send":1`)
 	assert.Contains(t, r.stdout, `"unknown_keys":["d-1"]`)
 }
+
+// A run stopped because no token could be had names its cause: the token
+// endpoint out of reach is a network failure (7), not a refusal (4).
+func TestBatchStoppedWithoutATokenExitsNetwork(t *testing.T) {
+	srv := sandbox(t)
+	srv.FailNext("/api/v1/users/generate_access_token", 1000, autocalltest.Fault{Reset: true})
+	csv := writeFile(t, "pending.csv", "key,phone,code\nlogin-1,0912300001,4711\nlogin-2,0912300002,4712\n")
+	r := run(t, tel4vnEnv(srv), otpCSV(csv)...)
+	assert.Equal(t, 7, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stderr, "no token could be had")
+	assert.Empty(t, codesSent(t, srv), "nothing was sent")
+}
+
+// A run that refuses a row while the network fails for the others exits 6,
+// not 7: 7 is left to the next run unmailed, and the next run names a row
+// the journal holds as refused without changing the code, so exiting 7
+// would hide the refusal for ever.
+func TestRefusedRowBesideNetworkFailureExitsPartial(t *testing.T) {
+	srv := sandbox(t)
+	srv.FailNext("/api/v1/users/generate_access_token", 1000, autocalltest.Fault{Reset: true})
+	csv := writeFile(t, "pending.csv", "key,phone,code\nn-1,12345,1\nn-2,0912300052,2\n")
+	r := run(t, tel4vnEnv(srv), otpCSV(csv, "--workers", "1")...)
+	assert.Equal(t, 6, r.code, "stdout %s\nstderr %s", r.stdout, r.stderr)
+	assert.Empty(t, codesSent(t, srv), "nothing was sent")
+	show := run(t, nil, "--json", "journal", "show", csv+".journal")
+	var js struct{ Counts map[string]int }
+	require.NoError(t, json.Unmarshal([]byte(show.stdout), &js))
+	assert.Equal(t, 1, js.Counts["refused"], "the bad phone, refused by this run")
+}

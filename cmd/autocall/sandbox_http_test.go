@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startSandboxCommand runs `autocall sandbox` as a test in another
-// language would, and returns what it printed.
-func startSandboxCommand(t *testing.T) map[string]string {
-	cmd := exec.Command(binary, "--json", "sandbox", "--addr", "127.0.0.1:0")
+// startSandboxCommand runs `autocall sandbox` (with flags of its own, if
+// given) as a test in another language would, and returns what it printed.
+func startSandboxCommand(t *testing.T, flags ...string) map[string]string {
+	cmd := exec.Command(binary, append([]string{"--json", "sandbox", "--addr", "127.0.0.1:0"}, flags...)...)
 	cmd.Env = os.Environ()
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

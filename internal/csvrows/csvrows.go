@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -81,7 +82,7 @@ func Read(data []byte, opt Options) (*File, error) {
 	for i, col := range first {
 		header[i] = columnName(col, fixed)
 	}
-	headless := opt.Default != nil && !contains(header, "key")
+	headless := opt.Default != nil && !slices.Contains(header, "key")
 	if headless {
 		header = append([]string(nil), opt.Default...)
 	}
@@ -90,12 +91,12 @@ func Read(data []byte, opt Options) (*File, error) {
 		header = header[:len(header)-1]
 	}
 	for _, col := range append([]string{"key"}, opt.Required...) {
-		if !contains(header, col) {
+		if !slices.Contains(header, col) {
 			return nil, fmt.Errorf("no %q column (header: %s)", col, strings.Join(header, ","))
 		}
 	}
 	for i, col := range header {
-		if col != "" && contains(header[:i], col) {
+		if col != "" && slices.Contains(header[:i], col) {
 			return nil, fmt.Errorf("the header names %q twice", col)
 		}
 	}
@@ -170,13 +171,4 @@ func columnName(col string, fixed []string) string {
 		}
 	}
 	return col
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
