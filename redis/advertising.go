@@ -85,24 +85,7 @@ func adArg(rec batch.Record) (string, error) {
 // deferScript writes KEYS[1]'s field ARGV[1] as the deferred record
 // ARGV[2] if its record is still claimable (ARGV[3], ARGV[5…] as in
 // claimScript); otherwise it returns the record in the way.
-var deferScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then
-  local rec = cjson.decode(cur)
-  local ok = rec['state'] == 'unsent'
-  if rec['state'] == 'refused' then
-    if ARGV[3] == '1' then
-      ok = true
-    else
-      for i = 5, #ARGV do
-        if rec['cause'] == ARGV[i] then ok = true end
-      end
-    end
-  end
-  if not ok then
-    return cur
-  end
-end
+var deferScript = redis.NewScript(claimable + `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return false
 `)
