@@ -120,14 +120,8 @@ func (j *Journal) deferClaim(ctx context.Context, rec batch.Record, held []any, 
 	case err != nil:
 		return false, batch.Record{}, fmt.Errorf("autocallredis: deferring %s: %w", rec.Key, err)
 	}
-	var existing batch.Record
-	if err := json.Unmarshal([]byte(cur), &existing); err != nil {
-		return false, batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", rec.Key, err)
-	}
-	if existing.State == batch.Claimed {
-		existing.State = batch.Unknown
-	}
-	return false, existing, nil
+	existing, err := inTheWay(rec.Key, cur)
+	return false, existing, err
 }
 
 // settleScript writes KEYS[1]'s field ARGV[1] as ARGV[2] and, in the

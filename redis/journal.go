@@ -118,14 +118,22 @@ func (j *Journal) Claim(ctx context.Context, rec batch.Record, retry batch.Retry
 		return j.deferClaim(ctx, rec, held, args)
 	}
 	cur, _ := res.(string)
+	existing, err := inTheWay(rec.Key, cur)
+	return false, existing, err
+}
+
+// inTheWay decodes cur, the record a claim found in its way. One still
+// claimed is in flight elsewhere, or its worker died: it reads as unknown,
+// never sent again.
+func inTheWay(key, cur string) (batch.Record, error) {
 	var existing batch.Record
 	if err := json.Unmarshal([]byte(cur), &existing); err != nil {
-		return false, batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", rec.Key, err)
+		return batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", key, err)
 	}
 	if existing.State == batch.Claimed {
-		existing.State = batch.Unknown // in flight elsewhere, or its worker died: never sent again
+		existing.State = batch.Unknown
 	}
-	return false, existing, nil
+	return existing, nil
 }
 
 // Settle implements batch.Journal. Only the claimer settles a job, so a
