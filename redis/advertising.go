@@ -95,10 +95,13 @@ return false
 // deferral is written by a second script, only while the job is still
 // claimable, so it never overwrites a peer's claim; nothing is sent for it.
 func (j *Journal) deferClaim(ctx context.Context, rec batch.Record, held []any, args []any) (bool, batch.Record, error) {
-	phone, _ := held[1].(string)
-	ms, _ := held[2].(string)
+	var phone, ms string
+	if len(held) == 3 {
+		phone, _ = held[1].(string)
+		ms, _ = held[2].(string)
+	}
 	until, err := strconv.ParseInt(ms, 10, 64)
-	if len(held) != 3 || err != nil {
+	if err != nil {
 		return false, batch.Record{}, fmt.Errorf("autocallredis: claiming %s: the script answered %v", rec.Key, held)
 	}
 	d := &batch.Deferral{Cause: batch.CauseFrequency, Phone: phone, NotBefore: time.UnixMilli(until).In(rec.Time.Location())}

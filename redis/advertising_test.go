@@ -119,3 +119,15 @@ func TestAdvertisingIndexRefusedAndAgreed(t *testing.T) {
 	assert.Equal(t, "{autocall:journal:x}:advertising", adsKey("autocall:journal:x"))
 	assert.Equal(t, "{tag}:advertising", adsKey("autocall:journal:{tag}"), "the journal's own hash tag")
 }
+
+// A claim script's answer of another shape than {"held", phone, until} is
+// an error naming it, not a panic of the worker.
+func TestDeferClaimOddAnswer(t *testing.T) {
+	j := NewJournal(nil, "odd")
+	for _, held := range [][]any{{"held"}, {"held", "0987654321"}, {"held", "0987654321", "soon"}} {
+		ok, _, err := j.deferClaim(ctx, batch.Record{Key: "k"}, held, nil)
+		require.Error(t, err, "%v", held)
+		assert.False(t, ok)
+		assert.Contains(t, err.Error(), "claiming k: the script answered")
+	}
+}
