@@ -9,7 +9,7 @@ import (
 )
 
 // Expire makes Redis delete the journal d from now, since its records
-// would otherwise stay for ever (a 100,000-job batch holds about 29 MB).
+// would otherwise stay for ever (a 100,000-job batch holds about 24 MB).
 // Call it once every host's run of the batch is over, with d as long as
 // the batch may still be run again: once the journal is gone, a run under
 // the same name sends every job again.
