@@ -70,16 +70,20 @@ func adArg(rec batch.Record) (string, error) {
 	if rec.Purpose != batch.Advertising {
 		return "", nil
 	}
-	phones := rec.Phones
-	if phones == nil {
-		phones = []string{}
-	}
 	b, err := json.Marshal(struct {
 		Phones   []string `json:"phones"`
 		Now      int64    `json:"now"`
 		Interval int64    `json:"interval"`
-	}{phones, rec.Time.UnixMilli(), rec.Interval.Milliseconds()})
+	}{phoneList(rec), rec.Time.UnixMilli(), rec.Interval.Milliseconds()})
 	return string(b), err
+}
+
+// phoneList is rec's phones for a script: a JSON array, never null.
+func phoneList(rec batch.Record) []string {
+	if rec.Phones == nil {
+		return []string{}
+	}
+	return rec.Phones
 }
 
 // deferScript writes KEYS[1]'s field ARGV[1] as the deferred record
@@ -153,11 +157,7 @@ return 1
 // settleAdvertising records an advertising job's outcome and its calls in
 // the index, in one script.
 func (j *Journal) settleAdvertising(ctx context.Context, rec batch.Record, line []byte) error {
-	phones := rec.Phones
-	if phones == nil {
-		phones = []string{}
-	}
-	p, err := json.Marshal(phones)
+	p, err := json.Marshal(phoneList(rec))
 	if err != nil {
 		return err
 	}
