@@ -24,6 +24,13 @@ func adJobs(prefix string, n, numbers int) []batch.Job {
 	return out
 }
 
+// adClaim is an advertising claim of key to one number, now, held to one
+// call a day.
+func adClaim(key string) batch.Record {
+	return batch.Record{Key: key, Kind: "otp", Purpose: batch.Advertising, Phones: []string{"0987654321"},
+		Interval: 24 * time.Hour, Time: time.Now()}
+}
+
 // Two hosts, each with its own Redis client and journal value, run
 // advertising jobs at the same moment, many to each of a few numbers: the
 // index, checked in the claim script, lets one call through per number;

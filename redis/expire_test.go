@@ -58,11 +58,7 @@ func TestJournalExpireAdvertisingIndex(t *testing.T) {
 	rdb := rs.client(t)
 	ads := adsKey("autocall:journal:ads-expiring")
 	j := NewJournal(rdb, "ads-expiring")
-	ad := func(key string) batch.Record {
-		return batch.Record{Key: key, Kind: "otp", Purpose: batch.Advertising, Phones: []string{"0987654321"},
-			Interval: 24 * time.Hour, Time: time.Now()}
-	}
-	ok, _, err := j.Claim(ctx, ad("a"), batch.Retry{})
+	ok, _, err := j.Claim(ctx, adClaim("a"), batch.Retry{})
 	require.NoError(t, err)
 	require.True(t, ok)
 
@@ -71,7 +67,7 @@ func TestJournalExpireAdvertisingIndex(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 60)
 
-	ok, _, err = j.Claim(ctx, ad("b"), batch.Retry{})
+	ok, _, err = j.Claim(ctx, adClaim("b"), batch.Retry{})
 	require.NoError(t, err)
 	assert.False(t, ok, "the number was called by a")
 	ttl, err = rdb.PTTL(ctx, ads).Result()

@@ -84,11 +84,7 @@ func TestMinReplicasNeedsAConnection(t *testing.T) {
 func TestMinReplicasUnackedAdvertisingFreesTheNumber(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0) // no replica: WAIT gets no acknowledgement
 	rdb := rs.client(t)
-	ad := func(key string) batch.Record {
-		return batch.Record{Key: key, Kind: "otp", Purpose: batch.Advertising, Phones: []string{"0987654321"},
-			Interval: 24 * time.Hour, Time: time.Now()}
-	}
-	ok, _, err := NewJournal(rdb, "ads", MinReplicas(1, 100*time.Millisecond)).Claim(ctx, ad("a"), batch.Retry{})
+	ok, _, err := NewJournal(rdb, "ads", MinReplicas(1, 100*time.Millisecond)).Claim(ctx, adClaim("a"), batch.Retry{})
 	require.ErrorIs(t, err, ErrNotReplicated)
 	assert.False(t, ok)
 	n, err := rdb.HLen(ctx, adsKey("autocall:journal:ads")).Result()
@@ -100,7 +96,7 @@ func TestMinReplicasUnackedAdvertisingFreesTheNumber(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, found)
 	assert.Equal(t, batch.Unsent, rec.State)
-	ok, _, err = j.Claim(ctx, ad("b"), batch.Retry{})
+	ok, _, err = j.Claim(ctx, adClaim("b"), batch.Retry{})
 	require.NoError(t, err)
 	assert.True(t, ok, "the number is not held by a call that was never made")
 }
