@@ -28,8 +28,11 @@ func (j *Journal) Expire(ctx context.Context, d time.Duration) error {
 	if err := j.rdb.PExpire(ctx, j.ads, d).Err(); err != nil {
 		return fmt.Errorf("autocallredis: setting the expiry of the journal's advertising index: %w", err)
 	}
+	// The next claim checks again, and takes the expiry off. Under mu, so
+	// that a check under way (which may have run before the expiry was
+	// set) does not mark the journal checked after this.
 	j.checked.mu.Lock()
-	j.checked.ok = false // the next claim checks again, and takes the expiry off
+	j.checked.ok.Store(false)
 	j.checked.mu.Unlock()
 	return nil
 }
