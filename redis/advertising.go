@@ -70,39 +70,26 @@ func adArg(rec batch.Record) (string, error) {
 	if rec.Purpose != batch.Advertising {
 		return "", nil
 	}
-	phones := rec.Phones
-	if phones == nil {
-		phones = []string{}
-	}
 	b, err := json.Marshal(struct {
 		Phones   []string `json:"phones"`
 		Now      int64    `json:"now"`
 		Interval int64    `json:"interval"`
-	}{phones, rec.Time.UnixMilli(), rec.Interval.Milliseconds()})
+	}{phoneList(rec), rec.Time.UnixMilli(), rec.Interval.Milliseconds()})
 	return string(b), err
+}
+
+// phoneList is rec's phones for a script: a JSON array, never null.
+func phoneList(rec batch.Record) []string {
+	if rec.Phones == nil {
+		return []string{}
+	}
+	return rec.Phones
 }
 
 // deferScript writes KEYS[1]'s field ARGV[1] as the deferred record
 // ARGV[2] if its record is still claimable (ARGV[3], ARGV[5…] as in
 // claimScript); otherwise it returns the record in the way.
-var deferScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then
-  local rec = cjson.decode(cur)
-  local ok = rec['state'] == 'unsent'
-  if rec['state'] == 'refused' then
-    if ARGV[3] == '1' then
-      ok = true
-    else
-      for i = 5, #ARGV do
-        if rec['cause'] == ARGV[i] then ok = true end
-      end
-    end
-  end
-  if not ok then
-    return cur
-  end
-end
+var deferScript = redis.NewScript(claimable + `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return false
 `)
@@ -112,10 +99,13 @@ return false
 // deferral is written by a second script, only while the job is still
 // claimable, so it never overwrites a peer's claim; nothing is sent for it.
 func (j *Journal) deferClaim(ctx context.Context, rec batch.Record, held []any, args []any) (bool, batch.Record, error) {
-	phone, _ := held[1].(string)
-	ms, _ := held[2].(string)
+	var phone, ms string
+	if len(held) == 3 {
+		phone, _ = held[1].(string)
+		ms, _ = held[2].(string)
+	}
 	until, err := strconv.ParseInt(ms, 10, 64)
-	if len(held) != 3 || err != nil {
+	if err != nil {
 		return false, batch.Record{}, fmt.Errorf("autocallredis: claiming %s: the script answered %v", rec.Key, held)
 	}
 	d := &batch.Deferral{Cause: batch.CauseFrequency, Phone: phone, NotBefore: time.UnixMilli(until).In(rec.Time.Location())}
@@ -137,14 +127,8 @@ func (j *Journal) deferClaim(ctx context.Context, rec batch.Record, held []any, 
 	case err != nil:
 		return false, batch.Record{}, fmt.Errorf("autocallredis: deferring %s: %w", rec.Key, err)
 	}
-	var existing batch.Record
-	if err := json.Unmarshal([]byte(cur), &existing); err != nil {
-		return false, batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", rec.Key, err)
-	}
-	if existing.State == batch.Claimed {
-		existing.State = batch.Unknown
-	}
-	return false, existing, nil
+	existing, err := inTheWay(rec.Key, cur)
+	return false, existing, err
 }
 
 // settleScript writes KEYS[1]'s field ARGV[1] as ARGV[2] and, in the
@@ -173,11 +157,7 @@ return 1
 // settleAdvertising records an advertising job's outcome and its calls in
 // the index, in one script.
 func (j *Journal) settleAdvertising(ctx context.Context, rec batch.Record, line []byte) error {
-	phones := rec.Phones
-	if phones == nil {
-		phones = []string{}
-	}
-	p, err := json.Marshal(phones)
+	p, err := json.Marshal(phoneList(rec))
 	if err != nil {
 		return err
 	}

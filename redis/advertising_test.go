@@ -24,6 +24,13 @@ func adJobs(prefix string, n, numbers int) []batch.Job {
 	return out
 }
 
+// adClaim is an advertising claim of key to one number, now, held to one
+// call a day.
+func adClaim(key string) batch.Record {
+	return batch.Record{Key: key, Kind: "otp", Purpose: batch.Advertising, Phones: []string{"0987654321"},
+		Interval: 24 * time.Hour, Time: time.Now()}
+}
+
 // Two hosts, each with its own Redis client and journal value, run
 // advertising jobs at the same moment, many to each of a few numbers: the
 // index, checked in the claim script, lets one call through per number;
@@ -118,4 +125,16 @@ func TestAdvertisingIndexRefusedAndAgreed(t *testing.T) {
 	assert.EqualValues(t, 1, n)
 	assert.Equal(t, "{autocall:journal:x}:advertising", adsKey("autocall:journal:x"))
 	assert.Equal(t, "{tag}:advertising", adsKey("autocall:journal:{tag}"), "the journal's own hash tag")
+}
+
+// A claim script's answer of another shape than {"held", phone, until} is
+// an error naming it, not a panic of the worker.
+func TestDeferClaimOddAnswer(t *testing.T) {
+	j := NewJournal(nil, "odd")
+	for _, held := range [][]any{{"held"}, {"held", "0987654321"}, {"held", "0987654321", "soon"}} {
+		ok, _, err := j.deferClaim(ctx, batch.Record{Key: "k"}, held, nil)
+		require.Error(t, err, "%v", held)
+		assert.False(t, ok)
+		assert.Contains(t, err.Error(), "claiming k: the script answered")
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -216,17 +217,21 @@ func (j *Journal) Check(ctx context.Context) error {
 	return nil
 }
 
-// readiness remembers that a journal's Check succeeded.
+// readiness remembers that a journal's Check succeeded: once it has, a
+// claim reads ok without taking mu.
 type readiness struct {
-	mu sync.Mutex
-	ok bool
+	mu sync.Mutex // held while one claim checks
+	ok atomic.Bool
 }
 
 // ready runs Check once before the first claim, and again after a failure.
 func (j *Journal) ready(ctx context.Context) error {
+	if j.checked.ok.Load() {
+		return nil
+	}
 	j.checked.mu.Lock()
 	defer j.checked.mu.Unlock()
-	if j.checked.ok {
+	if j.checked.ok.Load() {
 		return nil
 	}
 	if err := j.Check(ctx); err != nil {
@@ -235,6 +240,6 @@ func (j *Journal) ready(ctx context.Context) error {
 	if err := j.replicasSupported(); err != nil {
 		return err
 	}
-	j.checked.ok = true
+	j.checked.ok.Store(true)
 	return nil
 }

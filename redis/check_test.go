@@ -168,3 +168,24 @@ func TestTokenSourceWarnsOfEviction(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, logs.String())
 }
+
+// CONFIG and INFO both renamed away: nothing can be read, so both risks
+// are named, each asking for its opt-out, and the opt-outs together run.
+func TestCheckNothingReadable(t *testing.T) {
+	rs := startRedisWith(t, t.TempDir(), 0, "--rename-command", "CONFIG", "", "--rename-command", "INFO", "")
+	rdb := rs.client(t)
+	err := NewJournal(rdb, "blind").Check(ctx)
+	require.ErrorIs(t, err, ErrEvictable, "the eviction policy cannot be read")
+	require.ErrorIs(t, err, ErrNotDurable, "the persistence cannot be read")
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "maxmemory-policy", ce.Setting)
+	assert.Empty(t, ce.Value)
+	assert.Error(t, ce.Cause, "why it could not be read")
+	assert.Contains(t, err.Error(), "does not let CONFIG GET read maxmemory-policy")
+	assert.Contains(t, err.Error(), "AcceptDoubleCallsOnEviction()")
+	assert.Contains(t, err.Error(), "AcceptDoubleCallsOnCrash()")
+
+	require.ErrorIs(t, NewJournal(rdb, "blind", AcceptDoubleCallsOnCrash()).Check(ctx), ErrEvictable)
+	assert.NoError(t, NewJournal(rdb, "blind", AcceptDoubleCallsOnCrash(), AcceptDoubleCallsOnEviction()).Check(ctx))
+}

@@ -9,7 +9,7 @@ import (
 )
 
 // Expire makes Redis delete the journal d from now, since its records
-// would otherwise stay for ever (a 100,000-job batch holds about 29 MB).
+// would otherwise stay for ever (a 100,000-job batch holds about 24 MB).
 // Call it once every host's run of the batch is over, with d as long as
 // the batch may still be run again: once the journal is gone, a run under
 // the same name sends every job again.
@@ -28,8 +28,11 @@ func (j *Journal) Expire(ctx context.Context, d time.Duration) error {
 	if err := j.rdb.PExpire(ctx, j.ads, d).Err(); err != nil {
 		return fmt.Errorf("autocallredis: setting the expiry of the journal's advertising index: %w", err)
 	}
+	// The next claim checks again, and takes the expiry off. Under mu, so
+	// that a check under way (which may have run before the expiry was
+	// set) does not mark the journal checked after this.
 	j.checked.mu.Lock()
-	j.checked.ok = false // the next claim checks again, and takes the expiry off
+	j.checked.ok.Store(false)
 	j.checked.mu.Unlock()
 	return nil
 }

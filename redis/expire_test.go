@@ -49,3 +49,28 @@ func TestJournalExpire(t *testing.T) {
 	assert.Equal(t, "d", ve.Field)
 	assert.ErrorIs(t, err, autocall.ErrValidation)
 }
+
+// The advertising index expires with the journal, and a run takes its
+// expiry off with the journal's: an index gone under a run would let a
+// number be called twice within the interval.
+func TestJournalExpireAdvertisingIndex(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	rdb := rs.client(t)
+	ads := adsKey("autocall:journal:ads-expiring")
+	j := NewJournal(rdb, "ads-expiring")
+	ok, _, err := j.Claim(ctx, adClaim("a"), batch.Retry{})
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	require.NoError(t, j.Expire(ctx, time.Hour))
+	ttl, err := rdb.PTTL(ctx, ads).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 60)
+
+	ok, _, err = j.Claim(ctx, adClaim("b"), batch.Retry{})
+	require.NoError(t, err)
+	assert.False(t, ok, "the number was called by a")
+	ttl, err = rdb.PTTL(ctx, ads).Result()
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(-1), ttl, "no expiry on the index while the journal is run")
+}

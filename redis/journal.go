@@ -47,14 +47,11 @@ func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *
 	return j
 }
 
-// claimScript claims KEYS[1]'s field ARGV[1] with record ARGV[2], unless it
-// has a record that stands in the way; then it returns that record. It is
-// batch.Retry.Claimable in Lua: unsent goes, refused goes when ARGV[3] is
-// "1" (every refused job) or its cause is one of ARGV[5…]. ARGV[4], for an
-// advertising job, is its check against the per-phone index KEYS[2]
-// (adCheck, in advertising.go); a number another job called within the
-// interval returns {"held", phone, until in ms} and claims nothing.
-var claimScript = redis.NewScript(`
+// claimable is the scripts' batch.Retry.Claimable in Lua: it returns the
+// record of KEYS[1]'s field ARGV[1] if it stands in the way. Unsent goes;
+// refused goes when ARGV[3] is "1" (every refused job) or its cause is one
+// of ARGV[5…].
+const claimable = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
   local rec = cjson.decode(cur)
@@ -72,7 +69,14 @@ if cur then
     return cur
   end
 end
-` + adCheck + `
+`
+
+// claimScript claims KEYS[1]'s field ARGV[1] with record ARGV[2], unless
+// claimable returns the record in the way. ARGV[4], for an advertising
+// job, is its check against the per-phone index KEYS[2] (adCheck, in
+// advertising.go); a number another job called within the interval
+// returns {"held", phone, until in ms} and claims nothing.
+var claimScript = redis.NewScript(claimable + adCheck + `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return false
 `)
@@ -114,14 +118,22 @@ func (j *Journal) Claim(ctx context.Context, rec batch.Record, retry batch.Retry
 		return j.deferClaim(ctx, rec, held, args)
 	}
 	cur, _ := res.(string)
+	existing, err := inTheWay(rec.Key, cur)
+	return false, existing, err
+}
+
+// inTheWay decodes cur, the record a claim found in its way. One still
+// claimed is in flight elsewhere, or its worker died: it reads as unknown,
+// never sent again.
+func inTheWay(key, cur string) (batch.Record, error) {
 	var existing batch.Record
 	if err := json.Unmarshal([]byte(cur), &existing); err != nil {
-		return false, batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", rec.Key, err)
+		return batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", key, err)
 	}
 	if existing.State == batch.Claimed {
-		existing.State = batch.Unknown // in flight elsewhere, or its worker died: never sent again
+		existing.State = batch.Unknown
 	}
-	return false, existing, nil
+	return existing, nil
 }
 
 // Settle implements batch.Journal. Only the claimer settles a job, so a

@@ -26,18 +26,17 @@ func (j *Journal) replicasSupported() error {
 
 // primaryConn is one connection to the primary that holds the journal.
 func (j *Journal) primaryConn(ctx context.Context) (*redis.Conn, error) {
-	c, ok := j.rdb.(*redis.Client)
-	if cc, isCluster := j.rdb.(*redis.ClusterClient); isCluster {
-		var err error
-		if c, err = cc.MasterForKey(ctx, j.hash); err != nil {
+	switch rdb := j.rdb.(type) {
+	case *redis.Client:
+		return rdb.Conn(), nil
+	case *redis.ClusterClient:
+		c, err := rdb.MasterForKey(ctx, j.hash)
+		if err != nil {
 			return nil, err
 		}
-		ok = true
+		return c.Conn(), nil
 	}
-	if !ok {
-		return nil, j.replicasSupported()
-	}
-	return c.Conn(), nil
+	return nil, j.replicasSupported()
 }
 
 // runClaim runs the claim script; with MinReplicas, on one connection

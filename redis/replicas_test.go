@@ -77,3 +77,26 @@ func TestMinReplicasNeedsAConnection(t *testing.T) {
 	n, _ := rs.client(t).HLen(ctx, "autocall:journal:ring").Result()
 	assert.Zero(t, n)
 }
+
+// An advertising claim the replicas did not acknowledge is recorded back
+// as unsent and leaves the per-phone index: nobody was called, so the
+// number is free for the next claim, not held for 24 hours.
+func TestMinReplicasUnackedAdvertisingFreesTheNumber(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0) // no replica: WAIT gets no acknowledgement
+	rdb := rs.client(t)
+	ok, _, err := NewJournal(rdb, "ads", MinReplicas(1, 100*time.Millisecond)).Claim(ctx, adClaim("a"), batch.Retry{})
+	require.ErrorIs(t, err, ErrNotReplicated)
+	assert.False(t, ok)
+	n, err := rdb.HLen(ctx, adsKey("autocall:journal:ads")).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the unacknowledged claim left the index")
+
+	j := NewJournal(rdb, "ads")
+	rec, found, err := j.Get(ctx, "a")
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, batch.Unsent, rec.State)
+	ok, _, err = j.Claim(ctx, adClaim("b"), batch.Retry{})
+	require.NoError(t, err)
+	assert.True(t, ok, "the number is not held by a call that was never made")
+}

@@ -38,15 +38,8 @@ func (j *Journal) SettleIf(ctx context.Context, rec, expect batch.Record) (bool,
 	if err != nil {
 		return false, err
 	}
-	at, err := expect.Time.MarshalJSON()
-	if err != nil {
-		return false, err
-	}
-	var atText string
-	if err := json.Unmarshal(at, &atText); err != nil {
-		return false, err
-	}
-	n, err := settleIfScript.Run(ctx, j.rdb, []string{j.hash}, rec.Key, line, string(expect.State), atText).Int()
+	at := expect.Time.Format(time.RFC3339Nano) // as time.Time's MarshalJSON writes it
+	n, err := settleIfScript.Run(ctx, j.rdb, []string{j.hash}, rec.Key, line, string(expect.State), at).Int()
 	if err != nil {
 		return false, fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
