@@ -60,11 +60,10 @@ func (ix adIndex) record(rec Record) {
 	if rec.Purpose != Advertising {
 		return
 	}
-	switch rec.State {
-	case Unsent, Refused:
-		ix.drop(rec.Key, rec.Phones)
-	default: // Claimed, Placed, Unknown, or a state not known: it may have called
+	if rec.State.MayHaveCalled() {
 		ix.put(rec.Key, rec.Phones, rec.Time)
+	} else {
+		ix.drop(rec.Key, rec.Phones)
 	}
 }
 

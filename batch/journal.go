@@ -31,6 +31,11 @@ const (
 	Unknown State = "unknown"
 )
 
+// MayHaveCalled is the written rule behind a journal's per-phone index of
+// advertising calls: only an Unsent or Refused job placed nothing; any
+// other state, one not known included, may have called.
+func (s State) MayHaveCalled() bool { return s != Unsent && s != Refused }
+
 // Record is what the journal knows of one job.
 type Record struct {
 	Key   string    `json:"key"` // first: a line cut short still names its job

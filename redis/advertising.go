@@ -162,7 +162,7 @@ func (j *Journal) settleAdvertising(ctx context.Context, rec batch.Record, line 
 		return err
 	}
 	called := "0"
-	if rec.State == batch.Placed || rec.State == batch.Unknown || rec.State == batch.Claimed {
+	if rec.State.MayHaveCalled() { // a state not known counts as a call
 		called = "1"
 	}
 	return settleScript.Run(ctx, j.rdb, []string{j.hash, j.ads}, rec.Key, line, p, rec.Time.UnixMilli(), called).Err()

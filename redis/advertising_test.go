@@ -138,3 +138,20 @@ func TestDeferClaimOddAnswer(t *testing.T) {
 		assert.Contains(t, err.Error(), "claiming k: the script answered")
 	}
 }
+
+// The index forgets a job's call only for the written rule (Unsent,
+// Refused); a state it does not know counts as a call, as in the file
+// journal.
+func TestAdvertisingIndexCountsAStateItDoesNotKnowAsACall(t *testing.T) {
+	s := startRedis(t, t.TempDir(), 0)
+	j := NewJournal(s.client(t), "mystery")
+	ok, _, err := j.Claim(ctx, adClaim("a"), batch.Retry{})
+	require.NoError(t, err)
+	require.True(t, ok)
+	settled := adClaim("a")
+	settled.State = batch.State("escalated") // a state a later version may write
+	require.NoError(t, j.Settle(ctx, settled))
+	n, err := s.client(t).HLen(ctx, adsKey("autocall:journal:mystery")).Result()
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "the number stays held")
+}
