@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/autocallvn/autocall-go/internal/envelope"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -128,14 +128,8 @@ func (s *secretKeySource) Token(ctx context.Context) (Token, error) {
 // Anything else keeps the token for defaultTokenLifetime rather than throw
 // a working token away.
 func tokenExpiry(raw json.RawMessage, now time.Time) time.Time {
-	s := strings.TrimSpace(string(raw))
-	if len(s) >= 2 && s[0] == '"' {
-		if json.Unmarshal(raw, &s) != nil {
-			s = ""
-		}
-		s = strings.TrimSpace(s)
-	}
-	if s == "" || s == "null" {
+	s, _ := envelope.Text(raw)
+	if s == "" {
 		return now.Add(defaultTokenLifetime)
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
