@@ -82,7 +82,7 @@
 // agreed to. This package is a help to keep the rules, not legal advice.
 //
 //   - Hours: a job outside the window (Asia/Ho_Chi_Minh, from zone data
-//     built into the package) is not sent; it is recorded Unsent with
+//     built into the module) is not sent; it is recorded Unsent with
 //     CauseHours and the time the window opens (Record.NotBefore,
 //     Report.Deferred). The window is checked under each job's claim, so a
 //     run that reaches 17:00 takes no more advertising jobs.
