@@ -90,6 +90,9 @@ type Progress struct {
 // StillUnknown + Elsewhere.
 type Report struct {
 	Total int
+	// RunID is the name this run gave its claims (Runner.RunID, or the
+	// one it made): what its records' Run holds.
+	RunID string
 	// By this run, as the journal records them: a job whose outcome could
 	// not be written is Unknown, whatever the answer was, since the
 	// journal holds its claim.
@@ -252,6 +255,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	sort.Strings(rep.ElsewhereKeys)
 	sort.Slice(rep.Deferred, func(a, b int) bool { return rep.Deferred[a].Key < rep.Deferred[b].Key })
 	rep.Elapsed = time.Since(st.start)
+	rep.RunID = st.runID
 	// A stop of the run's own (a quota, the journal) is reported whenever it
 	// came; the caller's ctx ending only if it left jobs undone.
 	if cause := context.Cause(stopCtx); cause != nil && (ctx.Err() == nil || done < len(jobs)) {

@@ -309,3 +309,21 @@ func TestFaultRun(t *testing.T) {
 	}
 	assert.Len(t, calls, 500, "the unknown ones were placed too, once")
 }
+
+// The report names the run: the id it made, which its claims carry, or
+// the one it was given.
+func TestReportNamesItsRun(t *testing.T) {
+	_, c, _ := sandbox(t)
+	j := NewMemJournal()
+	rep, err := (&Runner{TEL4VN: c, Journal: j}).Run(ctx, otpJobs(2))
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.RunID)
+	recs, err := j.Records(ctx)
+	require.NoError(t, err)
+	for _, rec := range recs {
+		assert.Equal(t, rep.RunID, rec.Run, rec.Key)
+	}
+	rep, err = (&Runner{TEL4VN: c, Journal: NewMemJournal(), RunID: "cron-0600"}).Run(ctx, otpJobs(1))
+	require.NoError(t, err)
+	assert.Equal(t, "cron-0600", rep.RunID)
+}
