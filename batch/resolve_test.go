@@ -103,7 +103,7 @@ func claimSettle(t *testing.T, j Journal, rec Record) {
 
 func claimSettleRetry(t *testing.T, j Journal, rec Record, retry Retry) {
 	t.Helper()
-	ok, cur, err := j.Claim(ctx, Record{Key: rec.Key, Kind: rec.Kind, Campaign: rec.Campaign}, retry)
+	ok, cur, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: rec.Key, Kind: rec.Kind, Campaign: rec.Campaign}, Retry: retry})
 	require.NoError(t, err)
 	require.True(t, ok, "claim of %s: %+v", rec.Key, cur)
 	require.NoError(t, j.Settle(ctx, rec))

@@ -145,7 +145,7 @@ func TestDeferClaimOddAnswer(t *testing.T) {
 func TestAdvertisingIndexCountsAStateItDoesNotKnowAsACall(t *testing.T) {
 	s := startRedis(t, t.TempDir(), 0)
 	j := NewJournal(s.client(t), "mystery")
-	ok, _, err := j.Claim(ctx, adClaim("a"), batch.Retry{})
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: adClaim("a"), Retry: batch.Retry{}})
 	require.NoError(t, err)
 	require.True(t, ok)
 	settled := adClaim("a")
