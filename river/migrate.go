@@ -64,7 +64,7 @@ CREATE TABLE autocall_account (
 	name         text PRIMARY KEY,
 	tokens       double precision NOT NULL DEFAULT 0,
 	updated      timestamptz NOT NULL DEFAULT clock_timestamp(),
-	paused_until timestamptz NOT NULL DEFAULT '-infinity'
+	paused_until timestamptz NOT NULL DEFAULT 'epoch'
 );`,
 }
 
