@@ -1,6 +1,7 @@
 package autocallriver
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sync"
@@ -31,11 +32,12 @@ type replicaOpts struct {
 	rate    float64
 	workers int
 	now     func() time.Time
+	baseURL string // default: the sandbox's
 }
 
-func fastClient(t testing.TB, srv *autocalltest.Server) *autocall.Client {
+func fastClient(t testing.TB, url string) *autocall.Client {
 	t.Helper()
-	c, err := autocall.NewClient(srv.URL, autocall.WithSecretKey(autocalltest.SecretKey),
+	c, err := autocall.NewClient(url, autocall.WithSecretKey(autocalltest.SecretKey),
 		autocall.WithRetryPolicy(autocall.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func startReplica(t testing.TB, url string, srv *autocalltest.Server, o replicaO
 	t.Helper()
 	pool := poolOn(t, url)
 	r := &replica{pool: pool, j: newJournal(t, pool)}
-	r.w = &Worker{Journal: r.j, TEL4VN: fastClient(t, srv), Limiter: NewLimiter(pool, "", o.rate, 1), LeaseTTL: 3 * time.Second, Now: o.now}
+	r.w = &Worker{Journal: r.j, TEL4VN: fastClient(t, cmp.Or(o.baseURL, srv.URL)), Limiter: NewLimiter(pool, "", o.rate, 1), LeaseTTL: 3 * time.Second, Now: o.now}
 	var err error
 	r.client, err = NewClient(pool, r.w, max(o.workers, 4), &river.Config{
 		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond,
@@ -105,7 +107,7 @@ func waitSettled(t testing.TB, pool *pgxpool.Pool, n int, within time.Duration) 
 	for {
 		var recs, open, jobs int
 		err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM autocall_job),
-			(SELECT count(*) FROM autocall_job WHERE state = 'claimed'),
+			(SELECT count(*) FROM autocall_job j JOIN autocall_lease l ON l.run = j.run WHERE j.state = 'claimed' AND l.expires > clock_timestamp()),
 			(SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled', 'pending'))`).Scan(&recs, &open, &jobs)
 		if err == nil && recs >= n && open == 0 && jobs == 0 {
 			return
