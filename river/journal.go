@@ -391,12 +391,12 @@ func (j *Journal) Open(ctx context.Context) ([]batch.Record, error) {
 	return j.records(ctx, `WHERE j.state IN ('claimed', 'unknown')`)
 }
 
-func (j *Journal) records(ctx context.Context, where string) ([]batch.Record, error) {
+func (j *Journal) records(ctx context.Context, where string, args ...any) ([]batch.Record, error) {
 	if err := j.isClosed(); err != nil {
 		return nil, err
 	}
 	rows, err := j.pool.Query(ctx, `SELECT `+recordColumns+`
-		FROM autocall_job j LEFT JOIN autocall_lease l ON l.run = j.run AND j.state = 'claimed' `+where+` ORDER BY j.seq`)
+		FROM autocall_job j LEFT JOIN autocall_lease l ON l.run = j.run AND j.state = 'claimed' `+where+` ORDER BY j.seq`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("autocallriver: reading the journal: %w", err)
 	}

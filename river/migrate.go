@@ -45,6 +45,9 @@ CREATE TABLE autocall_job (
 );
 CREATE INDEX autocall_job_seq ON autocall_job (seq);
 CREATE INDEX autocall_job_open ON autocall_job (state) WHERE state IN ('claimed', 'unknown');
+-- SettleFromEvents finds the jobs an event may be a call of by phone or call id.
+CREATE INDEX autocall_job_phones ON autocall_job USING gin (phones);
+CREATE INDEX autocall_job_call_ids ON autocall_job USING gin (call_ids);
 -- The per-phone index of advertising calls: phone, the job that called it
 -- (or may have), and when.
 CREATE TABLE autocall_adcall (

@@ -32,11 +32,14 @@ func TestUnknownIsCancelledThenSettledFromEvents(t *testing.T) {
 	pool, url := newPool(t)
 	r := startReplica(t, url, srv, replicaOpts{now: srv.Now})
 	r.w.CallbackAPIKey = "hook-key"
-	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Process: true, Reset: true})
+	srv.FailNext("/api/v2/campaigns/1/otp", 2, autocalltest.Fault{Process: true, Reset: true})
 	args := otpArgs(1)
 	args.CallbackURL = hook.URL
 	res := insertOrder(t, r.client, pool, args, true)
-	waitSettled(t, pool, 1, 20*time.Second)
+	args2 := otpArgs(2)
+	args2.CallbackURL = hook.URL
+	insertOrder(t, r.client, pool, args2, true)
+	waitSettled(t, pool, 2, 20*time.Second)
 	job, err := r.client.JobGet(ctx, res.Job.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -48,11 +51,11 @@ func TestUnknownIsCancelledThenSettledFromEvents(t *testing.T) {
 	if rec.State != batch.Unknown {
 		t.Fatalf("journal: %+v", rec)
 	}
-	if len(srv.Calls()) != 1 {
+	if len(srv.Calls()) != 2 {
 		t.Fatalf("%d calls", len(srv.Calls()))
 	}
 	open, err := r.j.Open(ctx)
-	if err != nil || len(open) != 1 || open[0].Key != "order-1" {
+	if err != nil || len(open) != 2 || open[0].Key != "order-1" {
 		t.Fatalf("listed for Resolve: %+v %v", open, err)
 	}
 	// The call's event (as the webhook would hand it over) settles it.
@@ -60,8 +63,19 @@ func TestUnknownIsCancelledThenSettledFromEvents(t *testing.T) {
 	srv.WaitForCallbacks()
 	mu.Lock()
 	defer mu.Unlock()
-	settled, err := batch.SettleFromEvents(ctx, r.j, events)
-	if err != nil || len(settled) != 1 {
+	var first []*autocall.CallEvent
+	for _, ev := range events {
+		if ev.Phone == phone(1) || ev.CallID.Phone() == phone(1) {
+			first = append(first, ev)
+		}
+	}
+	settled, err := r.j.SettleFromEvents(ctx, first)
+	if err != nil || len(settled) != 1 || settled[0] != "order-1" {
+		t.Fatalf("settled %v, %v", settled, err)
+	}
+	// batch.SettleFromEvents over the whole journal settles the other.
+	settled, err = batch.SettleFromEvents(ctx, r.j, events)
+	if err != nil || len(settled) != 1 || settled[0] != "order-2" {
 		t.Fatalf("settled %v, %v", settled, err)
 	}
 	rec, _, _ = r.j.Get(ctx, "order-1")
