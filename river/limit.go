@@ -51,6 +51,19 @@ func (l *Limiter) account() string {
 func (l *Limiter) Take(ctx context.Context) (wait time.Duration, paused bool, err error) {
 	burst := float64(max(l.Burst, 1))
 	rate := l.Rate
+	if rate <= 0 {
+		// No bound: only the pause, read without the row's lock.
+		var left float64
+		err := l.pool.QueryRow(ctx, `SELECT coalesce(max(greatest(extract(epoch FROM paused_until - clock_timestamp()), 0)), 0)::float8
+			FROM autocall_account WHERE name = $1`, l.account()).Scan(&left)
+		if err != nil {
+			return 0, false, fmt.Errorf("autocallriver: the account's pause: %w", err)
+		}
+		if left > 0 {
+			return time.Duration(left * float64(time.Second)), true, nil
+		}
+		return 0, false, nil
+	}
 	// The bucket refills from the row's last update to now by the
 	// database's clock; greatest() keeps the update time moving forward
 	// only, so no interval is credited twice when statements that started

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestUnknownIsCancelledThenSettledFromEvents(t *testing.T) {
 		t.Fatalf("%d calls", len(srv.Calls()))
 	}
 	open, err := r.j.Open(ctx)
-	if err != nil || len(open) != 2 || open[0].Key != "order-1" {
+	if err != nil || len(open) != 2 || open[0].Key == open[1].Key {
 		t.Fatalf("listed for Resolve: %+v %v", open, err)
 	}
 	// The call's event (as the webhook would hand it over) settles it.
@@ -105,11 +106,12 @@ func TestDeadWorkersClaimIsUnknownNeverResent(t *testing.T) {
 	if job.State != rivertype.JobStateCancelled || len(srv.Calls()) != 0 {
 		t.Fatalf("River job %s, %d calls", job.State, len(srv.Calls()))
 	}
-	var je *JobError
-	if len(job.Errors) == 0 || !errors.Is(&JobError{State: batch.Unknown}, ErrUnknown) {
+	if len(job.Errors) == 0 || !strings.Contains(job.Errors[len(job.Errors)-1].Error, "unknown") {
 		t.Fatalf("errors: %+v", job.Errors)
 	}
-	_ = je
+	if !errors.Is(&JobError{State: batch.Unknown}, ErrUnknown) {
+		t.Fatal("JobError does not match ErrUnknown")
+	}
 }
 
 // Postgres unreachable for 5 s mid-run: nothing refused, nobody twice,

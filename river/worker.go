@@ -53,7 +53,6 @@ type Worker struct {
 	run     string
 	stopped chan struct{}
 	wg      sync.WaitGroup
-	initErr error
 }
 
 // Register adds the worker for each call kind to workers.

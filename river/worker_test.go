@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
 	autocall "github.com/autocallvn/autocall-go"
@@ -244,10 +243,7 @@ func TestRefusedIsCancelledWithCause(t *testing.T) {
 	if len(srv.Calls()) != 0 {
 		t.Fatal("a refused job called")
 	}
-	var je *JobError
-	_ = je
 	if !errors.Is(&JobError{State: batch.Refused}, ErrRefused) {
 		t.Fatal("JobError does not match ErrRefused")
 	}
-	_ = riverpgxv5.New
 }
