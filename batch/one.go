@@ -75,6 +75,7 @@ func (r *Runner) RunOne(ctx context.Context, j Job) (Outcome, error) {
 	st := &runState{r: &rr, start: time.Now(), total: 1, runID: r.RunID, policy: policy,
 		maxPause: math.MaxInt64, stopCtx: stopCtx, stop: stop}
 	st.clockStart = rr.now()
+	st.onLimit = st.rateLimitOption()
 
 	res := st.runJob(stopCtx, context.WithoutCancel(ctx), j)
 

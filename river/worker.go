@@ -233,16 +233,15 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 	if job.Attempt <= 1 {
 		r.RetryRefused, r.RetryCauses = c.RetryRefused, c.RetryCauses
 	}
-	sendCtx := ctx
 	if w.Limiter != nil {
 		// A 429 pauses every replica at once, before this job is settled.
-		sendCtx = autocall.WithRateLimitNotice(ctx, func(d time.Duration) {
+		r.OnRateLimit = func(d time.Duration) {
 			if err := w.Limiter.Pause(context.WithoutCancel(ctx), d); err != nil {
 				w.log("pausing the account", "err", err)
 			}
-		})
+		}
 	}
-	out, err := r.RunOne(sendCtx, bj)
+	out, err := r.RunOne(ctx, bj)
 	return w.river(ctx, bj.Key, out, err)
 }
 
