@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/autocalltest"
 )
 
@@ -37,10 +36,13 @@ func TestRunOneRateLimitedIsOneTry(t *testing.T) {
 	path := "/api/v2/campaigns/1/otp"
 	srv.FailNext(path, 1, autocalltest.Fault{Status: 429, Body: `{"status_code":429,"message":"rate_limit_exceeded"}`,
 		Header: http.Header{"Retry-After": {"3"}}})
-	r := &Runner{TEL4VN: tel, Journal: NewMemJournal(), RunID: "one"}
-	ctx := autocall.WithRateLimitNotice(context.Background(), func(time.Duration) {})
-	out, err := r.RunOne(ctx, otpJobs(1)[0])
+	var told []time.Duration
+	r := &Runner{TEL4VN: tel, Journal: NewMemJournal(), RunID: "one",
+		OnRateLimit: func(d time.Duration) { told = append(told, d) }}
+	out, err := r.RunOne(context.Background(), otpJobs(1)[0])
 	require.NoError(t, err)
+	require.Len(t, told, 1, "the engine is told of the 429 before the job is settled")
+	assert.InDelta(t, 3*time.Second, told[0], float64(500*time.Millisecond))
 	assert.Equal(t, Unsent, out.State)
 	assert.Equal(t, CauseRate, out.Record.Cause)
 	assert.InDelta(t, 3*time.Second, out.RetryAfter, float64(500*time.Millisecond))
