@@ -51,6 +51,12 @@ type Runner struct {
 	// LeaseTTL/3 and ends it when it finishes. A peer's claim whose lease
 	// lapsed (its process died) reads as Unknown. Default 15s.
 	LeaseTTL time.Duration
+	// OnRateLimit, when set, is told of every 429 (or rate-limit code) the
+	// provider answers a create, with its Retry-After, before the job is
+	// settled: a job engine with workers in other processes pauses them
+	// too (autocallriver's Limiter). The run pauses its own workers
+	// whether or not it is set.
+	OnRateLimit func(retryAfter time.Duration)
 	// Progress, when set, is called after each job, from one goroutine.
 	Progress func(Progress)
 
@@ -191,7 +197,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	// Jobs in flight finish after ctx ends: their outcome must be recorded.
 	// A 429 anywhere pauses every worker; the SDK leaves its resend to us.
 	sendCtx := context.WithoutCancel(ctx)
-	st.onLimit = autocall.OnRateLimit(st.pause)
+	st.onLimit = st.rateLimitOption()
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	st.stopCtx, st.stop = stopCtx, stop
@@ -564,6 +570,17 @@ func (st *runState) wait(ctx context.Context) error {
 
 // pause makes every worker wait d before its next request (a second when
 // the provider said nothing). A pause beyond MaxPause stops the run.
+// rateLimitOption is every create's: a 429 pauses the run, and is told to
+// Runner.OnRateLimit; the SDK leaves the resend to the run.
+func (st *runState) rateLimitOption() autocall.CreateOption {
+	return autocall.OnRateLimit(func(d time.Duration) {
+		st.pause(d)
+		if st.r.OnRateLimit != nil {
+			st.r.OnRateLimit(d)
+		}
+	})
+}
+
 func (st *runState) pause(d time.Duration) {
 	if d <= 0 {
 		d = time.Second
