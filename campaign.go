@@ -66,7 +66,7 @@ type campaignData struct {
 }
 
 // campaignResults is data.results: named, so that the plain decoder
-// (decode_plain.go) can fill it too.
+// (answer_scan.go) can fill it too.
 type campaignResults struct {
 	// []string, not []CallID: encoding/json looks for an Unmarshaler on
 	// every element of a named type with methods, a third of the

@@ -24,7 +24,7 @@ type Outcome struct {
 	Skipped, InFlight bool
 	// Deferred: an advertising job the Policy held back (Unsent), with
 	// when it may go.
-	Deferred *DeferredJob
+	Deferred *Deferral
 	// RetryAfter: an Unsent job the provider asked to slow down for
 	// (CauseRate): the pause it asked for, a second when it named none.
 	RetryAfter time.Duration

@@ -118,7 +118,7 @@ type Report struct {
 	UnknownKeys []string
 	// Deferred lists this run's advertising jobs the Policy held back,
 	// sorted by key: counted in Unsent, each with when it may go.
-	Deferred []DeferredJob
+	Deferred []Deferral
 	// Stopped is why the run stopped before the end: a quota the provider
 	// says is spent (ErrLimitService, ErrBalanceNotEnough, a daily
 	// ErrLimitWord), a refused credential, a pause longer than MaxPause
@@ -290,7 +290,7 @@ type jobResult struct {
 	state      State
 	skipped    bool // settled by an earlier run, or a peer
 	elsewhere  bool // claimed by a peer during this run, not settled when met
-	deferred   *DeferredJob
+	deferred   *Deferral
 	err        error
 	journalErr error
 }

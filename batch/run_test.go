@@ -205,7 +205,7 @@ func TestUnknownJobsAreNeverResent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, settled, 2)
 	recs, _ := j.Records(ctx)
-	left := UnknownKeys(recs)
+	left := unknownKeys(recs)
 	require.Len(t, left, 1)
 	require.NoError(t, Resolve(ctx, j, left[0], Placed))
 	rep, err = r.Run(ctx, jobs)
@@ -257,8 +257,8 @@ func TestCancelStopsTakingJobs(t *testing.T) {
 	assert.Equal(t, 200-rep.Placed, rep.Unsent)
 	assert.Len(t, srv.Calls(), rep.Placed, "every call placed is recorded placed")
 	recs, _ := j.Records(ctx)
-	assert.Equal(t, rep.Placed, Counts(recs)[Placed])
-	assert.Zero(t, Counts(recs)[Unknown], "in-flight jobs finished and were recorded: %s", filepath.Base(path))
+	assert.Equal(t, rep.Placed, counts(recs)[Placed])
+	assert.Zero(t, counts(recs)[Unknown], "in-flight jobs finished and were recorded: %s", filepath.Base(path))
 }
 
 func TestOMICallJobs(t *testing.T) {
