@@ -78,7 +78,7 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 
 	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr, Imports: r.imports}}
 	switch {
-	case r.creates && !success && env.Decoded && showsWork(r.provider, env.Data):
+	case r.creates && !success && showsWork(r.provider, raw):
 		// An answer that contradicts itself: an error status, code or HTTP
 		// status next to accepted call ids or a session id. It comes first:
 		// read as a refusal or a rate limit (429 included), the calls it
