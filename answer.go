@@ -84,6 +84,11 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		// read as a refusal or a rate limit (429 included), the calls it
 		// lists would be placed again.
 		return unknown
+	case r.creates && serverCode(env.StatusCode):
+		// A 5xx in the envelope under any HTTP status, 429 included: the
+		// server failed, perhaps after doing the work. A 429 that says so
+		// contradicts itself, and is no proof that nothing was done.
+		return unknown
 	case status == http.StatusTooManyRequests:
 		// Only an HTTP 429 proves the request was refused before any work.
 		apiErr.class = ClassRateLimited

@@ -126,3 +126,36 @@ func TestAnswerShowingWorkInAnyShapeIsUnknown(t *testing.T) {
 		assert.Equal(t, 2, f.count(path), body)
 	}
 }
+
+// An HTTP 429 whose envelope says the server failed (a 5xx code, at the
+// top or in data) contradicts itself: a 5xx in any form may follow work
+// done, so a create is unknown after one request, never resent as a 429.
+func TestCreate429WithServerCodeIsUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		omi  bool
+		body string
+	}{
+		{false, `{"code":500,"status":false}`},
+		{false, `{"code":400,"status":false,"data":{"error":"x","code":503}}`},
+		{true, `{"status_code":500,"message":"x"}`},
+	} {
+		f := newFakeAPI(t)
+		p, prov := "/api/v2/campaigns/1/otp", TEL4VN
+		if tc.omi {
+			p, prov = byPhonePath, OMICall
+		}
+		f.handle("POST "+p, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 429, tc.body) })
+		c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(prov),
+			WithRetryPolicy(RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond}))
+		var err error
+		if tc.omi {
+			_, err = c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("x"), Phones: []string{"0987654321"}})
+		} else {
+			_, err = c.OTP.Send(bg(), "1", &OTPRequest{Caller: "02873001234", Callees: []string{"0912000013"}, TemplateName: "otp", Code: "1234"})
+		}
+		require.ErrorIs(t, err, ErrOutcomeUnknown, tc.body)
+		assert.ErrorIs(t, err, ErrServer, tc.body)
+		assert.Equal(t, ClassUnknown, OutcomeOf(err).Class, tc.body)
+		assert.Equal(t, 1, f.count(p), "sent once: %s", tc.body)
+	}
+}
