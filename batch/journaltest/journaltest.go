@@ -58,8 +58,10 @@ func Run(t *testing.T, open func(t *testing.T) batch.Journal, opts ...Option) {
 	t.Run("Retry", s.retry)
 	t.Run("SettleInherits", s.settleInherits)
 	t.Run("SettleIf", s.settleIf)
+	t.Run("SettleIfRace", s.settleIfRace)
 	t.Run("RecordsLatestPerKey", s.recordsLatest)
 	t.Run("IndexDefers", s.indexDefers)
+	t.Run("IndexClaimRace", s.indexClaimRace)
 	t.Run("IndexMovesToSettleTime", s.indexMoves)
 	t.Run("IndexFreedWhenNothingPlaced", s.indexFreed)
 	t.Run("ResolveAdvertisingFreesTheNumber", s.resolveFrees)
@@ -280,6 +282,42 @@ func (s *suite) settleIf(t *testing.T) {
 	}
 }
 
+// Of many writers settling one record against the same expectation (an
+// operator's Resolve racing SettleFromEvents, say), exactly one writes.
+func (s *suite) settleIfRace(t *testing.T) {
+	j := s.open(t)
+	mustClaim(t, j, batch.Record{Key: "a", Kind: "otp", Time: base()})
+	settle(t, j, batch.Record{Key: "a", State: batch.Unknown, Time: base().Add(time.Minute)})
+	read := get(t, j, "a")
+	const writers = 16
+	var wins sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for w := 0; w < writers; w++ {
+		wins.Add(1)
+		go func() {
+			defer wins.Done()
+			to := batch.Placed
+			if w%2 == 1 {
+				to = batch.Unsent
+			}
+			ok, err := j.SettleIf(ctx, batch.Record{Key: "a", State: to, Reason: fmt.Sprint(w)}, read)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}()
+	}
+	wins.Wait()
+	if won != 1 {
+		t.Fatalf("%d of %d SettleIf against one record wrote, want exactly 1", won, writers)
+	}
+}
+
 // Records has each key once, as its latest record.
 func (s *suite) recordsLatest(t *testing.T) {
 	j := s.open(t)
@@ -350,6 +388,41 @@ func (s *suite) indexDefers(t *testing.T) {
 	// Once the interval has passed, the deferred job goes (it is unsent).
 	if ok, cur := claim(t, j, batch.ClaimRequest{Record: ad("b", t0.Add(24*time.Hour+3*time.Minute)), Interval: 24 * time.Hour}); !ok {
 		t.Errorf("the deferred job was held after the interval: %+v", cur)
+	}
+}
+
+// Of many advertising jobs to one number claimed at once, from many
+// workers (or hosts), exactly one is claimed: the check against the index
+// is atomic with the claim. The others are deferred.
+func (s *suite) indexClaimRace(t *testing.T) {
+	j := s.open(t)
+	t0 := base()
+	const workers = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var claimed []string
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprintf("ad%d", w)
+			ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: ad(key, t0.Add(time.Duration(w)*time.Millisecond)), Interval: 24 * time.Hour})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				claimed = append(claimed, key)
+				mu.Unlock()
+			} else if cur.State != batch.Unsent || cur.Cause != batch.CauseFrequency {
+				t.Errorf("%s: not claimed, and not deferred either: %+v", key, cur)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(claimed) != 1 {
+		t.Fatalf("%d advertising calls to one number were claimed at once (%v), want exactly 1", len(claimed), claimed)
 	}
 }
 
