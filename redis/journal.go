@@ -196,7 +196,7 @@ func (j *Journal) Settle(ctx context.Context, rec batch.Record) error {
 	case !errors.Is(err, redis.Nil):
 		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
-	if _, err := j.settle(ctx, rec, nil); err != nil {
+	if _, err := j.settle(ctx, rec, nil, ""); err != nil {
 		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
 	return nil

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) batch.Journal, opts ...Option) {
 	t.Run("Retry", s.retry)
 	t.Run("SettleInherits", s.settleInherits)
 	t.Run("SettleIf", s.settleIf)
+	t.Run("SettleIfInheritsTheStoredRecord", s.settleIfInheritsStored)
 	t.Run("SettleIfRace", s.settleIfRace)
 	t.Run("RecordsLatestPerKey", s.recordsLatest)
 	t.Run("IndexDefers", s.indexDefers)
@@ -279,6 +280,30 @@ func (s *suite) settleIf(t *testing.T) {
 	}
 	if _, ok, err := j.Get(ctx, "nobody"); err != nil || ok {
 		t.Fatalf("SettleIf of a missing key wrote a record: %v, %v", ok, err)
+	}
+}
+
+// SettleIf merges rec with the record stored, not with expect: an
+// expectation need name only the key, state and time (SameRecord), and
+// the outcome keeps what the claim knew, so an advertising job resolved
+// unsent still frees its number.
+func (s *suite) settleIfInheritsStored(t *testing.T) {
+	j := s.open(t)
+	t0 := base()
+	claim(t, j, batch.ClaimRequest{Record: ad("a", t0), Interval: 24 * time.Hour})
+	settle(t, j, batch.Record{Key: "a", State: batch.Unknown, Time: t0.Add(time.Second)})
+	read := get(t, j, "a")
+	expect := batch.Record{Key: "a", State: read.State, Time: read.Time}
+	ok, err := j.SettleIf(ctx, batch.Record{Key: "a", State: batch.Unsent}, expect)
+	if err != nil || !ok {
+		t.Fatalf("SettleIf against key, state and time = %v, %v: want true", ok, err)
+	}
+	rec := wantState(t, j, "a", batch.Unsent)
+	if rec.Kind != "otp" || len(rec.Phones) != 1 || rec.Purpose != batch.Advertising || rec.Run != "r" || !rec.Claimed.Equal(t0) {
+		t.Errorf("SettleIf did not Inherit the stored record: %+v", rec)
+	}
+	if ok, cur := claim(t, j, batch.ClaimRequest{Record: ad("b", t0.Add(time.Minute)), Interval: 24 * time.Hour}); !ok {
+		t.Errorf("settled unsent by SettleIf, the job still holds the number: %+v", cur)
 	}
 }
 
