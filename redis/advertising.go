@@ -216,6 +216,9 @@ func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Re
 			return false, err
 		}
 		phones = string(p)
+		if err := j.migrate(ctx); err != nil {
+			return false, err
+		}
 	}
 	called := "0"
 	if rec.State.MayHaveCalled() { // a state not known counts as a call

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,6 +49,7 @@ type Journal struct {
 	oldAds  string // the index's key before it moved under "autocall:"
 	opts    journalOptions
 	checked readiness
+	moved   atomic.Bool // the old index was merged into ads (migrate.go)
 
 	mu  sync.Mutex
 	own map[string]string // this handle's unsettled claims: key → run
