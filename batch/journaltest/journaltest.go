@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) batch.Journal, opts ...Option) {
 	t.Run("IndexFreedWhenNothingPlaced", s.indexFreed)
 	t.Run("ResolveAdvertisingFreesTheNumber", s.resolveFrees)
 	t.Run("LeaseLiveAndLapsed", s.leaseCase)
+	t.Run("LeaseEndedOwnClaims", s.leaseEndedOwn)
 	t.Run("ReopenAfterCrash", s.reopenCase)
 }
 
@@ -583,6 +584,36 @@ func (s *suite) leaseCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantState(t, p, "live", batch.Unknown)
+}
+
+// A run's lease ended through the handle that claimed (the run is over):
+// its unsettled claims read Unknown through that handle too, at once, and
+// can be resolved; another run's claims stay its own.
+func (s *suite) leaseEndedOwn(t *testing.T) {
+	j := s.open(t)
+	if err := j.Lease(ctx, "over", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Lease(ctx, "going", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, j, batch.Record{Key: "left", Run: "over"})
+	mustClaim(t, j, batch.Record{Key: "flying", Run: "going"})
+	wantState(t, j, "left", batch.Claimed)
+	if err := j.Lease(ctx, "over", 0); err != nil {
+		t.Fatal(err)
+	}
+	if rec := wantState(t, j, "left", batch.Unknown); rec.Run != "over" || rec.Reason == "" {
+		t.Errorf("an ended run's claim reads without its run or a reason: %+v", rec)
+	}
+	if ok, cur := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: "left"}, Retry: batch.Retry{Refused: true}}); ok || cur.State != batch.Unknown {
+		t.Errorf("Claim of an ended run's claim = %v, %+v: want false and Unknown", ok, cur)
+	}
+	wantState(t, j, "flying", batch.Claimed)
+	if err := batch.Resolve(ctx, j, "left", batch.Unsent); err != nil {
+		t.Fatalf("Resolve of an ended run's claim: %v", err)
+	}
+	wantState(t, j, "left", batch.Unsent)
 }
 
 // Reopened after a crash, a claim without its outcome reads Unknown (and
