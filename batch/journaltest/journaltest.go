@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) batch.Journal, opts ...Option) {
 	t.Run("SettleIf", s.settleIf)
 	t.Run("SettleIfInheritsTheStoredRecord", s.settleIfInheritsStored)
 	t.Run("SettleIfRace", s.settleIfRace)
+	t.Run("SettleIfComparesInstants", s.settleIfInstants)
 	t.Run("RecordsLatestPerKey", s.recordsLatest)
 	t.Run("IndexDefers", s.indexDefers)
 	t.Run("IndexClaimRace", s.indexClaimRace)
@@ -306,6 +307,25 @@ func (s *suite) settleIfInheritsStored(t *testing.T) {
 	if ok, cur := claim(t, j, batch.ClaimRequest{Record: ad("b", t0.Add(time.Minute)), Interval: 24 * time.Hour}); !ok {
 		t.Errorf("settled unsent by SettleIf, the job still holds the number: %+v", cur)
 	}
+}
+
+// SettleIf compares times as SameRecord does, as instants: an expectation
+// whose time is the record's in another zone is the record.
+func (s *suite) settleIfInstants(t *testing.T) {
+	j := s.open(t)
+	mustClaim(t, j, batch.Record{Key: "a", Kind: "otp", Time: base()})
+	settle(t, j, batch.Record{Key: "a", State: batch.Unknown, Time: base().Add(time.Minute)})
+	read := get(t, j, "a")
+	elsewhere := read
+	elsewhere.Time = read.Time.In(time.FixedZone("UTC+7", 7*3600))
+	if read.Time.Location().String() == "UTC+7" {
+		elsewhere.Time = read.Time.UTC()
+	}
+	ok, err := j.SettleIf(ctx, batch.Record{Key: "a", State: batch.Placed}, elsewhere)
+	if err != nil || !ok {
+		t.Fatalf("SettleIf against the record's time in another zone = %v, %v: want true", ok, err)
+	}
+	wantState(t, j, "a", batch.Placed)
 }
 
 // Of many writers settling one record against the same expectation (an
