@@ -31,6 +31,9 @@ func (s *service) call(ctx context.Context, r *request, out any) error {
 			Reason: fmt.Sprintf("%s %s is %s's: make its client with %s (or WithProvider(autocall.%s))",
 				r.method, r.path, r.provider, r.provider.credentialFor(), r.provider)}
 	}
+	if c.observer != nil {
+		return c.observed(ctx, r, out)
+	}
 	return c.do(ctx, r, out)
 }
 
