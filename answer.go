@@ -76,7 +76,7 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		apiErr.Message = redact(textMessage(header, raw))
 	}
 
-	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr}}
+	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr, Imports: r.imports}}
 	switch {
 	case r.creates && !success && env.Decoded && showsWork(r.provider, env.Data):
 		// An answer that contradicts itself: an error status, code or HTTP

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/autocallvn/autocall-go/internal/envelope"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -128,14 +128,8 @@ func (s *secretKeySource) Token(ctx context.Context) (Token, error) {
 // Anything else keeps the token for defaultTokenLifetime rather than throw
 // a working token away.
 func tokenExpiry(raw json.RawMessage, now time.Time) time.Time {
-	s := strings.TrimSpace(string(raw))
-	if len(s) >= 2 && s[0] == '"' {
-		if json.Unmarshal(raw, &s) != nil {
-			s = ""
-		}
-		s = strings.TrimSpace(s)
-	}
-	if s == "" || s == "null" {
+	s, _ := envelope.Text(raw)
+	if s == "" {
 		return now.Add(defaultTokenLifetime)
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
@@ -315,7 +309,7 @@ func (tc *tokenCache) run(ctx context.Context, f *tokenFetch) {
 	case err == nil:
 		tc.onToken(tok.Value)
 		tc.tok, tc.failErr, tc.failAt, tc.failUntil, tc.failWait = tok, nil, time.Time{}, time.Time{}, 0
-		tc.refreshAt, tc.staleAt = refreshTimes(now, tok.Expiry)
+		tc.refreshAt, tc.staleAt = RefreshTimes(now, tok.Expiry)
 		f.val = tok.Value
 	case f.abandoned:
 		// Cancelled because nobody waits: not the endpoint's failure.
@@ -353,14 +347,20 @@ func checkToken(v string) error {
 	return nil
 }
 
-// refreshTimes: refresh during the last fifth of the lifetime (at most ten
-// minutes before expiry), and stop sending the token shortly before it
-// expires so that it does not die in flight.
-func refreshTimes(now, expiry time.Time) (refreshAt, staleAt time.Time) {
+// RefreshTimes is the SDK's one rule for renewing a token that was fetched
+// at fetched and expires at expiry: renew it from refreshAt, in the last
+// fifth of its life (at most ten minutes before expiry), and stop sending it
+// at staleAt, shortly before it expires, so that it does not die in flight.
+// Both are zero when expiry is unknown. A TokenSource that shares one token
+// between processes (autocallredis) computes them from the fetch time it
+// stores, never from the time of a read: from a read, the last fifth of
+// what is left is always ahead, and the token would be renewed only once
+// it had expired, on every replica at once.
+func RefreshTimes(fetched, expiry time.Time) (refreshAt, staleAt time.Time) {
 	if expiry.IsZero() {
 		return time.Time{}, time.Time{}
 	}
-	life := max(expiry.Sub(now), 0)
+	life := max(expiry.Sub(fetched), 0)
 	return expiry.Add(-min(life/5, 10*time.Minute)), expiry.Add(-min(life/20, 30*time.Second))
 }
 

@@ -334,13 +334,13 @@ func waitRefresh(tc *tokenCache) {
 
 func TestRefreshTimes(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	refresh, stale := refreshTimes(now, now.Add(24*time.Hour))
+	refresh, stale := RefreshTimes(now, now.Add(24*time.Hour))
 	assert.Equal(t, now.Add(24*time.Hour-10*time.Minute), refresh)
 	assert.Equal(t, now.Add(24*time.Hour-30*time.Second), stale)
-	refresh, stale = refreshTimes(now, now.Add(100*time.Second))
+	refresh, stale = RefreshTimes(now, now.Add(100*time.Second))
 	assert.Equal(t, now.Add(80*time.Second), refresh)
 	assert.Equal(t, now.Add(95*time.Second), stale)
-	refresh, stale = refreshTimes(now, time.Time{})
+	refresh, stale = RefreshTimes(now, time.Time{})
 	assert.True(t, refresh.IsZero() && stale.IsZero())
 }
 

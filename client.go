@@ -3,6 +3,7 @@ package autocall
 import (
 	"context"
 	"errors"
+	"github.com/autocallvn/autocall-go/internal/vntime"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,12 +19,11 @@ import (
 // Version is the SDK's version, sent in the User-Agent.
 const Version = "0.2.0"
 
+// vietnam is Asia/Ho_Chi_Minh, the module's one definition (internal/vntime).
+var vietnam = vntime.Zone
+
 // DefaultTimeout bounds one attempt of one request.
 const DefaultTimeout = 30 * time.Second
-
-// vietnam is Asia/Ho_Chi_Minh. Vietnam has kept UTC+7 without daylight
-// saving since 1975, so a fixed zone is exact and needs no tzdata.
-var vietnam = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)
 
 // Client talks to one provider's base URL with one credential.
 type Client struct {

@@ -66,6 +66,29 @@
 // webhook events posted to the request's CallbackURL (see WebhookHandler):
 // an event for the callee means the call was placed.
 //
+// # The HTTP stack
+//
+// Every request the SDK sends is built and sent by one go-resty/resty v2
+// client over the Client's own *http.Client (WithHTTPClient's, copied):
+// resty sets the method, URL, headers and body and hands the request to
+// net/http. That is all it does here; the rest of resty is off, each for a
+// reason a telephony API gives:
+//
+//   - retries (SetRetryCount(0)): resty would resend a POST, and a create
+//     is resent only by the SDK's own rule above;
+//   - parsing (SetDoNotParseResponse): the SDK reads the body itself,
+//     bounded by the request's answer limit, because resty would copy it
+//     several times and would read a text/html 502 as an empty success;
+//   - logging and debug output (a silent logger, never SetDebug): resty
+//     would print the token;
+//   - client-level auth (SetAuthToken): a header on the shared client
+//     races with requests in flight, so the token is set per request.
+//
+// User-Agent and Accept are set once, when the Client is made, before any
+// request can be in flight. Token requests use a second resty client that
+// closes its connection after each answer (an answer echoes a credential,
+// and bytes past its end must not reach net/http's log).
+//
 // # Phone numbers
 //
 // Callees may be written in any common form ("+84 98 765 43 21",

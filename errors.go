@@ -246,15 +246,20 @@ func invalid(field, value, reason string) *ValidationError {
 type OutcomeUnknownError struct {
 	Method, Path string
 	Err          error // the cause: a transport error or an *APIError
+	// Imports: the request was a template import (TTS.ImportTemplate),
+	// which places no call: the template may have been imported.
+	Imports bool
 }
 
 func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("autocall: %s %s: outcome unknown, %s: %s", e.Method, e.Path, e.mayHave(), detail(e.Err))
+	return fmt.Sprintf("autocall: %s %s: outcome unknown, %s: %s", e.Method, e.Path, e.MayHave(), detail(e.Err))
 }
 
-// mayHave says what may have been done: a template import places no call.
-func (e *OutcomeUnknownError) mayHave() string {
-	if strings.HasSuffix(e.Path, "/voice/import") {
+// MayHave says, for a person, what may have been done: "the call may have
+// been placed", or for a template import "the template may have been
+// imported".
+func (e *OutcomeUnknownError) MayHave() string {
+	if e.Imports {
 		return "the template may have been imported"
 	}
 	return "the call may have been placed"

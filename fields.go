@@ -1,8 +1,8 @@
 package autocall
 
 import (
-	"bytes"
 	"encoding/json"
+	"github.com/autocallvn/autocall-go/internal/envelope"
 	"strconv"
 	"strings"
 	"time"
@@ -44,26 +44,28 @@ func (f fields) time(loc *time.Location, keys ...string) time.Time {
 	return time.Time{}
 }
 
-// text is a member read leniently: a JSON string (trimmed) or a number's
-// JSON text; any other value (null, true, an object) is "".
+// text is a member read leniently (envelope.Text): a JSON string
+// (trimmed) or a number's JSON text; any other value (null, true, an
+// object) is "", as a record's field of an unexpected type reads as zero.
 type text string
 
 func (t *text) UnmarshalJSON(b []byte) error {
 	*t = ""
-	switch {
-	case len(b) == 0:
-	case b[0] == '"':
-		if bytes.IndexByte(b, '\\') < 0 { // no escapes: the bytes are the text
-			*t = text(strings.TrimSpace(string(b[1 : len(b)-1])))
-			return nil
-		}
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			*t = text(strings.TrimSpace(s))
-		}
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		*t = text(b)
+	if s, scalar := envelope.Text(b); scalar {
+		*t = text(s)
 	}
+	return nil
+}
+
+// flexString is an id read leniently (envelope.Text): ids arrive as
+// strings or numbers ("campaign_id": "1" or 1), and any other value keeps
+// its JSON text, so that an id in an unexpected shape still reads as set.
+// null is "".
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	v, _ := envelope.Text(b)
+	*s = flexString(v)
 	return nil
 }
 

@@ -46,6 +46,7 @@ type request struct {
 	// creates: the request places calls, so it is resent only when the
 	// previous attempt provably never reached the provider.
 	creates bool
+	imports bool     // a template import: it creates a template, not a call
 	callees int      // callees sent by a TEL4VN create, which its answer must account for
 	limit   int64    // what is read of the answer; 0: maxResponseBody
 	secrets []string // the request's own credentials (callback_apikey), redacted like the Client's
@@ -300,7 +301,7 @@ func (c *Client) transportFailure(ctx context.Context, r *request, cause error, 
 	}
 	err := error(&TransportError{Method: r.method, Path: r.path, Attempts: n, Err: c.redact.error(cause, r.secrets...)})
 	if reached && r.creates {
-		return verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: err}}
+		return verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: err, Imports: r.imports}}
 	}
 	return verdict{err: err, retryable: true}
 }

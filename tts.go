@@ -52,7 +52,7 @@ func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t *T
 	}
 	var out importData
 	return (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice/import",
-		body: map[string]string{"name": t.Name, "content": nfc(t.Content)}, provider: tel4vn, creates: true, onRateLimit: onRateLimitOf(opts)}, &out)
+		body: map[string]string{"name": t.Name, "content": nfc(t.Content)}, provider: tel4vn, creates: true, imports: true, onRateLimit: onRateLimitOf(opts)}, &out)
 }
 
 // importData is the data of an import's answer. The document shows a copy

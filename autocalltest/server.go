@@ -3,6 +3,7 @@ package autocalltest
 import (
 	"bytes"
 	"context"
+	"github.com/autocallvn/autocall-go/internal/vntime"
 	"io"
 	"net"
 	"net/http"
@@ -32,8 +33,9 @@ const (
 	DailyChars   = 3000
 )
 
-// vietnam is Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
-var vietnam = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)
+// vietnam is Asia/Ho_Chi_Minh, the SDK's own definition: a small internal
+// package, not the SDK, so that the sandbox still shares no wire type with it.
+var vietnam = vntime.Zone
 
 // Server is a running sandbox. Its methods are safe for concurrent use.
 type Server struct {

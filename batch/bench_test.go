@@ -19,13 +19,15 @@ var benchJobs = flag.Int("batch-jobs", 10_000, "jobs per run of BenchmarkBatch")
 // nopJournal records nothing: the ceiling a journal is measured against.
 type nopJournal struct{}
 
-func (*nopJournal) Claim(context.Context, Record, Retry) (bool, Record, error) {
+func (*nopJournal) Claim(context.Context, ClaimRequest) (bool, Record, error) {
 	return true, Record{}, nil
 }
-func (*nopJournal) Settle(context.Context, Record) error              { return nil }
-func (*nopJournal) Get(context.Context, string) (Record, bool, error) { return Record{}, false, nil }
-func (*nopJournal) Records(context.Context) ([]Record, error)         { return nil, nil }
-func (*nopJournal) Close() error                                      { return nil }
+func (*nopJournal) Settle(context.Context, Record) error                   { return nil }
+func (*nopJournal) SettleIf(context.Context, Record, Record) (bool, error) { return true, nil }
+func (*nopJournal) Lease(context.Context, string, time.Duration) error     { return nil }
+func (*nopJournal) Get(context.Context, string) (Record, bool, error)      { return Record{}, false, nil }
+func (*nopJournal) Records(context.Context) ([]Record, error)              { return nil, nil }
+func (*nopJournal) Close() error                                           { return nil }
 
 // BenchmarkBatch: 10,000 OTP jobs against a server that answers after
 // 50 ms, 16 workers. The ceiling is workers ÷ latency, 320 jobs/s.

@@ -2,9 +2,9 @@ package batch
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/autocallvn/autocall-go/internal/vntime"
 	"strings"
 	"time"
 
@@ -165,28 +165,14 @@ type DoNotCall interface {
 	Listed(ctx context.Context, phone string) (bool, error)
 }
 
-//go:embed tzdata/Asia_Ho_Chi_Minh
-var vietnamTZif []byte
-
-// vietnam is Asia/Ho_Chi_Minh from the 236-byte zone file of tzdata 2025c
-// (Go's lib/time/zoneinfo.zip), so that a container without tzdata works.
-// Importing time/tzdata instead would add some 450 KB for one zone.
-var vietnam = func() *time.Location {
-	loc, err := time.LoadLocationFromTZData("Asia/Ho_Chi_Minh", vietnamTZif)
-	if err != nil {
-		panic("batch: the built-in Asia/Ho_Chi_Minh zone is damaged: " + err.Error())
-	}
-	return loc
-}()
-
 // Vietnam returns the Asia/Ho_Chi_Minh zone the Policy uses by default.
-func Vietnam() *time.Location { return vietnam }
+func Vietnam() *time.Location { return vntime.Zone }
 
 func (p *Policy) location() *time.Location {
 	if p.Location != nil {
 		return p.Location
 	}
-	return vietnam
+	return vntime.Zone
 }
 
 func (p *Policy) window() (opens, closes time.Duration) {

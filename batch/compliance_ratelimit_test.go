@@ -51,11 +51,11 @@ func TestAdvertisingRateLimitedAtTheCloseIsNotResentAfterIt(t *testing.T) {
 // for its call.
 type peerListsLate struct {
 	j    Journal
-	peer Record
+	peer ClaimRequest
 }
 
 func (p peerListsLate) Listed(ctx context.Context, _ string) (bool, error) {
-	ok, _, err := p.j.Claim(ctx, p.peer, Retry{})
+	ok, _, err := p.j.Claim(ctx, p.peer)
 	if err != nil || !ok {
 		return false, fmt.Errorf("the peer's claim: %v %v", ok, err)
 	}
@@ -68,8 +68,8 @@ func (p peerListsLate) Listed(ctx context.Context, _ string) (bool, error) {
 func TestDoNotCallRefusalNeverOverwritesAPeersClaim(t *testing.T) {
 	srv, tel := clockSandbox(t, hcm(1, 10, 0, 0))
 	j, _ := openTemp(t)
-	peer := Record{Key: "k", Kind: "otp", Campaign: "1", Phones: []string{"0912000013"}, Purpose: Advertising,
-		Interval: DefaultInterval, Time: srv.Now(), Run: "peer"}
+	peer := ClaimRequest{Record: Record{Key: "k", Kind: "otp", Campaign: "1", Phones: []string{"0912000013"}, Purpose: Advertising,
+		Time: srv.Now(), Run: "peer"}, Interval: DefaultInterval}
 	r := &Runner{TEL4VN: tel, Journal: j, Now: srv.Now, Policy: &Policy{DoNotCall: peerListsLate{j: j, peer: peer}}}
 	rep, err := r.Run(ctx, []Job{adJob("k", "0912000013")})
 	require.NoError(t, err)

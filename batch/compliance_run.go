@@ -43,11 +43,6 @@ func (r *Runner) policy(jobs []Job) (*Policy, error) {
 	if !adv {
 		return nil, nil
 	}
-	if _, ok := r.Journal.(AdvertisingJournal); !ok {
-		return nil, &autocall.ValidationError{Field: "Runner.Journal", Value: fmt.Sprintf("%T", r.Journal),
-			Reason: "advertising jobs need a journal that keeps the per-phone index of advertising calls " +
-				"(an AdvertisingJournal: FileJournal, the Redis journal)"}
-	}
 	p := r.Policy
 	if p == nil {
 		p = &Policy{}

@@ -262,18 +262,11 @@ func TestAdvertisingDoNotCall(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestAdvertisingNeedsAnIndexingJournal(t *testing.T) {
+func TestAdvertisingNeedsAValidPolicyAndPurpose(t *testing.T) {
 	_, tel := clockSandbox(t, hcm(1, 10, 0, 0))
-	r := &Runner{TEL4VN: tel, Journal: &nopJournal{}}
-	_, err := r.Run(ctx, []Job{adJob("a", "0912000013")})
-	assert.ErrorIs(t, err, autocall.ErrValidation)
-	assert.Contains(t, err.Error(), "per-phone index")
-	_, err = r.Run(ctx, otpJobs(1))
-	assert.NoError(t, err, "transactional jobs need no index")
-
 	j, _ := openTemp(t)
-	r = &Runner{TEL4VN: tel, Journal: j, Policy: &Policy{Opens: 18 * time.Hour, Closes: 8 * time.Hour}}
-	_, err = r.Run(ctx, []Job{adJob("a", "0912000013")})
+	r := &Runner{TEL4VN: tel, Journal: j, Policy: &Policy{Opens: 18 * time.Hour, Closes: 8 * time.Hour}}
+	_, err := r.Run(ctx, []Job{adJob("a", "0912000013")})
 	assert.True(t, errors.Is(err, autocall.ErrValidation), "%v", err)
 	_, err = r.Run(ctx, []Job{{Key: "p", Purpose: "spam", Op: otpJobs(1)[0].Op}})
 	var verr *autocall.ValidationError

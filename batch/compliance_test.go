@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"errors"
+	"github.com/autocallvn/autocall-go/internal/vntime"
 	"strings"
 	"testing"
 	"time"
@@ -102,15 +103,9 @@ func TestPolicyWindowAcrossDaylightSaving(t *testing.T) {
 	assert.Equal(t, "08:00 EDT", p.NextOpen(at).Format("15:04 MST"))
 }
 
-func TestVietnamZoneIsBuiltIn(t *testing.T) {
-	loc := Vietnam()
-	assert.Equal(t, "Asia/Ho_Chi_Minh", loc.String())
-	_, off := time.Date(2026, 12, 1, 12, 0, 0, 0, loc).Zone()
-	assert.Equal(t, 7*3600, off)
-	// Real zone data, not a fixed offset: Sài Gòn kept UTC+8 from 1959 to 1975.
-	_, off = time.Date(1970, 1, 1, 12, 0, 0, 0, loc).Zone()
-	assert.Equal(t, 8*3600, off)
-	assert.Len(t, vietnamTZif, 236, "tzdata 2025c's file; time/tzdata would add ~450 KB")
+func TestVietnamIsTheOneZone(t *testing.T) {
+	assert.Same(t, vntime.Zone, Vietnam())
+	assert.Same(t, vntime.Zone, (&Policy{}).location())
 }
 
 func TestParsePurposeAndAgreement(t *testing.T) {

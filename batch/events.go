@@ -25,6 +25,12 @@ import (
 // event are left unknown: an event can be late, so only you can decide,
 // after a while, that none will come (Resolve to Unsent).
 //
+// Each job is written with Journal.SettleIf, only while its record is
+// still the unknown one read: on a journal shared with running peers, a
+// job claimed again meanwhile (Resolved to unsent, then sent) keeps its
+// fresh claim. A claim in flight at a live run (Claimed) is not unknown,
+// and is left to its run.
+//
 // It returns the keys it settled. OMICall jobs cannot be settled this way:
 // OMICall has no call events of this kind and no report API.
 func SettleFromEvents(ctx context.Context, j Journal, events []*autocall.CallEvent) ([]string, error) {
@@ -80,15 +86,19 @@ func SettleFromEvents(ctx context.Context, j Journal, events []*autocall.CallEve
 	var settled []string
 	for i, rec := range recs {
 		ids, ok := found[i]
-		if !ok || readState(rec.State) != Unknown || (rec.Kind != "otp" && rec.Kind != "tts") {
+		if !ok || rec.State != Unknown || (rec.Kind != "otp" && rec.Kind != "tts") {
 			continue
 		}
+		prev := rec
 		rec.State, rec.CallIDs, rec.Time = Placed, dedupe(append(rec.CallIDs, ids...)), time.Now()
 		rec.Reason, rec.Cause = "settled from the provider's call events", ""
-		if err := j.Settle(ctx, rec); err != nil {
+		ok, err := j.SettleIf(ctx, rec, prev)
+		if err != nil {
 			return settled, err
 		}
-		settled = append(settled, rec.Key)
+		if ok {
+			settled = append(settled, rec.Key)
+		}
 	}
 	return settled, nil
 }
@@ -102,7 +112,7 @@ func onlyOwner(recs []Record, jobs []int, at time.Time) (int, bool) {
 	owner := -1
 	for _, i := range jobs {
 		rec := recs[i]
-		if readState(rec.State) == Unknown && at.After(claimTime(rec)) {
+		if rec.State == Unknown && at.After(claimTime(rec)) {
 			if owner >= 0 {
 				return 0, false // two keys for one phone: whose call is it?
 			}

@@ -50,6 +50,7 @@ type FileJournal struct {
 	records map[string]Record // latest record per key
 	order   []string          // keys, in order of first appearance
 	ads     adIndex           // advertising calls by phone, from records
+	own     map[string]string // this process's unsettled claims: key → run
 	closed  bool
 
 	// Group commit: writers append under mu, then wait for a sync that
@@ -80,7 +81,7 @@ func OpenFile(path string) (*FileJournal, error) {
 		}
 		return nil, fmt.Errorf("batch: locking the journal %s: %w", path, err)
 	}
-	j := &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}}
+	j := &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}, own: map[string]string{}}
 	j.syncCond = sync.NewCond(&j.syncMu)
 	if err := j.open(); err != nil {
 		f.Close()
@@ -260,22 +261,23 @@ func (j *FileJournal) put(rec Record) {
 }
 
 // Claim implements Journal.
-func (j *FileJournal) Claim(ctx context.Context, rec Record, retry Retry) (bool, Record, error) {
+func (j *FileJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record, error) {
+	rec := req.Record
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
-		return false, Record{}, errors.New("batch: journal closed")
+		return false, Record{}, errClosed
 	}
-	if cur, ok := j.records[rec.Key]; ok && !retry.Claimable(cur) {
+	if cur, ok := j.records[rec.Key]; ok && !req.Retry.Claimable(cur) {
+		cur = j.view(cur)
 		j.mu.Unlock()
-		cur.State = readState(cur.State) // in flight here: unknown to the caller
 		return false, cur, nil
 	}
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
-	if rec.Purpose == Advertising && rec.Interval > 0 {
-		if d := j.ads.holds(rec.Key, rec.Phones, rec.Time, rec.Interval); d != nil {
+	if rec.Purpose == Advertising && req.Interval > 0 {
+		if d := j.ads.holds(rec.Key, rec.Phones, rec.Time, req.Interval); d != nil {
 			// Written under the claim's lock, so that it cannot overwrite a
 			// claim made since; nothing leaves for it, so no sync is awaited.
 			def, err := j.settleLocked(d.record(rec))
@@ -286,11 +288,27 @@ func (j *FileJournal) Claim(ctx context.Context, rec Record, retry Retry) (bool,
 	rec.State = Claimed
 	rec.Claimed = rec.Time
 	end, err := j.appendLocked(rec)
+	if err == nil {
+		j.own[rec.Key] = rec.Run
+	}
 	j.mu.Unlock()
 	if err != nil {
 		return false, Record{}, err
 	}
 	return true, Record{}, j.waitSynced(end)
+}
+
+// view is rec as Get reads it, under j.mu: a claim is Claimed while this
+// process has it in flight (or, read by ReadFile, while a process holds
+// the journal); the claims found at opening were made Unknown by loaded.
+func (j *FileJournal) view(rec Record) Record {
+	if rec.State != Claimed || j.live {
+		return rec
+	}
+	if _, mine := j.own[rec.Key]; mine {
+		return rec
+	}
+	return deadClaim(rec)
 }
 
 // Settle implements Journal.
@@ -301,7 +319,7 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
-		return errors.New("batch: journal closed")
+		return errClosed
 	}
 	_, err := j.settleLocked(rec)
 	j.mu.Unlock()
@@ -317,15 +335,59 @@ func (j *FileJournal) settleLocked(rec Record) (Record, error) {
 	}
 	_, err := j.appendLocked(rec)
 	if err == nil {
+		delete(j.own, rec.Key)
 		j.syncSoonLocked()
 	}
 	return rec, err
 }
 
-// IndexesAdvertising implements AdvertisingJournal: the index is rebuilt
-// from the records when the file is opened, and kept under the claim's
-// lock.
-func (j *FileJournal) IndexesAdvertising() {}
+// SettleIf implements Journal: the comparison and the write are made under
+// the journal's lock.
+func (j *FileJournal) SettleIf(ctx context.Context, rec, expect Record) (bool, error) {
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return false, errClosed
+	}
+	cur, ok := j.records[rec.Key]
+	if !ok || !SameRecord(j.view(cur), expect) {
+		j.mu.Unlock()
+		return false, nil
+	}
+	end, err := j.appendLocked(rec.Inherit(cur))
+	if err == nil {
+		delete(j.own, rec.Key)
+	}
+	j.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	// Made durable at once: an operator's decision is not left to the
+	// background sync.
+	return true, j.waitSynced(end)
+}
+
+// Lease implements Journal. The file's lock proves that one process holds
+// it, so a lease keeps nothing: ending one (ttl <= 0) makes the run's
+// unsettled claims read as Unknown, since no one will settle them.
+func (j *FileJournal) Lease(_ context.Context, run string, ttl time.Duration) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return errClosed
+	}
+	if ttl <= 0 {
+		for k, r := range j.own {
+			if r == run {
+				delete(j.own, k)
+			}
+		}
+	}
+	return nil
+}
 
 // syncSoonLocked has what was written synced shortly, if no claim does it.
 func (j *FileJournal) syncSoonLocked() {
@@ -405,7 +467,7 @@ func (j *FileJournal) Get(_ context.Context, key string) (Record, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	rec, ok := j.records[key]
-	return rec, ok, nil
+	return j.view(rec), ok, nil
 }
 
 // Records implements Journal, in the order the keys first appeared.
@@ -414,7 +476,7 @@ func (j *FileJournal) Records(context.Context) ([]Record, error) {
 	defer j.mu.Unlock()
 	out := make([]Record, 0, len(j.order))
 	for _, k := range j.order {
-		out = append(out, j.records[k])
+		out = append(out, j.view(j.records[k]))
 	}
 	return out, nil
 }

@@ -72,11 +72,6 @@ type Record struct {
 	// NotBefore is when a job the Policy deferred (Unsent, with
 	// CauseHours or CauseFrequency) may go.
 	NotBefore time.Time `json:"not_before,omitzero"`
-	// Interval, on an advertising job's claim, is the Policy's least time
-	// between two advertising calls to one number: an AdvertisingJournal's
-	// Claim defers the job, atomically with the claim, when another job
-	// called one of Phones less than Interval before Time. Not stored.
-	Interval time.Duration `json:"-"`
 }
 
 // Inherit returns r with what prev, the job's earlier record, knew and r
@@ -126,42 +121,91 @@ func (r Retry) Claimable(cur Record) bool {
 	return false
 }
 
-// Journal records each job before and after its request, so that a batch
-// can be run again safely. Implementations must make Claim atomic: of
-// several workers (or processes) claiming one key, exactly one succeeds.
-type Journal interface {
-	// Claim records key as Claimed, durably, before its request leaves.
-	// It succeeds only when the key has no record, or retry.Claimable says
-	// its record may go again, decided atomically with the claim; otherwise
-	// it returns false and the record that stands in the way (a Claimed one
-	// reads as Unknown).
-	Claim(ctx context.Context, rec Record, retry Retry) (claimed bool, existing Record, err error)
-	// Settle records the outcome of a claimed job.
-	Settle(ctx context.Context, rec Record) error
-	// Get returns the record of key; ok is false when it has none. A claim
-	// left by a process that ended reads as Unknown wherever the journal
-	// can tell (FileJournal: every claim found when it was opened).
-	Get(ctx context.Context, key string) (rec Record, ok bool, err error)
-	// Records returns every job's latest record, read as Get reads it.
-	Records(ctx context.Context) ([]Record, error)
-	// Close releases the journal.
-	Close() error
+// ClaimRequest is what a run asks a journal to claim: the record to store
+// (Key, Kind, Campaign, Phones, Run, Purpose; Time is the run's clock,
+// now), which refused records may be taken again, and for an advertising
+// job the Policy's interval. It is not stored as such: Interval never
+// reaches a record.
+type ClaimRequest struct {
+	Record Record
+	Retry  Retry
+	// Interval, with Record.Purpose Advertising and > 0, is the least time
+	// between two advertising calls to one number: the claim is checked
+	// against the journal's per-phone index. 0: the call is indexed, but
+	// nothing holds it back (the subscriber agreed to more calls).
+	Interval time.Duration
 }
 
-// AdvertisingJournal is a Journal that keeps a per-phone index of
-// advertising calls, so that the Policy's one call per number per interval
-// holds across runs and hosts: its Claim of an advertising record
-// (Record.Purpose) whose Interval is set succeeds only when no other job
-// called one of its Phones within Interval before its Time; otherwise it
-// writes the job as deferred (Unsent, CauseFrequency, NotBefore) and
-// returns that record with false. A claim, a placed or an unknown outcome
-// counts as a call; an unsent or refused one does not. FileJournal and the
-// Redis journal are AdvertisingJournals; a Runner refuses advertising jobs
-// with a journal that is not.
-type AdvertisingJournal interface {
-	Journal
-	// IndexesAdvertising marks the journal as keeping the index.
-	IndexesAdvertising()
+// Journal records each job before and after its request, so that a batch
+// can be run again safely. FileJournal, MemJournal and the Redis journal
+// implement it; package batch/journaltest checks an implementation against
+// the rules below.
+//
+// # Claims
+//
+// Claim is atomic: of several workers (or processes, or hosts) claiming
+// one key, exactly one succeeds. The claim is durable before Claim returns,
+// so before the job's request leaves.
+//
+// # The per-phone index of advertising calls
+//
+// Every journal keeps, from the records of advertising jobs (Record.Purpose
+// Advertising), which job called which number, and when, so that Decree
+// 91's one call per number per interval holds across runs and hosts. An
+// entry is added by the claim (a call may leave from then on); Settle and
+// SettleIf move it to the outcome's time when State.MayHaveCalled, and
+// drop it otherwise (Unsent, Refused: nothing was placed). In doubt, a
+// call.
+//
+// # Live and dead claims
+//
+// A Claimed record is in flight at a live run, or was left by a run that
+// died before recording the outcome. A run holds a lease (Lease) while it
+// runs; a Claimed record reads as Claimed from Get, Records and Claim's
+// existing record only while its run's lease is current, or when it is
+// this journal handle's own claim, not yet settled, of a run whose lease
+// this handle has not ended. Otherwise it reads as Unknown: its outcome is
+// unknown, it is never sent again automatically, and its Run names the
+// run that left it. The stored record is not rewritten by reading it.
+// (FileJournal: its lock proves one process, so a claim found when the
+// file is opened reads as Unknown, and its own claims as Claimed.)
+type Journal interface {
+	// Claim records req.Record as Claimed, durably, before its request
+	// leaves. It stamps State Claimed, Time (req.Record.Time, or now when
+	// zero) and Claimed (= Time). It succeeds only when the key has no
+	// record or req.Retry.Claimable says its record may go again, decided
+	// atomically with the claim; otherwise it returns false and the record
+	// in the way, read as Get reads it.
+	//
+	// An advertising claim with Interval > 0 is checked against the
+	// per-phone index atomically with the claim: when another key called
+	// (or may have called) one of Phones less than Interval before Time,
+	// the job is written Unsent with CauseFrequency and NotBefore (the
+	// earliest time it may go) instead, and that record is returned with
+	// claimed false. Nothing is sent for it.
+	Claim(ctx context.Context, req ClaimRequest) (claimed bool, existing Record, err error)
+	// Settle records the outcome of a claimed job: rec merged with the
+	// stored record by rec.Inherit (the outcome need not repeat the
+	// request), Time now when zero. It updates the per-phone index.
+	Settle(ctx context.Context, rec Record) error
+	// SettleIf is Settle as a compare and set: it writes rec (Inherit'ed
+	// from the stored record) only while the stored record, read as Get
+	// reads it, is still expect (SameRecord: key, state and time); settled
+	// reports whether it wrote. A missing record is not expect. The index
+	// is updated as Settle updates it.
+	SettleIf(ctx context.Context, rec, expect Record) (settled bool, err error)
+	// Get returns the record of key; ok is false when it has none.
+	Get(ctx context.Context, key string) (rec Record, ok bool, err error)
+	// Records returns every job's latest record (one per key), read as
+	// Get reads it.
+	Records(ctx context.Context) ([]Record, error)
+	// Lease keeps run's claims live for ttl from now (a heartbeat): the
+	// Runner takes it before its first claim, renews it every ttl/3 while
+	// it runs and ends it (ttl <= 0) when it finishes. Once it lapses or
+	// ends, run's unsettled claims read as Unknown (above).
+	Lease(ctx context.Context, run string, ttl time.Duration) error
+	// Close releases the journal.
+	Close() error
 }
 
 // Errors of journals.
@@ -186,4 +230,21 @@ func readState(s State) State {
 		return Unknown
 	}
 	return s
+}
+
+// deadClaim is how a Claimed record reads once no live run holds it (its
+// run's lease lapsed or ended, or its process died): Unknown, naming the
+// run. The stored record is left as it is.
+func deadClaim(rec Record) Record {
+	if rec.State != Claimed {
+		return rec
+	}
+	rec.State = Unknown
+	if rec.Reason == "" {
+		rec.Reason = "claimed by a run that ended before it recorded the outcome"
+		if rec.Run != "" {
+			rec.Reason = "claimed by run " + rec.Run + ", which ended (or stopped renewing its lease) before it recorded the outcome"
+		}
+	}
+	return rec
 }

@@ -41,11 +41,16 @@ type Runner struct {
 	// RetryPolicy.MaxDelay. A longer pause stops the run, the rest left
 	// Unsent, with a *PauseError saying when to run again. Default 60s.
 	MaxPause time.Duration
-	// RunID names this run in the records it claims (Record.Run); a random
-	// one when empty. Workers on several hosts running one job list may
-	// share one: each then reports the others' jobs still in flight as
-	// Elsewhere, however long ago they were claimed. Never reuse one.
+	// RunID names this run in the records it claims (Record.Run) and its
+	// lease (Journal.Lease); a random one when empty. Workers on several
+	// hosts running one job list may share one, and so its lease: each
+	// renews it. Never reuse one.
 	RunID string
+	// LeaseTTL is how long the run's claims stay live in the journal
+	// without a renewal (Journal.Lease): the run renews its lease every
+	// LeaseTTL/3 and ends it when it finishes. A peer's claim whose lease
+	// lapsed (its process died) reads as Unknown. Default 15s.
+	LeaseTTL time.Duration
 	// Progress, when set, is called after each job, from one goroutine.
 	Progress func(Progress)
 
@@ -60,6 +65,9 @@ type Runner struct {
 
 // DefaultMaxPause is Runner.MaxPause when it is zero.
 const DefaultMaxPause = 60 * time.Second
+
+// DefaultLeaseTTL is Runner.LeaseTTL when it is zero.
+const DefaultLeaseTTL = 15 * time.Second
 
 // Progress is how far a run is.
 type Progress struct {
@@ -88,14 +96,16 @@ type Report struct {
 	Placed, Refused, Unknown, Unsent int
 	// Left as an earlier run (or a peer) settled them.
 	AlreadyPlaced, AlreadyRefused, StillUnknown int
-	// Elsewhere: jobs another worker (a peer on another host sharing the
-	// journal) claimed while this run ran, or under its RunID, and had not
-	// settled when it ended: in flight there, not unknown. ElsewhereKeys
-	// lists them.
+	// Elsewhere: jobs claimed by another run (a peer on another host
+	// sharing the journal, or one under this RunID) whose lease was still
+	// live when this run ended and which it had not settled: in flight
+	// there, not unknown. A claim whose run's lease lapsed is StillUnknown.
+	// ElsewhereKeys lists them.
 	Elsewhere     int
 	ElsewhereKeys []string
 	// UnknownKeys: this run's and earlier runs' jobs whose outcome is
-	// unknown: look each up, then Resolve it.
+	// unknown (a dead run's claims included): look each up, then Resolve
+	// it.
 	UnknownKeys []string
 	// Deferred lists this run's advertising jobs the Policy held back,
 	// sorted by key: counted in Unsent, each with when it may go.
@@ -182,6 +192,10 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	st.stopCtx, st.stop = stopCtx, stop
+	endLease, err := st.lease(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	queue := make(chan Job)
 	results := make(chan jobResult)
@@ -229,6 +243,9 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	}
 	rep.Unsent += len(jobs) - done // never started: the run stopped first
 	if err := st.settleElsewhere(ctx, rep, elsewhere); err != nil && journalErr == nil {
+		journalErr = err
+	}
+	if err := endLease(); err != nil && journalErr == nil {
 		journalErr = err
 	}
 	sort.Strings(rep.UnknownKeys)
@@ -297,14 +314,15 @@ func (rep *Report) count(res jobResult) {
 	}
 }
 
-// settleElsewhere reads again, at the end, the jobs a peer had claimed
-// when this run met them: settled since, they count as the peer left
-// them; still claimed, they are in flight there.
+// settleElsewhere reads again, at the end, the jobs another live run had
+// claimed when this run met them: settled since, they count as that run
+// left them; still claimed at a live run, they are in flight there; left
+// by a run whose lease lapsed meanwhile, they are unknown.
 func (st *runState) settleElsewhere(ctx context.Context, rep *Report, keys []string) error {
 	var firstErr error
 	for _, k := range keys {
 		cur, ok, err := st.r.Journal.Get(context.WithoutCancel(ctx), k)
-		if err != nil || !ok || st.inFlightElsewhere(cur) {
+		if err != nil || !ok || cur.State == Claimed {
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
@@ -317,12 +335,42 @@ func (st *runState) settleElsewhere(ctx context.Context, rep *Report, keys []str
 	return firstErr
 }
 
-// inFlightElsewhere: cur is a bare claim (no outcome written) made by a
-// peer while this run ran, or under this run's shared RunID; a claim from
-// before it started was left by a process that ended.
-func (st *runState) inFlightElsewhere(cur Record) bool {
-	bare := cur.State == Claimed || (cur.State == Unknown && !cur.Claimed.IsZero() && cur.Time.Equal(cur.Claimed))
-	return bare && ((cur.Run != "" && cur.Run == st.runID) || (!cur.Claimed.IsZero() && !cur.Claimed.Before(st.clockStart)))
+// lease takes the run's lease in the journal before its first claim and
+// renews it every ttl/3 until the returned end, which ends it. A renewal
+// that fails stops the run (jobs in flight finish): its claims would soon
+// read as a dead run's to its peers.
+func (st *runState) lease(ctx context.Context) (end func() error, err error) {
+	ttl := st.r.LeaseTTL
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	bg := context.WithoutCancel(ctx)
+	if err := st.r.Journal.Lease(bg, st.runID, ttl); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := st.r.Journal.Lease(bg, st.runID, ttl); err != nil {
+					st.halt(fmt.Errorf("batch: renewing the run's lease in the journal: %w", err))
+				}
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		wg.Wait()
+		return st.r.Journal.Lease(bg, st.runID, 0)
+	}, nil
 }
 
 // runState is shared by a run's workers.
@@ -389,10 +437,11 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 		return st.refuse(sendCtx, rec, retry, causeOf(err), err, res)
 	}
 	adv := st.advertising(j)
+	req := ClaimRequest{Retry: retry}
 	if adv {
 		rec.Purpose = Advertising
 		if j.Agreed&AgreedFrequency == 0 {
-			rec.Interval = st.policy.interval()
+			req.Interval = st.policy.interval()
 		}
 		if st.doNotCall(sendCtx, j, rec, retry, &res) {
 			return res
@@ -407,7 +456,8 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 			return res // stopped before sending: unsent, nothing recorded
 		}
 		rec.Time = st.r.now()
-		claimed, cur, err := st.r.Journal.Claim(sendCtx, rec, retry)
+		req.Record = rec
+		claimed, cur, err := st.r.Journal.Claim(sendCtx, req)
 		if err != nil {
 			res.journalErr = err
 			return res
@@ -445,10 +495,12 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 	}
 }
 
-// skip ends a job the journal holds as settled, or claimed by another.
+// skip ends a job the journal holds as settled, or claimed by another
+// run: in flight there while that run's lease is live (the journal reads
+// the claim as Claimed), unknown once it lapsed.
 func (st *runState) skip(res jobResult, cur Record) jobResult {
 	res.skipped, res.state = true, readState(cur.State)
-	res.elsewhere = res.state == Unknown && st.inFlightElsewhere(cur)
+	res.elsewhere = cur.State == Claimed
 	return res
 }
 
@@ -456,8 +508,8 @@ func (st *runState) skip(res jobResult, cur Record) jobResult {
 // other than a send's: the claim holds no other job to the number back.
 func (st *runState) claimPlain(ctx context.Context, rec Record, retry Retry) (bool, Record, error) {
 	plain := rec
-	plain.Purpose, plain.Interval, plain.Time = Transactional, 0, st.r.now()
-	return st.r.Journal.Claim(ctx, plain, retry)
+	plain.Purpose, plain.Time = Transactional, st.r.now()
+	return st.r.Journal.Claim(ctx, ClaimRequest{Record: plain, Retry: retry})
 }
 
 // refuse records rec's job Refused for cause without sending it (a bad

@@ -129,11 +129,11 @@ func TestCheckRetriedAfterOutage(t *testing.T) {
 	rdb := rs.client(t)
 	j := NewJournal(rdb, "outage")
 	rs.stop()
-	_, _, err := j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
+	_, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrEvictable)
 	startRedis(t, dir, rs.port)
-	ok, _, err := j.Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
 	require.NoError(t, err)
 	assert.True(t, ok)
 }

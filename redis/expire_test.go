@@ -19,7 +19,7 @@ func TestJournalExpire(t *testing.T) {
 	rdb := rs.client(t)
 	const hash = "autocall:journal:expiring"
 	j := NewJournal(rdb, "expiring")
-	ok, _, err := j.Claim(ctx, batch.Record{Key: "a"}, batch.Retry{})
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a"}, Retry: batch.Retry{}})
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.NoError(t, j.Settle(ctx, batch.Record{Key: "a", State: batch.Placed, CallIDs: []string{"c1"}}))
@@ -31,7 +31,7 @@ func TestJournalExpire(t *testing.T) {
 
 	for _, run := range []*Journal{j, NewJournal(rdb, "expiring")} {
 		require.NoError(t, run.Expire(ctx, time.Hour))
-		ok, cur, err := run.Claim(ctx, batch.Record{Key: "a"}, batch.Retry{})
+		ok, cur, err := run.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a"}, Retry: batch.Retry{}})
 		require.NoError(t, err)
 		assert.False(t, ok)
 		assert.Equal(t, batch.Placed, cur.State)
@@ -56,9 +56,9 @@ func TestJournalExpire(t *testing.T) {
 func TestJournalExpireAdvertisingIndex(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	rdb := rs.client(t)
-	ads := adsKey("autocall:journal:ads-expiring")
+	ads := subKey("autocall:journal:ads-expiring", "advertising")
 	j := NewJournal(rdb, "ads-expiring")
-	ok, _, err := j.Claim(ctx, adClaim("a"), batch.Retry{})
+	ok, _, err := j.Claim(ctx, adClaim("a"))
 	require.NoError(t, err)
 	require.True(t, ok)
 
@@ -67,7 +67,7 @@ func TestJournalExpireAdvertisingIndex(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 60)
 
-	ok, _, err = j.Claim(ctx, adClaim("b"), batch.Retry{})
+	ok, _, err = j.Claim(ctx, adClaim("b"))
 	require.NoError(t, err)
 	assert.False(t, ok, "the number was called by a")
 	ttl, err = rdb.PTTL(ctx, ads).Result()

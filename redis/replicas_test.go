@@ -36,21 +36,21 @@ func TestMinReplicasWaits(t *testing.T) {
 	j := NewJournal(rdb, "replicated", MinReplicas(1, 5*time.Second))
 	for i := range 20 {
 		key := "k" + strconv.Itoa(i)
-		ok, _, err := j.Claim(ctx, batch.Record{Key: key, Kind: "otp", Phones: []string{"0987654321"}}, batch.Retry{})
+		ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: key, Kind: "otp", Phones: []string{"0987654321"}}, Retry: batch.Retry{}})
 		require.NoError(t, err)
 		require.True(t, ok)
 		raw, err := rrdb.HGet(ctx, "autocall:journal:replicated", key).Result()
 		require.NoError(t, err, "the replica has the claim when Claim returns")
 		assert.Contains(t, raw, `"state":"claimed"`)
 	}
-	ok, cur, err := j.Claim(ctx, batch.Record{Key: "k0"}, batch.Retry{})
+	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k0"}, Retry: batch.Retry{}})
 	require.NoError(t, err, "a claim that finds a record writes nothing to wait for")
 	assert.False(t, ok)
-	assert.Equal(t, batch.Unknown, cur.State)
+	assert.Equal(t, batch.Claimed, cur.State, "this handle's own claim, in flight")
 
 	replica.stop()
 	j = NewJournal(rdb, "replicated", MinReplicas(1, 200*time.Millisecond))
-	ok, _, err = j.Claim(ctx, batch.Record{Key: "lonely", Kind: "otp", Phones: []string{"0987654321"}}, batch.Retry{})
+	ok, _, err = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "lonely", Kind: "otp", Phones: []string{"0987654321"}}, Retry: batch.Retry{}})
 	require.ErrorIs(t, err, ErrNotReplicated)
 	assert.False(t, ok)
 	assert.Contains(t, err.Error(), "0 of 1 replicas acknowledged the claim of lonely within 200ms")
@@ -71,7 +71,7 @@ func TestMinReplicasNeedsAConnection(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": rs.addr()}})
 	defer ring.Close()
-	_, _, err := NewJournal(ring, "ring", MinReplicas(1, time.Second)).Claim(ctx, batch.Record{Key: "k"}, batch.Retry{})
+	_, _, err := NewJournal(ring, "ring", MinReplicas(1, time.Second)).Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "MinReplicas needs a *redis.Client or *redis.ClusterClient, not *redis.Ring")
 	n, _ := rs.client(t).HLen(ctx, "autocall:journal:ring").Result()
@@ -84,10 +84,10 @@ func TestMinReplicasNeedsAConnection(t *testing.T) {
 func TestMinReplicasUnackedAdvertisingFreesTheNumber(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0) // no replica: WAIT gets no acknowledgement
 	rdb := rs.client(t)
-	ok, _, err := NewJournal(rdb, "ads", MinReplicas(1, 100*time.Millisecond)).Claim(ctx, adClaim("a"), batch.Retry{})
+	ok, _, err := NewJournal(rdb, "ads", MinReplicas(1, 100*time.Millisecond)).Claim(ctx, adClaim("a"))
 	require.ErrorIs(t, err, ErrNotReplicated)
 	assert.False(t, ok)
-	n, err := rdb.HLen(ctx, adsKey("autocall:journal:ads")).Result()
+	n, err := rdb.HLen(ctx, subKey("autocall:journal:ads", "advertising")).Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "the unacknowledged claim left the index")
 
@@ -96,7 +96,7 @@ func TestMinReplicasUnackedAdvertisingFreesTheNumber(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, found)
 	assert.Equal(t, batch.Unsent, rec.State)
-	ok, _, err = j.Claim(ctx, adClaim("b"), batch.Retry{})
+	ok, _, err = j.Claim(ctx, adClaim("b"))
 	require.NoError(t, err)
 	assert.True(t, ok, "the number is not held by a call that was never made")
 }

@@ -35,7 +35,7 @@ func TestResolveDoesNotOverwriteAPeersOutcome(t *testing.T) {
 	j := NewJournal(rs.client(t), "resolve")
 	settle := func(rec batch.Record, retry batch.Retry) {
 		t.Helper()
-		ok, cur, err := j.Claim(ctx, batch.Record{Key: rec.Key, Kind: "otp", Campaign: "1"}, retry)
+		ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: rec.Key, Kind: "otp", Campaign: "1"}, Retry: retry})
 		require.NoError(t, err)
 		require.True(t, ok, "%+v", cur)
 		require.NoError(t, j.Settle(ctx, rec))

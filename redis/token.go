@@ -80,7 +80,26 @@ func NewTokenSource(rdb redis.UniversalClient, fetch autocall.TokenSource, crede
 type stored struct {
 	Value  string    `json:"v"`
 	Expiry time.Time `json:"e"`
+	// Fetched is when the token was fetched: the SDK's renewal rule
+	// (autocall.RefreshTimes) counts the last fifth of the token's life
+	// from it. A token stored before this field was kept is renewed ten
+	// minutes before it expires, or at once when its life was shorter.
+	Fetched time.Time `json:"f,omitzero"`
 }
+
+// fresh: no process need renew the token yet.
+func (st stored) fresh(now time.Time) bool {
+	refreshAt, _ := autocall.RefreshTimes(st.Fetched, st.Expiry)
+	return st.Value != "" && now.Before(refreshAt)
+}
+
+// usable: the token may still be sent while another process renews it.
+func (st stored) usable(now time.Time) bool {
+	_, staleAt := autocall.RefreshTimes(st.Fetched, st.Expiry)
+	return st.Value != "" && now.Before(staleAt)
+}
+
+func (st stored) token() autocall.Token { return autocall.Token{Value: st.Value, Expiry: st.Expiry} }
 
 // Token implements autocall.TokenSource.
 //
@@ -91,13 +110,12 @@ type stored struct {
 func (s *TokenSource) Token(ctx context.Context) (autocall.Token, error) {
 	s.checked.Do(func() { s.warnConfig(ctx) })
 	for {
-		tok, err := s.read(ctx)
+		st, err := s.read(ctx)
 		if err != nil {
 			return autocall.Token{}, err
 		}
-		fresh := tok.Value != "" && time.Now().Before(refreshAt(tok.Expiry))
-		if fresh {
-			return tok, nil
+		if st.fresh(time.Now()) {
+			return st.token(), nil
 		}
 		// Missing or near expiry: one process fetches.
 		locked, err := s.acquire(ctx)
@@ -107,8 +125,8 @@ func (s *TokenSource) Token(ctx context.Context) (autocall.Token, error) {
 		if locked {
 			return s.fetchAndStore(ctx)
 		}
-		if tok.Value != "" && time.Now().Before(tok.Expiry) {
-			return tok, nil // still valid while another process refreshes it
+		if st.usable(time.Now()) {
+			return st.token(), nil // still good while another process renews it
 		}
 		select {
 		case <-ctx.Done():
@@ -118,35 +136,27 @@ func (s *TokenSource) Token(ctx context.Context) (autocall.Token, error) {
 	}
 }
 
-// refreshAt: the last fifth of a token's life (at most ten minutes), as the
-// SDK's own cache does, so that the shared token is renewed before any
-// replica's copy of it stops working.
-func refreshAt(expiry time.Time) time.Time {
-	life := time.Until(expiry)
-	return expiry.Add(-min(max(life/5, 0), 10*time.Minute))
-}
-
-func (s *TokenSource) read(ctx context.Context) (autocall.Token, error) {
+func (s *TokenSource) read(ctx context.Context) (stored, error) {
 	ct, err := s.rdb.HGet(ctx, s.key, "ct").Bytes()
 	if errors.Is(err, redis.Nil) {
-		return autocall.Token{}, nil
+		return stored{}, nil
 	}
 	if err != nil {
-		return autocall.Token{}, redisError("reading the shared token", err)
+		return stored{}, redisError("reading the shared token", err)
 	}
 	ns := s.aead.NonceSize()
 	if len(ct) < ns {
-		return autocall.Token{}, nil // not ours: fetch anew
+		return stored{}, nil // not ours: fetch anew
 	}
 	plain, err := s.aead.Open(nil, ct[:ns], ct[ns:], []byte(s.key))
 	if err != nil {
-		return autocall.Token{}, nil // another credential's, or tampered with: fetch anew
+		return stored{}, nil // another credential's, or tampered with: fetch anew
 	}
 	var st stored
 	if json.Unmarshal(plain, &st) != nil {
-		return autocall.Token{}, nil
+		return stored{}, nil
 	}
-	return autocall.Token{Value: st.Value, Expiry: st.Expiry}, nil
+	return st, nil
 }
 
 // acquire takes the fetch lock, if free, for one of this source's callers
@@ -196,9 +206,10 @@ func (s *TokenSource) fetchAndStore(ctx context.Context) (autocall.Token, error)
 	// acquire recognises it.
 	defer releaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{s.lock}, s.owner)
 	// Another process may have stored a token between our read and our lock.
-	if tok, err := s.read(ctx); err == nil && tok.Value != "" && time.Now().Before(refreshAt(tok.Expiry)) {
-		return tok, nil
+	if st, err := s.read(ctx); err == nil && st.fresh(time.Now()) {
+		return st.token(), nil
 	}
+	fetched := time.Now()
 	tok, err := s.fetch.Token(ctx)
 	if err != nil {
 		return autocall.Token{}, err
@@ -206,7 +217,7 @@ func (s *TokenSource) fetchAndStore(ctx context.Context) (autocall.Token, error)
 	if tok.Expiry.IsZero() {
 		tok.Expiry = time.Now().Add(s.DefaultLifetime)
 	}
-	plain, _ := json.Marshal(stored{Value: tok.Value, Expiry: tok.Expiry})
+	plain, _ := json.Marshal(stored{Value: tok.Value, Expiry: tok.Expiry, Fetched: fetched})
 	nonce := make([]byte, s.aead.NonceSize())
 	_, _ = rand.Read(nonce)
 	ct := s.aead.Seal(nonce, nonce, plain, []byte(s.key))

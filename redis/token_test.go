@@ -1,6 +1,7 @@
 package autocallredis
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -224,4 +225,45 @@ func TestNewTokenFetcherNeedsACredential(t *testing.T) {
 	assert.ErrorIs(t, err, autocall.ErrValidation)
 	_, err = autocall.NewTokenFetcher("http://x", autocall.WithAPIKey("k"))
 	assert.NoError(t, err)
+}
+
+// The shared token is renewed in the last fifth of the life it was fetched
+// with, as the SDK's cache renews its own: counted from each read, the
+// last fifth of what is left was always ahead, so a 5 s token read 4.3 s
+// after its fetch was handed out with 0.7 s left and no fetch, and every
+// replica stalled together at its expiry.
+func TestSharedTokenRenewedEarly(t *testing.T) {
+	srv := startRedis(t, t.TempDir(), 0)
+	const life = 2 * time.Second
+	var fetches atomic.Int64
+	fetch := autocall.TokenSourceFunc(func(context.Context) (autocall.Token, error) {
+		n := fetches.Add(1)
+		return autocall.Token{Value: fmt.Sprintf("tok-%d", n), Expiry: time.Now().Add(life)}, nil
+	})
+	ts := NewTokenSource(srv.client(t), fetch, testSecret)
+	first, err := ts.Token(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "tok-1", first.Value)
+
+	// Inside the first four fifths: the shared token is fresh.
+	time.Sleep(life / 2)
+	tok, err := ts.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-1", tok.Value)
+	assert.Equal(t, int64(1), fetches.Load())
+
+	// In the last fifth (at 86 % of its life, before it goes stale at
+	// 95 %): renewed now, not at expiry.
+	time.Sleep(time.Until(first.Expiry.Add(-life * 14 / 100)))
+	tok, err = ts.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", tok.Value, "a token in the last fifth of its life is renewed")
+	assert.Equal(t, int64(2), fetches.Load())
+
+	// Another replica reading now gets the renewed token, with no fetch.
+	other := NewTokenSource(srv.client(t), fetch, testSecret)
+	tok, err = other.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", tok.Value)
+	assert.Equal(t, int64(2), fetches.Load())
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -122,33 +121,6 @@ func (a *app) clock() (func() time.Time, error) {
 	}
 	start := time.Now()
 	return func() time.Time { return t0.Add(time.Since(start)) }, nil
-}
-
-// dryRunHold is the journal's per-phone rule for a dry run, read from the
-// records: an advertising claim (rec.Interval set) of a number another
-// advertising job called, or may have, within the interval is deferred.
-func dryRunHold(recs map[string]batch.Record, rec batch.Record) (batch.Record, bool) {
-	if rec.Purpose != batch.Advertising || rec.Interval <= 0 {
-		return batch.Record{}, false
-	}
-	var d *batch.Deferral
-	for _, other := range recs {
-		if other.Key == rec.Key || other.Purpose != batch.Advertising ||
-			(other.State != batch.Claimed && other.State != batch.Placed && other.State != batch.Unknown) {
-			continue
-		}
-		until := other.Time.Add(rec.Interval)
-		for _, p := range other.Phones {
-			if rec.Time.Before(until) && slices.Contains(rec.Phones, p) && (d == nil || until.After(d.NotBefore)) {
-				d = &batch.Deferral{Cause: batch.CauseFrequency, Phone: p, NotBefore: until}
-			}
-		}
-	}
-	if d == nil {
-		return batch.Record{}, false
-	}
-	rec.State, rec.Cause, rec.NotBefore, rec.Reason = batch.Unsent, d.Cause, d.NotBefore, d.Error()
-	return rec, true
 }
 
 // loopback: host names this machine.

@@ -232,12 +232,12 @@ func (a *app) fail(err error) int {
 	} else {
 		fmt.Fprintf(a.stderr, "autocall: %s\n", strings.TrimPrefix(err.Error(), "autocall: "))
 		if code == exitUnknown {
-			what := "The call may have been placed."
+			what := "the call may have been placed"
 			var ou *autocall.OutcomeUnknownError
-			if errors.As(err, &ou) && strings.HasSuffix(ou.Path, "/voice/import") {
-				what = "The template may have been imported."
+			if errors.As(err, &ou) {
+				what = ou.MayHave()
 			}
-			fmt.Fprintln(a.stderr, what, "Do not run the command again blindly: find out first.")
+			fmt.Fprintln(a.stderr, strings.ToUpper(what[:1])+what[1:]+".", "Do not run the command again blindly: find out first.")
 		}
 	}
 	return code

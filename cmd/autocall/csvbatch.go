@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -69,18 +68,12 @@ func (b *batchFlags) retryOf(r *batch.Runner) error {
 	return nil
 }
 
-// memJournal is --dry-run's journal: a copy of the real journal's records
-// (read without its lock), so that the dry run skips what the real run
-// would skip; it writes nothing to disk.
-type memJournal struct {
-	mu   sync.Mutex
-	recs map[string]batch.Record
-}
-
-// dryRunJournal reads the journal at path, if there is one, into a
-// memJournal.
-func dryRunJournal(path string) (*memJournal, error) {
-	m := &memJournal{recs: map[string]batch.Record{}}
+// dryRunJournal is --dry-run's journal: a batch.MemJournal holding a copy
+// of the records of the journal at path, if there is one (read without
+// its lock), so that the dry run skips and defers what the real run
+// would; it writes nothing to disk.
+func dryRunJournal(ctx context.Context, path string) (*batch.MemJournal, error) {
+	m := batch.NewMemJournal()
 	recs, live, err := batch.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
@@ -93,57 +86,14 @@ func dryRunJournal(path string) (*memJournal, error) {
 		return nil, &codeError{exitOther, fmt.Sprintf("%s: another autocall is running this batch (dry run: nothing was sent)", path)}
 	}
 	for _, r := range recs {
-		m.recs[r.Key] = r
+		// Settle writes each as read (a dead claim reads Unknown), and
+		// indexes advertising calls as the file journal does.
+		if err := m.Settle(ctx, r); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
-
-func (m *memJournal) Claim(_ context.Context, rec batch.Record, retry batch.Retry) (bool, batch.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if cur, ok := m.recs[rec.Key]; ok && !retry.Claimable(cur) {
-		if cur.State == batch.Claimed {
-			cur.State = batch.Unknown
-		}
-		return false, cur, nil
-	}
-	if def, held := dryRunHold(m.recs, rec); held {
-		m.recs[rec.Key] = def
-		return false, def, nil
-	}
-	rec.State = batch.Claimed
-	m.recs[rec.Key] = rec
-	return true, batch.Record{}, nil
-}
-
-func (m *memJournal) Settle(_ context.Context, rec batch.Record) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.recs[rec.Key] = rec
-	return nil
-}
-
-func (m *memJournal) Get(_ context.Context, key string) (batch.Record, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.recs[key]
-	return r, ok, nil
-}
-
-func (m *memJournal) Records(context.Context) ([]batch.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]batch.Record, 0, len(m.recs))
-	for _, r := range m.recs {
-		out = append(out, r)
-	}
-	return out, nil
-}
-func (m *memJournal) Close() error { return nil }
-
-// IndexesAdvertising implements batch.AdvertisingJournal: dryRunHold
-// reads the index from the records.
-func (m *memJournal) IndexesAdvertising() {}
 
 // runCSV runs every row through the batch journal.
 func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvrows.Row) (batch.Op, error)) error {
@@ -197,7 +147,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	}
 	var j batch.Journal
 	if a.dryRun {
-		if j, err = dryRunJournal(path); err != nil {
+		if j, err = dryRunJournal(ctx, path); err != nil {
 			return err
 		}
 	} else {
@@ -438,6 +388,9 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 		claimed := "claim time not recorded"
 		if !r.Claimed.IsZero() {
 			claimed = "claimed " + r.Claimed.Local().Format("2006-01-02 15:04:05 -07:00")
+		}
+		if r.Run != "" {
+			claimed += " by run " + r.Run // the run that left it, to look up in its logs
 		}
 		fmt.Fprintf(a.stdout, "%s  %s  %s  %s\n", what, r.Key, strings.Join(r.Phones, " "), claimed)
 	}

@@ -25,7 +25,7 @@ func TestJournalShowCountsAgreeWithRows(t *testing.T) {
 	defer j.Close()
 	ctx := context.Background()
 	for _, k := range []string{"a", "b"} {
-		ok, _, err := j.Claim(ctx, batch.Record{Key: k, Kind: "otp", Campaign: "1", Phones: []string{"0912000003"}}, batch.Retry{})
+		ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: k, Kind: "otp", Campaign: "1", Phones: []string{"0912000003"}}, Retry: batch.Retry{}})
 		require.NoError(t, err)
 		require.True(t, ok)
 	}
@@ -67,4 +67,20 @@ func TestTemplateImportUnknownSaysTemplate(t *testing.T) {
 	assert.Contains(t, r.stderr, "The template may have been imported.")
 	assert.NotContains(t, r.stderr, "call may have been placed")
 	assert.NotContains(t, r.stderr, autocalltest.SecretKey)
+}
+
+// Issue #25.3: journal show names the run that left a claim unknown.
+func TestJournalShowNamesTheRunOfADeadClaim(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dead.journal")
+	j, err := batch.OpenFile(path)
+	require.NoError(t, err)
+	ok, _, err := j.Claim(context.Background(), batch.ClaimRequest{Record: batch.Record{Key: "a", Kind: "otp", Phones: []string{"0912000003"}, Run: "20261201T080000Z-dead"}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, j.Close()) // its process ended with the claim unsettled
+
+	show := run(t, nil, "journal", "show", path)
+	require.Equal(t, 0, show.code, show.stderr)
+	assert.Contains(t, show.stdout, "by run 20261201T080000Z-dead")
+	assert.Contains(t, show.stdout, "unknown")
 }

@@ -21,8 +21,9 @@
 // Exit status: 0 when every row is placed (now or by an earlier run); 1 when
 // some were refused, left unsent or are unknown (each is printed); 2 for a
 // usage, configuration or file error (nothing sent). A run that finds the
-// journal held by another run exits 0 at once: cron may start the next
-// minute's run before this one ends.
+// journal held by another run sends nothing and exits 1, as the autocall
+// command does: nobody is phoned twice, but runs that outlast the cron
+// interval are worth a person's look.
 package main
 
 import (
@@ -95,8 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	}
 	j, err := batch.OpenFile(*journalPath)
 	if errors.Is(err, batch.ErrLocked) {
-		fmt.Fprintf(stderr, "otp-cron: another run holds %s; leaving it to finish\n", *journalPath)
-		return 0
+		fmt.Fprintf(stderr, "otp-cron: another run holds %s; nothing sent, leaving it to finish\n", *journalPath)
+		return 1
 	}
 	if err != nil {
 		return fail("%v", err)

@@ -192,9 +192,12 @@ func TestJournalHeldByAnotherRun(t *testing.T) {
 	j, err := batch.OpenFile(file + ".journal")
 	require.NoError(t, err)
 	defer j.Close()
-	code, _, errOut := runWith(t, nil, "-campaign", "1", "-caller", "02873001234", file)
-	assert.Equal(t, 0, code)
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	code, _, errOut := runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
+	assert.Equal(t, 1, code, "a busy journal exits 1, as the command does")
 	assert.True(t, strings.Contains(errOut, "another run holds"), errOut)
+	assert.Empty(t, calledPhones(srv), "nothing is sent while another run holds the journal")
 }
 
 func TestUsage(t *testing.T) {

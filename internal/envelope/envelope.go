@@ -44,7 +44,7 @@ func OMICall(body []byte) Result {
 		return Result{}
 	}
 	r := Result{Decoded: true, StatusCode: code, OK: code == OMICallSuccess, Data: nonNull(e.Payload)}
-	msg := lenientString(e.Message)
+	msg := String(e.Message)
 	perr, pmsg, _ := innerError(r.Data)
 	if !r.OK {
 		r.Code = firstNonEmpty(perr, codeLike(msg))
@@ -82,7 +82,7 @@ func TEL4VN(body []byte) Result {
 		}
 	}
 	derr, dmsg, dcode := innerError(r.Data)
-	r.Code = firstNonEmpty(derr, lenientString(e.Error))
+	r.Code = firstNonEmpty(derr, String(e.Error))
 	if r.Code != "" {
 		r.OK = false
 	}
@@ -93,7 +93,7 @@ func TEL4VN(body []byte) Result {
 		r.StatusCode = dcode
 	}
 	if !r.OK {
-		r.Message = firstNonEmpty(dmsg, lenientString(e.Message), lenientString(e.Messsage))
+		r.Message = firstNonEmpty(dmsg, String(e.Message), String(e.Messsage))
 	}
 	return r
 }
@@ -122,7 +122,7 @@ func innerError(data json.RawMessage) (code, msg string, status int) {
 		return "", "", 0
 	}
 	status, _ = lenientInt(p.Code)
-	return lenientString(p.Error), lenientString(p.Message), status
+	return String(p.Error), String(p.Message), status
 }
 
 // StatusOK reports whether TEL4VN's status member says success: true, 1,
@@ -147,7 +147,10 @@ func StatusOK(raw json.RawMessage) bool {
 
 // String reads an error or message member as the decoders here do: a JSON
 // string, trimmed, or any other value's JSON text; "" for null.
-func String(raw json.RawMessage) string { return lenientString(raw) }
+func String(raw json.RawMessage) string {
+	s, _ := Text(raw)
+	return s
+}
 
 // Int reads an envelope's code as the decoders here do: 9999, "9999",
 // -9999, or an integral float (500.0, 5e2); ok is false for anything
@@ -172,17 +175,31 @@ func lenientInt(raw json.RawMessage) (int, bool) {
 	return int(f), true
 }
 
-// lenientString reads a JSON string; other JSON values are kept as text,
-// since a provider may put an object where the document shows a string.
-func lenientString(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
+// Text is the one reading of a loosely typed member, for the envelopes,
+// the answers' ids and the records of CDRs and call events: a JSON string
+// trimmed (unescaped only when it has escapes), a number as its JSON
+// text; scalar is false for any other value (true, an object, bytes that
+// are not JSON), which is returned as its trimmed text, since a provider
+// may put an object where the document shows a string. null is "".
+func Text(raw []byte) (s string, scalar bool) {
+	if len(raw) > 0 && (raw[0] <= ' ' || raw[len(raw)-1] <= ' ') {
+		raw = bytes.TrimSpace(raw)
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return strings.TrimSpace(s)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return "", true
+	case raw[0] == '"':
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+			return strings.TrimSpace(string(raw[1 : len(raw)-1])), true
+		}
+		var v string
+		if json.Unmarshal(raw, &v) == nil {
+			return strings.TrimSpace(v), true
+		}
+	case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
+		return string(raw), true
 	}
-	return strings.TrimSpace(string(raw))
+	return string(raw), false
 }
 
 // codeLike keeps a message only if it looks like a machine code

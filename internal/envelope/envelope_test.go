@@ -125,3 +125,37 @@ func TestIntFloats(t *testing.T) {
 	r = TEL4VN([]byte(`{"status":true,"data":{"code":500,"results":{}}}`))
 	assert.True(t, r.OK, "a success's data is not reread for a code")
 }
+
+// Text is the one reading of a loosely typed member: every decoder of the
+// SDK (envelopes, ids, CDRs, call events, token lifetimes) goes through it.
+func TestText(t *testing.T) {
+	for _, c := range []struct {
+		raw    string
+		want   string
+		scalar bool
+	}{
+		{``, "", true},
+		{`null`, "", true},
+		{` null `, "", true},
+		{`"abc"`, "abc", true},
+		{`"  abc  "`, "abc", true},
+		{` "abc" `, "abc", true},
+		{`"Nguyễn Văn A"`, "Nguyễn Văn A", true},
+		{`"Nguye\u0302\u0303n"`, "Nguye\u0302\u0303n", true}, // NFD kept as sent
+		{`"a\"b"`, `a"b`, true},
+		{`"tab\there"`, "tab\there", true},
+		{`123`, "123", true},
+		{`-5`, "-5", true},
+		{`1.5e3`, "1.5e3", true},
+		{`true`, "true", false},
+		{`{"id":1}`, `{"id":1}`, false},
+		{`[1]`, `[1]`, false},
+		{`"unterminated`, `"unterminated`, false},
+		{`"bad \x escape"`, `"bad \x escape"`, false},
+	} {
+		s, scalar := Text([]byte(c.raw))
+		assert.Equal(t, c.want, s, c.raw)
+		assert.Equal(t, c.scalar, scalar, c.raw)
+		assert.Equal(t, c.want, String([]byte(c.raw)), c.raw)
+	}
+}
