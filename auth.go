@@ -323,7 +323,7 @@ func (tc *tokenCache) run(ctx context.Context, f *tokenFetch) {
 	}
 	abandoned := f.abandoned
 	tc.mu.Unlock()
-	if tc.observer != nil && !abandoned {
+	if tc.observer != nil && !abandoned && tc.refreshable { // a static token is not fetched
 		tc.observeFetch(ctx, f.background, start, err)
 	}
 	if err != nil && f.background && tc.onRefreshErr != nil {

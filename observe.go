@@ -65,7 +65,12 @@ type Operation struct {
 	Creates bool
 }
 
-// CallEnd is how an operation ended.
+// CallEnd is how an operation ended. A request the SDK refuses while
+// reading its arguments (a malformed phone, a missing field) returns its
+// *ValidationError before any operation starts: the Observer is not told
+// of it, nothing having been attempted (a batch's Observer counts the job
+// refused). One it refuses at the operation's start (ErrWrongProvider) is
+// told, ClassInvalid.
 type CallEnd struct {
 	Start    time.Time
 	Duration time.Duration
@@ -106,13 +111,13 @@ type Pause struct {
 // observed runs r under c.observer: StartCall, the request, EndCall.
 func (c *Client) observed(ctx context.Context, r *request, out any) error {
 	if ctx == nil {
-		return c.do(ctx, r, out)
+		return c.run(ctx, r, out)
 	}
 	op := c.operation(r)
 	ctx = c.observer.StartCall(ctx, op)
 	start := time.Now()
 	tr := &callTrace{}
-	err := c.do(withCallTrace(ctx, tr), r, out)
+	err := c.run(withCallTrace(ctx, tr), r, out)
 	c.observer.EndCall(ctx, op, CallEnd{Start: start, Duration: time.Since(start), Attempts: tr.attempts, Status: tr.status, Outcome: OutcomeOf(err)})
 	return err
 }
@@ -172,7 +177,7 @@ func (c *Client) operation(r *request) Operation {
 		}
 		op.Route = "/api/v2/campaigns/{campaign}/" + rest
 		if id, err := url.PathUnescape(seg); err == nil {
-			op.Campaign = c.redact.string(id)
+			op.Campaign = c.redact.string(id, r.secrets...)
 		}
 	default:
 		op.Name, op.Route = "other", "other"
