@@ -348,6 +348,7 @@ answer lost) and running your code twice.`,
 func (a *app) listenCommand() *cobra.Command {
 	var addr, key, path string
 	var inflight, maxConns int
+	var mf metricsFlags
 	cmd := &cobra.Command{
 		Use:   "listen",
 		Short: "Receive call events (webhooks) and print each as one JSON line",
@@ -375,6 +376,11 @@ at most 32 KiB (larger is answered 431); more wait to be accepted.`,
 			if maxConns < 1 {
 				return usagef("--max-conns must be at least 1")
 			}
+			m, stopMetrics, err := a.serveMetrics(mf)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return usagef("listening on %s: %v", addr, err)
@@ -397,7 +403,7 @@ at most 32 KiB (larger is answered 431); more wait to be accepted.`,
 			// ReadTimeout: a sender that stalls mid-body gives its slot back;
 			// ReadHeaderTimeout and the connection limit do the same for
 			// one that stalls in its header (listen_limit.go).
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			srv := &http.Server{Handler: m.countRequests(mux), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 				MaxHeaderBytes: listenMaxHeaderBytes}
 			ln = newLimitListener(ln, maxConns)
 			fmt.Fprintf(a.stderr, "listening for events at http://%s%s\n", ln.Addr(), path)
@@ -418,5 +424,6 @@ at most 32 KiB (larger is answered 431); more wait to be accepted.`,
 	cmd.Flags().StringVar(&path, "path", "/", "the path to serve")
 	cmd.Flags().IntVar(&inflight, "max-inflight", 8, "events read at once (each up to 1 MiB); more are answered 503 with Retry-After")
 	cmd.Flags().IntVar(&maxConns, "max-conns", 256, "connections open at once (each with a header up to 32 KiB); more wait to be accepted")
+	addMetricsFlags(cmd, &mf)
 	return cmd
 }
