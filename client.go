@@ -40,7 +40,7 @@ type Client struct {
 	rcClose   *resty.Client // the token requests': their connections are never reused
 	auth      atomic.Pointer[authHeader]
 	hc        *http.Client
-	counting  bool // hc's connections count their writes (wire.go)
+	counting  bool // hc's connections count their writes (reached.go)
 	tokens    *tokenCache
 	retry     RetryPolicy
 	timeout   time.Duration
@@ -178,7 +178,7 @@ func WithProvider(p Provider) Option {
 // changed. Its Timeout, if any, applies on top of WithTimeout. Its
 // CheckRedirect is not used: the SDK follows no redirect. An
 // *http.Transport (or none) is cloned and given the SDK's connection
-// handling (wire.go, frame.go); another RoundTripper is used as it is, and
+// handling (reached.go, frame.go); another RoundTripper is used as it is, and
 // then WithCreateIdleTimeout has no effect.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) { s.hc = hc }
@@ -414,7 +414,7 @@ func parseBaseURL(raw string) (string, error) {
 // copyHTTPClient copies hc so that nothing the SDK sets reaches the
 // caller's client. An *http.Transport is cloned so that its connections can
 // count what they write, and split so that creates never go out on a
-// connection idle long enough for the server to be closing it (wire.go);
+// connection idle long enough for the server to be closing it (reached.go);
 // another RoundTripper is used as it is, with less proof of what was sent.
 // Redirects are not followed: none of the APIs redirects, and a followed
 // 307 would send a call-creating POST a second time.

@@ -205,9 +205,6 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// Unexpected reports whether the body was not what the API documents.
-func (e *APIError) Unexpected() bool { return e.unexpected }
-
 // ValidationError is a request the SDK refused to send.
 type ValidationError struct {
 	Field  string // e.g. "Callees[3]", "Speed", "Params.due_date"

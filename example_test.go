@@ -440,7 +440,7 @@ func ExampleOutcomeUnknownError() {
 
 	var unknown *autocall.OutcomeUnknownError
 	var apiErr *autocall.APIError
-	fmt.Println(errors.As(err, &unknown), errors.As(err, &apiErr), apiErr.HTTPStatus, apiErr.Unexpected())
+	fmt.Println(errors.As(err, &unknown), errors.As(err, &apiErr), apiErr.HTTPStatus, errors.Is(err, autocall.ErrUnexpectedResponse))
 	fmt.Println(len(srv.Calls()), "call placed, and not placed again")
 	// Output:
 	// true true 502 true

@@ -13,12 +13,9 @@ import (
 )
 
 // MaxSessionChars is OMICall's limit on text-to-speech characters in one
-// auto-call session (limit_word_session). MaxDailyChars is the daily quota
-// (limit_word), which only the provider can count.
-const (
-	MaxSessionChars = 300
-	MaxDailyChars   = 3000
-)
+// auto-call session (limit_word_session). The daily quota (limit_word) is
+// the provider's to count: it answers ErrLimitWord.
+const MaxSessionChars = 300
 
 // nfc returns s in Unicode NFC. Vietnamese typed on some keyboards or
 // pasted from macOS is NFD ("ế" as e + ̂ + ́); the engine and the

@@ -97,8 +97,13 @@ var (
 	ErrTooSoon = errors.New("batch: the number had an advertising call too recently")
 )
 
-// Deferral is why an advertising job was held back, and when it may go.
+// Deferral is an advertising job the Policy held back: why, and when it
+// may go. It is the error a held-back job's record and the run's Progress
+// carry (matching ErrOutsideHours or ErrTooSoon), and what
+// Report.Deferred lists: the job is Unsent, and the next run after
+// NotBefore sends it.
 type Deferral struct {
+	Key       string    // the job's, in Report.Deferred
 	Cause     string    // CauseHours or CauseFrequency
 	Phone     string    // the number that was called too recently (CauseFrequency)
 	NotBefore time.Time // when the job may go

@@ -9,14 +9,6 @@ import (
 	autocall "github.com/autocallvn/autocall-go"
 )
 
-// DeferredJob is an advertising job the Policy held back in a run: it is
-// Unsent, and the next run after NotBefore sends it.
-type DeferredJob struct {
-	Key       string
-	Cause     string    // CauseHours or CauseFrequency
-	NotBefore time.Time // when it may go: the window open, the interval passed
-}
-
 // now is the run's clock: Runner.Now, or the wall clock.
 func (r *Runner) now() time.Time {
 	if r.Now != nil {
@@ -97,7 +89,7 @@ func (st *runState) deferred(ctx context.Context, j Job, rec Record, d *Deferral
 	if d.Cause == CauseFrequency && j.Agreed&AgreedHours == 0 {
 		when = st.policy.NextOpen(when)
 	}
-	res.deferred = &DeferredJob{Key: j.Key, Cause: d.Cause, NotBefore: when.In(st.policy.location())}
+	res.deferred = &Deferral{Key: j.Key, Cause: d.Cause, Phone: d.Phone, NotBefore: when.In(st.policy.location())}
 	return res
 }
 

@@ -102,8 +102,8 @@ func TestCrashSafety(t *testing.T) {
 	recs, err := j.Records(ctx)
 	require.NoError(t, err)
 	require.Len(t, recs, crashJobs)
-	counts := Counts(recs)
-	t.Logf("%d kills; journal: %v; sandbox: %d calls", kills, counts, len(srv.Calls()))
+	byState := counts(recs)
+	t.Logf("%d kills; journal: %v; sandbox: %d calls", kills, byState, len(srv.Calls()))
 
 	calls := callsPerPhone(srv)
 	for p, n := range calls {
@@ -117,10 +117,10 @@ func TestCrashSafety(t *testing.T) {
 			require.Equal(t, 1, calls[p], "%s recorded placed, but the sandbox has no call", rec.Key)
 		}
 	}
-	assert.Equal(t, crashJobs, counts[Placed]+counts[Unknown])
+	assert.Equal(t, crashJobs, byState[Placed]+byState[Unknown])
 	// Only jobs in flight at a kill are unknown: at most a worker's worth a kill.
-	assert.LessOrEqual(t, counts[Unknown], kills*crashWorkers)
-	assert.Equal(t, len(calls), counts[Placed]+placedUnknown(recs, calls), "every call belongs to a job placed or unknown")
+	assert.LessOrEqual(t, byState[Unknown], kills*crashWorkers)
+	assert.Equal(t, len(calls), byState[Placed]+placedUnknown(recs, calls), "every call belongs to a job placed or unknown")
 }
 
 func placedUnknown(recs []Record, calls map[string]int) int {

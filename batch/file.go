@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"sync"
 	"time"
 )
@@ -479,27 +478,6 @@ func (j *FileJournal) Records(context.Context) ([]Record, error) {
 		out = append(out, j.view(j.records[k]))
 	}
 	return out, nil
-}
-
-// Counts returns how many jobs are in each state (Claimed read as Unknown).
-func Counts(recs []Record) map[State]int {
-	c := map[State]int{}
-	for _, r := range recs {
-		c[readState(r.State)]++
-	}
-	return c
-}
-
-// UnknownKeys lists the keys whose outcome is unknown, sorted.
-func UnknownKeys(recs []Record) []string {
-	var keys []string
-	for _, r := range recs {
-		if readState(r.State) == Unknown {
-			keys = append(keys, r.Key)
-		}
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Path is the journal's file.

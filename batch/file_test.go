@@ -86,8 +86,8 @@ func TestFileJournalReopenAfterCrash(t *testing.T) {
 	assert.Equal(t, Unknown, cur.State)
 	recs, err := j2.Records(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, map[State]int{Unknown: 1, Placed: 1}, Counts(recs))
-	assert.Equal(t, []string{"a"}, UnknownKeys(recs))
+	assert.Equal(t, map[State]int{Unknown: 1, Placed: 1}, counts(recs))
+	assert.Equal(t, []string{"a"}, unknownKeys(recs))
 
 	require.NoError(t, Resolve(ctx, j2, "a", Unsent))
 	ok, _, _ = j2.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}, Retry: Retry{}})
@@ -258,5 +258,5 @@ func TestFileJournalConcurrent(t *testing.T) {
 	require.NoError(t, err)
 	defer j2.Close()
 	recs, _ := j2.Records(ctx)
-	assert.Equal(t, map[State]int{Placed: keys}, Counts(recs))
+	assert.Equal(t, map[State]int{Placed: keys}, counts(recs))
 }

@@ -51,6 +51,12 @@ type Runner struct {
 	// LeaseTTL/3 and ends it when it finishes. A peer's claim whose lease
 	// lapsed (its process died) reads as Unknown. Default 15s.
 	LeaseTTL time.Duration
+	// OnRateLimit, when set, is told of every 429 (or rate-limit code) the
+	// provider answers a create, with its Retry-After, before the job is
+	// settled: a job engine with workers in other processes pauses them
+	// too (autocallriver's Limiter). The run pauses its own workers
+	// whether or not it is set.
+	OnRateLimit func(retryAfter time.Duration)
 	// Progress, when set, is called after each job, from one goroutine.
 	Progress func(Progress)
 
@@ -93,6 +99,9 @@ type Progress struct {
 // StillUnknown + Elsewhere.
 type Report struct {
 	Total int
+	// RunID is the name this run gave its claims (Runner.RunID, or the
+	// one it made): what its records' Run holds.
+	RunID string
 	// By this run, as the journal records them: a job whose outcome could
 	// not be written is Unknown, whatever the answer was, since the
 	// journal holds its claim.
@@ -112,7 +121,7 @@ type Report struct {
 	UnknownKeys []string
 	// Deferred lists this run's advertising jobs the Policy held back,
 	// sorted by key: counted in Unsent, each with when it may go.
-	Deferred []DeferredJob
+	Deferred []Deferral
 	// Stopped is why the run stopped before the end: a quota the provider
 	// says is spent (ErrLimitService, ErrBalanceNotEnough, a daily
 	// ErrLimitWord), a refused credential, a pause longer than MaxPause
@@ -194,7 +203,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	// Jobs in flight finish after ctx ends: their outcome must be recorded.
 	// A 429 anywhere pauses every worker; the SDK leaves its resend to us.
 	sendCtx := context.WithoutCancel(ctx)
-	st.onLimit = autocall.OnRateLimit(st.pause)
+	st.onLimit = st.rateLimitOption()
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	st.stopCtx, st.stop = stopCtx, stop
@@ -259,6 +268,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	sort.Strings(rep.ElsewhereKeys)
 	sort.Slice(rep.Deferred, func(a, b int) bool { return rep.Deferred[a].Key < rep.Deferred[b].Key })
 	rep.Elapsed = time.Since(st.start)
+	rep.RunID = st.runID
 	// A stop of the run's own (a quota, the journal) is reported whenever it
 	// came; the caller's ctx ending only if it left jobs undone.
 	if cause := context.Cause(stopCtx); cause != nil && (ctx.Err() == nil || done < len(jobs)) {
@@ -287,7 +297,7 @@ type jobResult struct {
 	state      State
 	skipped    bool // settled by an earlier run, or a peer
 	elsewhere  bool // claimed by a peer during this run, not settled when met
-	deferred   *DeferredJob
+	deferred   *Deferral
 	err        error
 	journalErr error
 }
@@ -567,6 +577,17 @@ func (st *runState) wait(ctx context.Context) error {
 
 // pause makes every worker wait d before its next request (a second when
 // the provider said nothing). A pause beyond MaxPause stops the run.
+// rateLimitOption is every create's: a 429 pauses the run, and is told to
+// Runner.OnRateLimit; the SDK leaves the resend to the run.
+func (st *runState) rateLimitOption() autocall.CreateOption {
+	return autocall.OnRateLimit(func(d time.Duration) {
+		st.pause(d)
+		if st.r.OnRateLimit != nil {
+			st.r.OnRateLimit(d)
+		}
+	})
+}
+
 func (st *runState) pause(d time.Duration) {
 	if d <= 0 {
 		d = time.Second

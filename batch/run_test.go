@@ -205,7 +205,7 @@ func TestUnknownJobsAreNeverResent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, settled, 2)
 	recs, _ := j.Records(ctx)
-	left := UnknownKeys(recs)
+	left := unknownKeys(recs)
 	require.Len(t, left, 1)
 	require.NoError(t, Resolve(ctx, j, left[0], Placed))
 	rep, err = r.Run(ctx, jobs)
@@ -257,8 +257,8 @@ func TestCancelStopsTakingJobs(t *testing.T) {
 	assert.Equal(t, 200-rep.Placed, rep.Unsent)
 	assert.Len(t, srv.Calls(), rep.Placed, "every call placed is recorded placed")
 	recs, _ := j.Records(ctx)
-	assert.Equal(t, rep.Placed, Counts(recs)[Placed])
-	assert.Zero(t, Counts(recs)[Unknown], "in-flight jobs finished and were recorded: %s", filepath.Base(path))
+	assert.Equal(t, rep.Placed, counts(recs)[Placed])
+	assert.Zero(t, counts(recs)[Unknown], "in-flight jobs finished and were recorded: %s", filepath.Base(path))
 }
 
 func TestOMICallJobs(t *testing.T) {
@@ -308,4 +308,22 @@ func TestFaultRun(t *testing.T) {
 		require.Equal(t, 1, n, p)
 	}
 	assert.Len(t, calls, 500, "the unknown ones were placed too, once")
+}
+
+// The report names the run: the id it made, which its claims carry, or
+// the one it was given.
+func TestReportNamesItsRun(t *testing.T) {
+	_, c, _ := sandbox(t)
+	j := NewMemJournal()
+	rep, err := (&Runner{TEL4VN: c, Journal: j}).Run(ctx, otpJobs(2))
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.RunID)
+	recs, err := j.Records(ctx)
+	require.NoError(t, err)
+	for _, rec := range recs {
+		assert.Equal(t, rep.RunID, rec.Run, rec.Key)
+	}
+	rep, err = (&Runner{TEL4VN: c, Journal: NewMemJournal(), RunID: "cron-0600"}).Run(ctx, otpJobs(1))
+	require.NoError(t, err)
+	assert.Equal(t, "cron-0600", rep.RunID)
 }

@@ -102,7 +102,13 @@ func TestJournalAcrossProcesses(t *testing.T) {
 	recs, err := NewJournal(rs.client(t), "shared").Records(ctx)
 	require.NoError(t, err)
 	require.Len(t, recs, n)
-	counts := batch.Counts(recs)
+	counts := map[batch.State]int{}
+	for _, r := range recs {
+		if r.State == batch.Claimed { // a killed worker's, its lease not yet lapsed
+			r.State = batch.Unknown
+		}
+		counts[r.State]++
+	}
 	t.Logf("journal: %v; sandbox: %d calls", counts, len(sb.Calls()))
 	calls := callsPerPhone(sb)
 	for p, k := range calls {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -178,7 +176,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		}
 		return rec.Reason
 	}
-	r.Journal, r.Workers, r.Progress, r.RunID = j, bf.workers, pr.update, newRunID()
+	r.Journal, r.Workers, r.Progress = j, bf.workers, pr.update
 	if p == autocall.OMICall {
 		r.OMICall = c
 	} else {
@@ -194,14 +192,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if err != nil {
 		return err
 	}
-	return a.report(rep, path, file, a.rowsOf(j, jobs, r.RunID), tally)
-}
-
-// newRunID names a run of the command in the journal's records.
-func newRunID() string {
-	var b [6]byte
-	_, _ = crand.Read(b[:])
-	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	return a.report(rep, path, file, a.rowsOf(j, jobs, rep.RunID), tally)
 }
 
 // jsonRow is a row of a CSV run's --json report: where its job stands,

@@ -127,3 +127,68 @@ func TestLimitListener(t *testing.T) {
 	_, _ = second.Close(), third.Close()
 	assert.Len(t, ln.slots, 0)
 }
+
+// 1,000 small deliveries at once, each from a keep-alive sender that
+// keeps its connection idle afterwards: every one is answered (200, or 503
+// with Retry-After) within seconds. Before idle connections gave way, the
+// first 256 senders' idle connections held every --max-conns slot, and a
+// third of the deliveries waited unanswered until the senders gave up.
+func TestListenKeepAliveBurstAllAnswered(t *testing.T) {
+	_, url, stdout := startListen(t)
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+
+	const n = 1000
+	const deadline = 15 * time.Second // per delivery: "a few seconds", with room for a loaded machine
+	var mu sync.Mutex
+	answers := map[string]int{}
+	var slowest time.Duration
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	var transports []*http.Transport
+	for i := 0; i < n; i++ {
+		tr := &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}
+		transports = append(transports, tr)
+		hc := &http.Client{Transport: tr, Timeout: deadline}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(fmt.Sprintf(`{"call_id":"c-%d","state":"hangup"}`, i)))
+			req.Header.Set("X-API-Key", "hook-key")
+			req.Header.Set("Content-Type", "application/json")
+			began := time.Now()
+			resp, err := hc.Do(req)
+			took := time.Since(began)
+			answer := ""
+			switch {
+			case err != nil:
+				answer = "error: " + err.Error()
+				if strings.Contains(err.Error(), "Timeout") {
+					answer = "hung"
+				}
+			default:
+				_, _ = io.Copy(io.Discard, resp.Body) // read whole: the connection stays for reuse, idle
+				resp.Body.Close()
+				answer = strconv.Itoa(resp.StatusCode)
+				if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+					answer = "503 without Retry-After"
+				}
+			}
+			mu.Lock()
+			answers[answer]++
+			slowest = max(slowest, took)
+			mu.Unlock()
+		}(i)
+	}
+	defer func() {
+		for _, tr := range transports {
+			tr.CloseIdleConnections()
+		}
+	}()
+	close(start)
+	wg.Wait()
+	t.Logf("%d keep-alive deliveries at once: %v; slowest answer %v", n, answers, slowest)
+	assert.Equal(t, n, answers["200"]+answers["503"], "every delivery answered 200, or 503 with Retry-After")
+	assert.Zero(t, answers["hung"], "no delivery left unanswered")
+	assert.Greater(t, answers["200"], 0)
+}

@@ -359,7 +359,11 @@ request's callback_apikey; events without it are refused with 401. At most
 --max-inflight events (up to 1 MiB each) are read at once; more are
 answered 503 with Retry-After, so that memory stays bounded in a burst.
 At most --max-conns connections are open at once, each with a header of
-at most 32 KiB (larger is answered 431); more wait to be accepted.`,
+at most 32 KiB (larger is answered 431); more wait to be accepted, and
+when every connection is taken, the one idle the longest between
+requests (a sender's keep-alive) is closed to make room. An idle
+connection is closed after 30 s, one that sends no complete header in
+10 s too.`,
 		Example: `  autocall listen --addr 127.0.0.1:9000 --key api_key_123
   autocall otp send ... --callback-url http://127.0.0.1:9000/events --callback-key api_key_123 0987654321`,
 		Args: cobra.NoArgs,
@@ -402,10 +406,12 @@ at most 32 KiB (larger is answered 431); more wait to be accepted.`,
 			mux.Handle(path, h)
 			// ReadTimeout: a sender that stalls mid-body gives its slot back;
 			// ReadHeaderTimeout and the connection limit do the same for
-			// one that stalls in its header (listen_limit.go).
+			// one that stalls in its header, IdleTimeout and the limit for
+			// a keep-alive connection left idle (listen_limit.go).
+			lim := newLimitListener(ln, maxConns)
 			srv := &http.Server{Handler: m.countRequests(mux), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-				MaxHeaderBytes: listenMaxHeaderBytes}
-			ln = newLimitListener(ln, maxConns)
+				IdleTimeout: 30 * time.Second, MaxHeaderBytes: listenMaxHeaderBytes, ConnState: lim.connState}
+			ln = lim
 			fmt.Fprintf(a.stderr, "listening for events at http://%s%s\n", ln.Addr(), path)
 			go func() {
 				<-cmd.Context().Done()
@@ -423,7 +429,7 @@ at most 32 KiB (larger is answered 431); more wait to be accepted.`,
 	cmd.Flags().StringVar(&key, "key", "", "the callback_apikey events must carry (env AUTOCALL_CALLBACK_KEY)")
 	cmd.Flags().StringVar(&path, "path", "/", "the path to serve")
 	cmd.Flags().IntVar(&inflight, "max-inflight", 8, "events read at once (each up to 1 MiB); more are answered 503 with Retry-After")
-	cmd.Flags().IntVar(&maxConns, "max-conns", 256, "connections open at once (each with a header up to 32 KiB); more wait to be accepted")
+	cmd.Flags().IntVar(&maxConns, "max-conns", 256, "connections open at once (each with a header up to 32 KiB); more wait to be accepted, idle ones closed to make room")
 	addMetricsFlags(cmd, &mf)
 	return cmd
 }

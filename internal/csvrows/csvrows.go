@@ -1,5 +1,7 @@
 // Package csvrows reads the CSV files a batch is run from, the same way for
-// the autocall command and the examples: a UTF-8 BOM is stripped, a last
+// the autocall command and the examples: a file that is not UTF-8 is
+// refused whole (EncodingError), a UTF-8 BOM is stripped, the separator
+// (',', ';' or tab) is read from the header line, a last
 // line without its newline is held (it may be half-written), and a row that
 // cannot be read is refused alone while the others go.
 package csvrows
@@ -65,12 +67,19 @@ type Refusal struct {
 // utf8BOM starts Excel's "CSV UTF-8" files.
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// Read reads data. A file that cannot be read at all (no header, a required
-// column missing, a column named twice) is an error and no row is returned.
+// Read reads data. A file that cannot be read at all (not UTF-8, no
+// header, a required column missing, a column named twice) is an error and
+// no row is returned. The separator is the header line's: ',', or ';' (Excel
+// under Vietnamese and other regional settings that write decimals with a
+// comma), or a tab.
 func Read(data []byte, opt Options) (*File, error) {
+	if err := checkEncoding(data); err != nil {
+		return nil, err
+	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	complete := len(data) > 0 && data[len(data)-1] == '\n'
 	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = separator(data)
 	r.TrimLeadingSpace = true
 	r.FieldsPerRecord = -1 // a row's field count is checked here, row by row
 	first, err := r.Read()

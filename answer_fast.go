@@ -65,6 +65,12 @@ func fastSuccess(p provider, raw []byte, out any) bool {
 	if !ok {
 		return false
 	}
+	if plainSuccess(p, raw, out) {
+		if ch.check() == nil {
+			return true
+		}
+		reflect.ValueOf(out).Elem().SetZero()
+	}
 	var good bool
 	if p == omicall {
 		// OMICall's success is status_code 9999, whatever the payload holds.

@@ -1,0 +1,66 @@
+package batch
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/autocallvn/autocall-go/autocalltest"
+)
+
+// RunOne sends a job once, by Run's table: placed; then passed over.
+func TestRunOnePlacesOnceThenSkips(t *testing.T) {
+	srv, tel, _ := sandbox(t)
+	j := NewMemJournal()
+	r := &Runner{TEL4VN: tel, Journal: j, RunID: "one"}
+	job := otpJobs(1)[0]
+	out, err := r.RunOne(context.Background(), job)
+	require.NoError(t, err)
+	assert.Equal(t, Placed, out.State)
+	assert.NotEmpty(t, out.Record.CallIDs)
+	out, err = r.RunOne(context.Background(), job)
+	require.NoError(t, err)
+	assert.True(t, out.Skipped)
+	assert.Equal(t, Placed, out.State)
+	assert.Len(t, srv.Calls(), 1)
+}
+
+// A 429 is one try: the job is left Unsent (rate) with the Retry-After, for
+// the caller to send again after the pause, and nothing is resent now.
+func TestRunOneRateLimitedIsOneTry(t *testing.T) {
+	srv, tel, _ := sandbox(t)
+	path := "/api/v2/campaigns/1/otp"
+	srv.FailNext(path, 1, autocalltest.Fault{Status: 429, Body: `{"status_code":429,"message":"rate_limit_exceeded"}`,
+		Header: http.Header{"Retry-After": {"3"}}})
+	var told []time.Duration
+	r := &Runner{TEL4VN: tel, Journal: NewMemJournal(), RunID: "one",
+		OnRateLimit: func(d time.Duration) { told = append(told, d) }}
+	out, err := r.RunOne(context.Background(), otpJobs(1)[0])
+	require.NoError(t, err)
+	require.Len(t, told, 1, "the engine is told of the 429 before the job is settled")
+	assert.InDelta(t, 3*time.Second, told[0], float64(500*time.Millisecond))
+	assert.Equal(t, Unsent, out.State)
+	assert.Equal(t, CauseRate, out.Record.Cause)
+	assert.InDelta(t, 3*time.Second, out.RetryAfter, float64(500*time.Millisecond))
+	assert.Nil(t, out.Halt)
+	assert.Equal(t, 1, srv.Count(path), "sent once")
+}
+
+// An advertising job outside the hours is deferred with when it may go.
+func TestRunOneDefersOutsideHours(t *testing.T) {
+	srv, tel, _ := sandbox(t)
+	at := time.Date(2026, 12, 1, 17, 30, 0, 0, Vietnam())
+	r := &Runner{TEL4VN: tel, Journal: NewMemJournal(), RunID: "one", Now: func() time.Time { return at }}
+	job := otpJobs(1)[0]
+	job.Purpose = Advertising
+	out, err := r.RunOne(context.Background(), job)
+	require.NoError(t, err)
+	assert.Equal(t, Unsent, out.State)
+	require.NotNil(t, out.Deferred)
+	assert.Equal(t, time.Date(2026, 12, 2, 8, 0, 0, 0, Vietnam()), out.Deferred.NotBefore)
+	assert.Empty(t, srv.Calls())
+}

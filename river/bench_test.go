@@ -1,0 +1,127 @@
+package autocallriver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+// The journal's claim and settle of one job (two transactions).
+func BenchmarkJournalClaimSettle(b *testing.B) {
+	pool, _ := newPool(b)
+	j := newJournal(b, pool)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		key := fmt.Sprintf("k%d", i)
+		if ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: key, Kind: "otp", Phones: []string{"0987654321"}, Run: "bench"}}); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+		if err := j.Settle(ctx, batch.Record{Key: key, State: batch.Placed, CallIDs: []string{"c"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// slowProxy puts latency in front of the sandbox's creates.
+func slowProxy(b *testing.B, srv *autocalltest.Server, latency time.Duration) string {
+	u, _ := url.Parse(srv.URL)
+	p := httputil.NewSingleHostReverseProxy(u)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v2/campaigns/") {
+			time.Sleep(latency)
+		}
+		p.ServeHTTP(w, r)
+	}))
+	b.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// workJobs inserts n jobs, starts client, and times until River has none left.
+func workJobs(b *testing.B, client *river.Client[pgx.Tx], n int, args func(i int) river.JobArgs) time.Duration {
+	params := make([]river.InsertManyParams, n)
+	for i := range params {
+		params[i] = river.InsertManyParams{Args: args(i)}
+	}
+	if _, err := client.InsertMany(ctx, params); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if err := client.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	for {
+		res, err := client.JobList(ctx, river.NewJobListParams().States("available", "running", "retryable").First(1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Jobs) == 0 {
+			return time.Since(start)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func benchWorker(b *testing.B, latency time.Duration) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	pool, _ := newPool(b)
+	r := &replica{pool: pool, j: newJournal(b, pool)}
+	base := srv.URL
+	if latency > 0 {
+		base = slowProxy(b, srv, latency)
+	}
+	r.w = &Worker{Journal: r.j, TEL4VN: fastClient(b, base), Limiter: NewLimiter(pool, "", 0, 1)}
+	client, err := NewClient(pool, r.w, 16, &river.Config{FetchCooldown: 10 * time.Millisecond, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	d := workJobs(b, client, b.N, func(i int) river.JobArgs { return otpArgs(i) })
+	b.ReportMetric(float64(b.N)/d.Seconds(), "jobs/s")
+	if latency > 0 {
+		ceiling := 16 / latency.Seconds()
+		b.ReportMetric(100*float64(b.N)/d.Seconds()/ceiling, "%ceiling")
+	}
+	_ = r.w.Close(ctx)
+}
+
+// 16 workers, 50 ms provider latency: the ceiling is 16/0.05 = 320 jobs/s.
+func BenchmarkWorker16At50ms(b *testing.B) { benchWorker(b, 50*time.Millisecond) }
+
+// Per-job cost with an instant provider (the sandbox in process).
+func BenchmarkWorkerAt0ms(b *testing.B) { benchWorker(b, 0) }
+
+type nopArgs struct {
+	N int `json:"n"`
+}
+
+func (nopArgs) Kind() string { return "nop" }
+
+// A bare River worker that does nothing, beside BenchmarkWorkerAt0ms.
+func BenchmarkBareRiverNop(b *testing.B) {
+	pool, _ := newPool(b)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[nopArgs]) error { return nil }))
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers, FetchCooldown: 10 * time.Millisecond,
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 16}}, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	d := workJobs(b, client, b.N, func(i int) river.JobArgs { return nopArgs{N: i} })
+	b.ReportMetric(float64(b.N)/d.Seconds(), "jobs/s")
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/autocalltest"
+	autocallriver "github.com/autocallvn/autocall-go/river"
+)
+
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	log            *slog.Logger
+
+	workers     int
+	rate        float64
+	burst       int
+	account     string
+	leaseTTL    time.Duration
+	jobTimeout  time.Duration
+	rescueAfter time.Duration
+	waitDB      time.Duration
+}
+
+func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, log: slog.New(slog.NewTextHandler(stderr, nil))}
+	root := &cobra.Command{
+		Use:           "autocall-worker",
+		Short:         "Work the call jobs of package autocallriver (River on PostgreSQL)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	migrate := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply River's migrations and the journal's to DATABASE_URL",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pool, err := a.pool(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			if err := autocallriver.MigrateAll(cmd.Context(), pool); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, "migrated: River's tables and the journal's (autocall_*)")
+			return nil
+		},
+	}
+	migrate.Flags().DurationVar(&a.waitDB, "wait-db", time.Minute, "how long to wait for the database to be reachable")
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "Work the call jobs until SIGTERM (in-flight jobs finish and are settled)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.run(cmd.Context()) },
+	}
+	f := run.Flags()
+	f.IntVar(&a.workers, "workers", 16, "jobs worked at once by this process")
+	f.Float64Var(&a.rate, "rate", 0, "the account's creates per second across every replica (0: no bound)")
+	f.IntVar(&a.burst, "burst", 1, "creates that may go at once within --rate")
+	f.StringVar(&a.account, "account", "default", "the provider account's name, shared by the replicas that send with it")
+	f.DurationVar(&a.leaseTTL, "lease-ttl", 15*time.Second, "how long this worker's claims stay live if it dies")
+	f.DurationVar(&a.jobTimeout, "job-timeout", time.Minute, "a job's longest run")
+	f.DurationVar(&a.rescueAfter, "rescue-after", 0, "when River re-delivers a job whose worker died (default: job timeout + 1 hour, River's)")
+	f.DurationVar(&a.waitDB, "wait-db", 0, "how long to wait for the database at start (0: until stopped)")
+	root.AddCommand(migrate, run)
+	return root
+}
+
+// env reads NAME, or the file NAME_FILE names.
+func (a *app) env(name string) (string, error) {
+	if v := a.getenv(name); v != "" {
+		return v, nil
+	}
+	file := a.getenv(name + "_FILE")
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading %s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// pool connects to DATABASE_URL, waiting (up to --wait-db, 0: until ctx
+// ends) for the database to be reachable.
+func (a *app) pool(ctx context.Context) (*pgxpool.Pool, error) {
+	url, err := a.env("DATABASE_URL")
+	if err != nil {
+		return nil, err
+	}
+	if url == "" {
+		return nil, errors.New("DATABASE_URL is not set (postgres://user@host/db)")
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	var deadline time.Time
+	if a.waitDB > 0 {
+		deadline = time.Now().Add(a.waitDB)
+	}
+	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
+		err := pool.Ping(ctx)
+		if err == nil {
+			return pool, nil
+		}
+		if ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
+			pool.Close()
+			return nil, fmt.Errorf("the database is unreachable: %w", err)
+		}
+		a.log.Warn("the database is unreachable; trying again", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (a *app) run(ctx context.Context) error {
+	pool, err := a.pool(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := autocallriver.CheckMigrated(ctx, pool); err != nil {
+		return err
+	}
+	j, err := autocallriver.NewJournal(ctx, pool)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	w := &autocallriver.Worker{Journal: j, Limiter: autocallriver.NewLimiter(pool, a.account, a.rate, a.burst),
+		LeaseTTL: a.leaseTTL, Logger: a.log}
+	if err := a.clients(w); err != nil {
+		return err
+	}
+	client, err := autocallriver.NewClient(pool, w, a.workers, &river.Config{
+		JobTimeout: a.jobTimeout, RescueStuckJobsAfter: a.rescueAfter, Logger: a.log,
+		FetchCooldown: 20 * time.Millisecond,
+	})
+	if err != nil {
+		return err
+	}
+	// River's client keeps working through a database restart; it is
+	// started with a context of its own so that SIGTERM stops it softly.
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "autocall-worker: working queue %s with %d workers (run %s)\n", autocallriver.Queue, a.workers, w.RunID())
+	<-ctx.Done()
+	a.log.Info("stopping: the jobs in flight finish and are settled")
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.jobTimeout+30*time.Second)
+	defer cancel()
+	err = client.Stop(stopCtx)
+	if cerr := w.Close(stopCtx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// clients are the providers' clients from the environment, or the built-in
+// sandbox's when no AUTOCALL_BASE_URL is set.
+func (a *app) clients(w *autocallriver.Worker) error {
+	base, err := a.env("AUTOCALL_BASE_URL")
+	if err != nil {
+		return err
+	}
+	secret, err := a.env("AUTOCALL_SECRET_KEY")
+	if err != nil {
+		return err
+	}
+	apiKey, err := a.env("AUTOCALL_API_KEY")
+	if err != nil {
+		return err
+	}
+	if w.CallbackAPIKey, err = a.env("AUTOCALL_CALLBACK_KEY"); err != nil {
+		return err
+	}
+	if base == "" {
+		srv := autocalltest.NewServer(autocalltest.WithRealTime())
+		base, secret, apiKey = srv.URL, autocalltest.SecretKey, autocalltest.APIKey
+		fmt.Fprintf(a.stdout, "autocall-worker: no AUTOCALL_BASE_URL: the built-in sandbox at %s (nobody is phoned)\n", srv.URL)
+	}
+	if secret != "" {
+		if w.TEL4VN, err = autocall.NewClient(base, autocall.WithSecretKey(secret)); err != nil {
+			return err
+		}
+	}
+	if apiKey != "" {
+		if w.OMICall, err = autocall.NewClient(base, autocall.WithAPIKey(apiKey)); err != nil {
+			return err
+		}
+	}
+	if w.TEL4VN == nil && w.OMICall == nil {
+		return errors.New("no provider credential: set AUTOCALL_SECRET_KEY (TEL4VN) or AUTOCALL_API_KEY (OMICall)")
+	}
+	return nil
+}

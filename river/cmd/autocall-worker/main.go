@@ -1,0 +1,44 @@
+// Command autocall-worker works the call jobs an order service inserts
+// with package autocallriver (River on PostgreSQL), from configuration
+// alone:
+//
+//	autocall-worker migrate   # River's tables and the journal's
+//	autocall-worker run       # works the jobs until SIGTERM
+//
+// Configuration, from the environment (each also as NAME_FILE, a file
+// holding the value, for secrets mounted as files):
+//
+//	DATABASE_URL             postgres://user@host/db (required)
+//	AUTOCALL_BASE_URL        the provider's API; empty: the built-in sandbox
+//	AUTOCALL_SECRET_KEY      TEL4VN's secret key (OTP and TTS jobs)
+//	AUTOCALL_API_KEY         OMICall's API key (auto-call jobs)
+//	AUTOCALL_CALLBACK_KEY    sent with each job's callback_url
+//
+// With no AUTOCALL_BASE_URL the worker runs against the built-in sandbox
+// (package autocalltest): nobody is phoned, as in the SDK's quickstart.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	os.Exit(execute(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := rootCommand(ctx, stdout, stderr, getenv)
+	cmd.SetArgs(args)
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "autocall-worker:", err)
+		return 1
+	}
+	return 0
+}

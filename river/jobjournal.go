@@ -1,0 +1,90 @@
+package autocallriver
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+// jobJournal is the journal as one River job's worker sees it: a placed
+// outcome is written in the transaction that completes the River job
+// (JobCompleteTx), so the job is completed exactly when its outcome is
+// recorded; and an outcome the worker holds is written again and again
+// while the database is unreachable, for up to Worker.SettleFor, rather
+// than left to read Unknown.
+type jobJournal struct {
+	*Journal
+	w        *Worker
+	complete func(ctx context.Context, tx pgx.Tx) error
+}
+
+func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
+	ctx = context.WithoutCancel(ctx) // an outcome held is written, shutdown or not
+	deadline := time.Now().Add(jj.w.settleFor())
+	wait := 50 * time.Millisecond
+	completed := false
+	for {
+		var err error
+		if rec.State == batch.Placed && !completed {
+			err = pgx.BeginFunc(ctx, jj.pool, func(tx pgx.Tx) error {
+				if err := jj.SettleTx(ctx, tx, rec); err != nil {
+					return err
+				}
+				return jj.complete(ctx, tx)
+			})
+			if err == nil {
+				jj.Settled(rec.Key)
+				return nil
+			}
+			if !isConnErr(err) {
+				// River would not complete the job in this transaction (it
+				// is no longer running here): the outcome is written alone,
+				// and the job completes when the worker returns.
+				completed = true
+				continue
+			}
+		} else {
+			err = jj.Journal.Settle(ctx, rec)
+			if err == nil {
+				return nil
+			}
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		jj.w.log("writing an outcome: the database is unreachable, trying again", "key", rec.Key, "err", err)
+		time.Sleep(wait)
+		wait = min(wait*2, 2*time.Second)
+	}
+}
+
+// isConnErr: err may be the database being unreachable (or restarting),
+// not a refusal of the statement.
+func isConnErr(err error) bool {
+	var pgErr interface{ SQLState() string }
+	if asSQLState(err, &pgErr) {
+		s := pgErr.SQLState()
+		// 08: connection exception; 57P: operator intervention (shutdown,
+		// crash recovery); 53: insufficient resources.
+		return len(s) >= 2 && (s[:2] == "08" || s[:3] == "57P" || s[:2] == "53")
+	}
+	return true // no SQL state: the connection, not the statement
+}
+
+func asSQLState(err error, target *interface{ SQLState() string }) bool {
+	for e := err; e != nil; {
+		if s, ok := e.(interface{ SQLState() string }); ok {
+			*target = s
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}

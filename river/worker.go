@@ -1,0 +1,299 @@
+package autocallriver
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+// Worker works the call jobs (OTPArgs, TTSArgs, PhoneArgs, ExtensionArgs)
+// through the Postgres journal, by package batch's rules (Runner.RunOne),
+// and tells River what became of each (see the package doc's table).
+type Worker struct {
+	// Journal is required: every job is claimed in it before its request
+	// leaves, and its outcome written there.
+	Journal *Journal
+	// OMICall and TEL4VN are the providers' clients (either may be nil if
+	// no job of its kinds is inserted).
+	OMICall, TEL4VN *autocall.Client
+	// Limiter is the account's rate limit and pause, shared by every
+	// replica (nil: a pause only, no rate bound).
+	Limiter *Limiter
+	// Policy holds advertising jobs to Decree 91 (nil: the decree's rules).
+	Policy *batch.Policy
+	// Now is the Policy's clock (default time.Now).
+	Now func() time.Time
+	// CallbackAPIKey is sent with each job's callback_url (the key the
+	// webhook checks); it is kept here, not in the jobs' rows.
+	CallbackAPIKey string
+	// LeaseTTL is how long this worker's claims stay live without a
+	// renewal (default batch.DefaultLeaseTTL): once the process dies, its
+	// claims read Unknown after it, and a job River rescues finds that.
+	LeaseTTL time.Duration
+	// SettleFor is how long a worker keeps trying to write an outcome it
+	// holds while the database is unreachable (default 2 minutes); then
+	// the job is left to its claim: Unknown.
+	SettleFor time.Duration
+	// Logger, when set, gets a line per job outcome (no secret).
+	Logger *slog.Logger
+
+	once    sync.Once
+	run     string
+	stopped chan struct{}
+	wg      sync.WaitGroup
+}
+
+// Register adds the worker for each call kind to workers.
+func (w *Worker) Register(workers *river.Workers) error {
+	if w.Journal == nil {
+		return errors.New("autocallriver: Worker.Journal is nil")
+	}
+	for _, err := range []error{
+		river.AddWorkerSafely(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[OTPArgs]) error { return work(ctx, w, j) })),
+		river.AddWorkerSafely(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[TTSArgs]) error { return work(ctx, w, j) })),
+		river.AddWorkerSafely(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[PhoneArgs]) error { return work(ctx, w, j) })),
+		river.AddWorkerSafely(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[ExtensionArgs]) error { return work(ctx, w, j) })),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunID is the run this worker's claims are recorded under (Record.Run),
+// and the name of its lease.
+func (w *Worker) RunID() string {
+	w.start()
+	return w.run
+}
+
+func (w *Worker) leaseTTL() time.Duration {
+	if w.LeaseTTL > 0 {
+		return w.LeaseTTL
+	}
+	return batch.DefaultLeaseTTL
+}
+
+// start takes the worker's lease, at its first job, and renews it every
+// LeaseTTL/3 until Close.
+func (w *Worker) start() {
+	w.once.Do(func() {
+		var b [8]byte
+		_, _ = crand.Read(b[:])
+		w.run = "river-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+		w.stopped = make(chan struct{})
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			ttl := w.leaseTTL()
+			_ = w.Journal.Lease(context.Background(), w.run, ttl)
+			t := time.NewTicker(ttl / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-w.stopped:
+					return
+				case <-t.C:
+					// A renewal that fails is tried again at the next tick; the
+					// claims of this worker may read Unknown to others meanwhile,
+					// which only keeps them from being sent twice.
+					if err := w.Journal.Lease(context.Background(), w.run, ttl); err != nil {
+						w.log("renewing the lease", "err", err)
+					}
+				}
+			}
+		}()
+	})
+}
+
+// Close ends the worker's lease (after River's client stopped: every job
+// it worked is settled).
+func (w *Worker) Close(ctx context.Context) error {
+	if w.stopped == nil {
+		return nil
+	}
+	close(w.stopped)
+	w.wg.Wait()
+	return w.Journal.Lease(ctx, w.run, 0)
+}
+
+func (w *Worker) log(msg string, args ...any) {
+	if w.Logger != nil {
+		w.Logger.Warn(msg, args...)
+	}
+}
+
+func (w *Worker) callbackKey(url string) string {
+	if url == "" {
+		return ""
+	}
+	return w.CallbackAPIKey
+}
+
+func (w *Worker) settleFor() time.Duration {
+	if w.SettleFor > 0 {
+		return w.SettleFor
+	}
+	return 2 * time.Minute
+}
+
+// callArgs is what every call job's args are.
+type callArgs interface {
+	river.JobArgs
+	batchJob(w *Worker) (batch.Job, error)
+	common() Common
+}
+
+func (c Common) common() Common { return c }
+
+// maxInlineWait: a wait for the account's bucket up to this is slept in
+// the worker; a longer one (a pause) snoozes the job and frees the worker.
+const maxInlineWait = time.Second
+
+// Errors a job ends with in River (the job's errors list).
+var (
+	// ErrRefused: the job was refused (by the provider, the SDK for a bad
+	// row, or the Policy for a Do-Not-Call number): cancelled, never
+	// retried by River. Insert it again (same key, with retry_refused or
+	// retry_causes) once the cause is fixed.
+	ErrRefused = errors.New("autocallriver: the call was refused")
+	// ErrUnknown: the request may have reached the provider and no answer
+	// came, or the job's claim was left by a worker that died: cancelled,
+	// never retried. Find out, then batch.Resolve it.
+	ErrUnknown = errors.New("autocallriver: the call's outcome is unknown")
+)
+
+// JobError is the error a job is cancelled with: its key, state, cause
+// and reason. It matches ErrRefused or ErrUnknown.
+type JobError struct {
+	Key    string
+	State  batch.State
+	Cause  string
+	Reason string
+}
+
+func (e *JobError) Error() string {
+	s := fmt.Sprintf("autocallriver: job %q is %s", e.Key, e.State)
+	if e.Cause != "" {
+		s += " (" + e.Cause + ")"
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Is matches ErrRefused or ErrUnknown by the state.
+func (e *JobError) Is(target error) bool {
+	return (target == ErrRefused && e.State == batch.Refused) || (target == ErrUnknown && e.State == batch.Unknown)
+}
+
+func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
+	w.start()
+	bj, err := job.Args.batchJob(w)
+	if err != nil {
+		// Args no program could send: nothing was sent, nor will be.
+		return river.JobCancel(fmt.Errorf("autocallriver: job %d (%s): %w", job.ID, job.Kind, err))
+	}
+	c := job.Args.common()
+	// The account's pause and bucket, checked before each create: a pause
+	// (a 429 anywhere) snoozes the job, a short wait for a token is slept.
+	if w.Limiter != nil {
+		rest, err := w.Limiter.Wait(ctx, maxInlineWait)
+		switch {
+		case ctx.Err() != nil:
+			return river.JobSnooze(0) // shutting down: nothing sent
+		case err != nil:
+			return err // the database: River retries
+		case rest > 0:
+			return river.JobSnooze(rest)
+		}
+	}
+	jj := &jobJournal{Journal: w.Journal, w: w, complete: func(ctx context.Context, tx pgx.Tx) error {
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	}}
+	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.Now}
+	// A refused job goes again when the args ask, at its first attempt only:
+	// a delivery River repeats (its worker died after writing the refusal)
+	// does not send it again.
+	if job.Attempt <= 1 {
+		r.RetryRefused, r.RetryCauses = c.RetryRefused, c.RetryCauses
+	}
+	if w.Limiter != nil {
+		// A 429 pauses every replica at once, before this job is settled.
+		r.OnRateLimit = func(d time.Duration) {
+			if err := w.Limiter.Pause(context.WithoutCancel(ctx), d); err != nil {
+				w.log("pausing the account", "err", err)
+			}
+		}
+	}
+	out, err := r.RunOne(ctx, bj)
+	return w.river(ctx, bj.Key, out, err)
+}
+
+// river is the package doc's table: a job's outcome as River's.
+func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err error) error {
+	rec := out.Record
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	switch {
+	case err != nil && out.State == batch.Unknown:
+		// The outcome could not be written: the claim holds, Unknown.
+		return river.JobCancel(&JobError{Key: key, State: batch.Unknown, Reason: err.Error()})
+	case err != nil:
+		return err // nothing claimed (the journal failed): River retries
+	case out.Deferred != nil:
+		return river.JobSnooze(max(out.Deferred.NotBefore.Sub(now()), time.Second))
+	case out.InFlight:
+		// Claimed by a live worker elsewhere (River rescued a job still
+		// running there): look again once its lease could have lapsed.
+		return river.JobSnooze(w.leaseTTL())
+	}
+	switch out.State {
+	case batch.Placed:
+		return nil // completed (in the outcome's transaction when sent now)
+	case batch.Refused:
+		return river.JobCancel(&JobError{Key: key, State: batch.Refused, Cause: rec.Cause, Reason: rec.Reason})
+	case batch.Unknown, batch.Claimed:
+		return river.JobCancel(&JobError{Key: key, State: batch.Unknown, Reason: rec.Reason})
+	case batch.Unsent:
+		if rec.Cause == batch.CauseRate {
+			if w.Limiter != nil {
+				_ = w.Limiter.Pause(context.WithoutCancel(ctx), out.RetryAfter)
+			}
+			return river.JobSnooze(out.RetryAfter)
+		}
+		if !rec.NotBefore.IsZero() && rec.NotBefore.After(now()) {
+			return river.JobSnooze(rec.NotBefore.Sub(now()))
+		}
+		if out.Err == nil {
+			out.Err = fmt.Errorf("autocallriver: job %q left unsent (%s)", key, rec.Cause)
+		}
+		return out.Err // network, token, auth: River retries with backoff
+	}
+	// Nothing recorded: ctx ended before the claim, or the Do-Not-Call
+	// list failed.
+	if ctx.Err() != nil {
+		return river.JobSnooze(0)
+	}
+	if out.Err != nil {
+		return out.Err
+	}
+	return fmt.Errorf("autocallriver: job %q: nothing was recorded", key)
+}
