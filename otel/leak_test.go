@@ -45,7 +45,7 @@ func recordedStrings(t *testing.T, rec *recorded) []string {
 	var out []string
 	kvs := func(list []attribute.KeyValue) {
 		for _, kv := range list {
-			out = append(out, string(kv.Key), kv.Value.Emit())
+			out = append(out, string(kv.Key), kv.Value.String())
 		}
 	}
 	for _, s := range rec.spans.Ended() {

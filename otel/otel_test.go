@@ -92,7 +92,7 @@ func (r *recorded) lastSpan(t *testing.T, name string) sdktrace.ReadOnlySpan {
 func attrMap(kvs []attribute.KeyValue) map[string]string {
 	m := map[string]string{}
 	for _, kv := range kvs {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }
