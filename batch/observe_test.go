@@ -64,3 +64,20 @@ func TestRunnerObserverCountsJobsAndJournalWrites(t *testing.T) {
 	_, isMem := r.Journal.(*batch.MemJournal)
 	assert.True(t, isMem, "the Runner's own Journal field is left as it was")
 }
+
+// RunOne (a job engine's worker) reports to the Runner's observer too.
+func TestRunOneReportsToTheObserver(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	c, err := autocall.NewClient(srv.URL, autocall.WithSecretKey(autocalltest.SecretKey))
+	require.NoError(t, err)
+	rec := &batchRecorder{jobs: map[string]int{}, ops: map[string]int{}}
+	r := &batch.Runner{TEL4VN: c, Journal: batch.NewMemJournal(), Observer: rec, RunID: "worker-1"}
+	out, err := r.RunOne(context.Background(), batch.Job{Key: "k", Op: batch.OTP("1", &autocall.OTPRequest{
+		Caller: "02873001234", Callees: []string{"0987654321"}, TemplateName: "t", Code: "M43TUI"})})
+	require.NoError(t, err)
+	require.Equal(t, batch.Placed, out.State)
+	assert.Equal(t, map[string]int{"placed": 1}, rec.jobs)
+	assert.Equal(t, map[string]int{"claim": 1, "settle": 1}, rec.ops)
+	assert.Equal(t, "k", out.Record.Key, "RunOne still reads its own journal's last record")
+}
