@@ -67,6 +67,9 @@ type Runner struct {
 	// Now is the clock of the Policy and of the times recorded (default
 	// time.Now): a test sets it to a sandbox's (autocalltest.Server.Now).
 	Now func() time.Time
+	// Observer, when set, is told of each job's end and times each claim
+	// and settle (observe.go).
+	Observer Observer
 }
 
 // DefaultMaxPause is Runner.MaxPause when it is zero.
@@ -170,6 +173,9 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Observer != nil {
+		r = r.observed()
+	}
 	workers := r.Workers
 	if workers <= 0 {
 		workers = 4
@@ -248,6 +254,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 		} else {
 			rep.count(res)
 		}
+		st.observeJob(ctx, res)
 		st.progress(rep, res, done, len(elsewhere))
 	}
 	rep.Unsent += len(jobs) - done // never started: the run stopped first
