@@ -213,6 +213,8 @@ type tokenCache struct {
 	fetchTimeout time.Duration
 	onToken      func(string)
 	onRefreshErr func(error) // a failed early refresh, which no caller sees
+	observer     Observer    // the Client's; nil: none
+	provider     Provider    // for the observer
 
 	mu        sync.Mutex
 	tok       Token
@@ -305,6 +307,7 @@ func (tc *tokenCache) startLocked(ctx context.Context, background bool) *tokenFe
 
 func (tc *tokenCache) run(ctx context.Context, f *tokenFetch) {
 	defer f.cancel()
+	start := time.Now()
 	tok, err := tc.src.Token(ctx)
 	if err == nil {
 		err = checkToken(tok.Value)
@@ -328,7 +331,11 @@ func (tc *tokenCache) run(ctx context.Context, f *tokenFetch) {
 	if tc.inflight == f {
 		tc.inflight = nil
 	}
+	abandoned := f.abandoned
 	tc.mu.Unlock()
+	if tc.observer != nil && !abandoned && tc.refreshable { // a static token is not fetched
+		tc.observeFetch(ctx, f.background, start, err)
+	}
 	if err != nil && f.background && tc.onRefreshErr != nil {
 		tc.onRefreshErr(err)
 	}

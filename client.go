@@ -49,6 +49,9 @@ type Client struct {
 	loc       *time.Location
 	redact    *redactor
 	now       func() time.Time
+	observer  Observer // nil: none (observe.go)
+	host      string   // the observer's server.address and server.port
+	port      int
 }
 
 type service struct{ client *Client }
@@ -102,6 +105,7 @@ type settings struct {
 	logger    *slog.Logger
 	userAgent string
 	loc       *time.Location
+	observer  Observer
 	errs      []*ValidationError
 }
 
@@ -302,6 +306,10 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		loc:       s.loc,
 		now:       time.Now,
 		redact:    newRedactor(s.secretKey, s.apiKey, s.token),
+		observer:  s.observer,
+	}
+	if c.observer != nil {
+		c.host, c.port = hostPort(base)
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -335,6 +343,8 @@ func (c *Client) newResty() *resty.Client {
 
 func (c *Client) newTokenCache(s settings) *tokenCache {
 	tc := &tokenCache{
+		observer:    c.observer,
+		provider:    c.provider,
 		refreshable: true,
 		now:         c.now,
 		onToken:     c.redact.addToken,

@@ -118,7 +118,14 @@ func isTokenRejection(err error) bool {
 // send makes up to MaxAttempts attempts, waiting between them.
 func (c *Client) send(ctx context.Context, r *request, body []byte, tok string, out any) error {
 	for attempt := 1; ; attempt++ {
+		var start time.Time
+		if c.observer != nil {
+			start = time.Now()
+		}
 		v := c.attempt(ctx, r, body, tok, attempt, out)
+		if c.observer != nil {
+			c.observeAttempt(ctx, r, attempt, start, v)
+		}
 		if v.limited && r.creates && r.onRateLimit != nil {
 			// The caller who asked to be told paces its creates itself (a
 			// batch waits for its shared pause and checks its rules again).
@@ -142,6 +149,7 @@ type verdict struct {
 	retryable  bool
 	retryAfter time.Duration
 	limited    bool // the answer was an HTTP 429
+	status     int  // the answer's HTTP status, 0 when none came (for an Observer)
 }
 
 // attempt sends r once.
@@ -209,10 +217,14 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte, tok strin
 	}
 
 	if herr != nil {
-		return c.transportFailure(ctx, r, herr, n, status != 0 || wire.mayHaveSent(c.counting, herr))
+		v = c.transportFailure(ctx, r, herr, n, status != 0 || wire.mayHaveSent(c.counting, herr))
+		v.status = status
+		return v
 	}
 	wire.release() // only after a whole answer: no hook of this attempt can still fire
-	return c.answer(r, status, header, raw, out, tooLarge, limit)
+	v = c.answer(r, status, header, raw, out, tooLarge, limit)
+	v.status = status
+	return v
 }
 
 var jsonContentType = []string{"application/json"}

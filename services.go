@@ -18,12 +18,19 @@ type TTSService service
 type CDRService service
 
 // call is the entry of every service method: it refuses a nil or zero
-// Client, and a method of the other provider, before anything is sent.
+// Client before anything is sent, and tells the Client's Observer, if any.
 func (s *service) call(ctx context.Context, r *request, out any) error {
 	if s == nil || s.client == nil || s.client.rc == nil {
 		return errZeroClient()
 	}
-	c := s.client
+	if s.client.observer != nil {
+		return s.client.observed(ctx, r, out)
+	}
+	return s.client.run(ctx, r, out)
+}
+
+// run refuses a method of the other provider, then does r.
+func (c *Client) run(ctx context.Context, r *request, out any) error {
 	if r.provider != c.provider {
 		// An OMICall token at a TEL4VN endpoint would be refused, the token
 		// refetched and a call-creating request sent a second time.

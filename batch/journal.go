@@ -221,6 +221,11 @@ var (
 	// ErrDamaged: a journal line other than the last is not a record; the
 	// error says which line and what to do.
 	ErrDamaged = errors.New("batch: the journal is damaged")
+	// ErrLeaseLost stops a run whose lease (Journal.Lease) could not be
+	// renewed, or not in time: its claims may already read as a dead run's
+	// to its peers, so it sends nothing more (Report.Stopped matches it).
+	// The jobs not sent are Unsent: run again once the journal answers.
+	ErrLeaseLost = errors.New("batch: the run's lease in the journal was not renewed in time")
 )
 
 // readState turns a stored state into what a run sees: a claim that is

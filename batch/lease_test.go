@@ -1,9 +1,11 @@
 package batch
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,4 +92,59 @@ func TestRunnerRenewsItsLease(t *testing.T) {
 	mustClaimAs(t, j.Peer(), "late", "slow")
 	rec, _, _ := peer.Get(ctx, "late")
 	assert.Equal(t, Unknown, rec.State)
+}
+
+// stalledLease is a journal whose lease renewals hang (a slow or paused
+// Redis) and whose reads are slow: the run's lease lapses while the run is
+// alive.
+type stalledLease struct {
+	Journal
+	leases  atomic.Int32
+	release chan struct{}
+	slowGet time.Duration
+}
+
+func (s *stalledLease) Lease(ctx context.Context, run string, ttl time.Duration) error {
+	if ttl > 0 && s.leases.Add(1) > 1 {
+		<-s.release
+	}
+	return s.Journal.Lease(ctx, run, ttl)
+}
+
+func (s *stalledLease) Get(ctx context.Context, key string) (Record, bool, error) {
+	time.Sleep(s.slowGet)
+	return s.Journal.Get(ctx, key)
+}
+
+// A run whose lease it could not renew in time sends nothing more: its
+// claims already read as a dead run's (Unknown) to its peers, and an
+// operator may resolve one to unsent for another run to send, so a create
+// sent now could phone the customer twice. The job claimed is recorded
+// back as Unsent (nothing left), and the run stops with ErrLeaseLost.
+func TestRunnerSendsNothingOnceItsLeaseMayHaveLapsed(t *testing.T) {
+	var creates atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		creates.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"data":{"campaign_id":"1","results":{"success":["1_1_1_1_x_0912000003"],"fail":[]}}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := autocall.NewClient(srv.URL, autocall.WithAccessToken("t"), autocall.WithProvider(autocall.TEL4VN))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+
+	mem := NewMemJournal()
+	j := &stalledLease{Journal: mem, release: make(chan struct{}), slowGet: 300 * time.Millisecond}
+	unblock := time.AfterFunc(time.Second, func() { close(j.release) })
+	t.Cleanup(func() { unblock.Stop() })
+	rep, err := (&Runner{TEL4VN: c, Journal: j, Workers: 1, LeaseTTL: 150 * time.Millisecond}).Run(ctx, otpJobs(2))
+	require.NoError(t, err)
+	assert.Zero(t, creates.Load(), "a create was sent after the run's lease lapsed")
+	assertAddsUp(t, rep)
+	assert.Equal(t, 2, rep.Unsent)
+	assert.ErrorIs(t, rep.Stopped, ErrLeaseLost)
+	rec, ok, _ := mem.Peer().Get(ctx, "order-0")
+	require.True(t, ok)
+	assert.Equal(t, Unsent, rec.State, "claimed, not sent: recorded back as unsent (%+v)", rec)
 }

@@ -72,12 +72,16 @@ func (r *Runner) RunOne(ctx context.Context, j Job) (Outcome, error) {
 	one := &oneJournal{Journal: r.Journal, stop: stop}
 	rr := *r
 	rr.Journal = one
+	if r.Observer != nil {
+		rr.Journal = observedJournal{Journal: one, o: r.Observer}
+	}
 	st := &runState{r: &rr, start: time.Now(), total: 1, runID: r.RunID, policy: policy,
 		maxPause: math.MaxInt64, stopCtx: stopCtx, stop: stop}
 	st.clockStart = rr.now()
 	st.onLimit = st.rateLimitOption()
 
 	res := st.runJob(stopCtx, context.WithoutCancel(ctx), j)
+	st.observeJob(ctx, res)
 
 	out := Outcome{State: res.state, Skipped: res.skipped, InFlight: res.elsewhere, Deferred: res.deferred, Err: res.err}
 	one.mu.Lock()

@@ -67,6 +67,9 @@ type Runner struct {
 	// Now is the clock of the Policy and of the times recorded (default
 	// time.Now): a test sets it to a sandbox's (autocalltest.Server.Now).
 	Now func() time.Time
+	// Observer, when set, is told of each job's end and times each claim
+	// and settle (observe.go).
+	Observer Observer
 }
 
 // DefaultMaxPause is Runner.MaxPause when it is zero.
@@ -170,6 +173,9 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Observer != nil {
+		r = r.observed()
+	}
 	workers := r.Workers
 	if workers <= 0 {
 		workers = 4
@@ -248,6 +254,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 		} else {
 			rep.count(res)
 		}
+		st.observeJob(ctx, res)
 		st.progress(rep, res, done, len(elsewhere))
 	}
 	rep.Unsent += len(jobs) - done // never started: the run stopped first
@@ -348,14 +355,26 @@ func (st *runState) settleElsewhere(ctx context.Context, rep *Report, keys []str
 // lease takes the run's lease in the journal before its first claim and
 // renews it every ttl/3 until the returned end, which ends it. A renewal
 // that fails stops the run (jobs in flight finish): its claims would soon
-// read as a dead run's to its peers.
+// read as a dead run's to its peers. One that hangs is caught before each
+// send (leaseLive).
 func (st *runState) lease(ctx context.Context) (end func() error, err error) {
 	ttl := st.r.LeaseTTL
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
+	st.leaseTTL = ttl
 	bg := context.WithoutCancel(ctx)
-	if err := st.r.Journal.Lease(bg, st.runID, ttl); err != nil {
+	renew := func() error {
+		at := time.Now() // before the call: the lease runs from no earlier
+		if err := st.r.Journal.Lease(bg, st.runID, ttl); err != nil {
+			return err
+		}
+		st.leaseMu.Lock()
+		st.leaseFrom = at
+		st.leaseMu.Unlock()
+		return nil
+	}
+	if err := renew(); err != nil {
 		return nil, err
 	}
 	done := make(chan struct{})
@@ -370,8 +389,8 @@ func (st *runState) lease(ctx context.Context) (end func() error, err error) {
 			case <-done:
 				return
 			case <-t.C:
-				if err := st.r.Journal.Lease(bg, st.runID, ttl); err != nil {
-					st.halt(fmt.Errorf("batch: renewing the run's lease in the journal: %w", err))
+				if err := renew(); err != nil {
+					st.halt(fmt.Errorf("%w: renewing it: %w", ErrLeaseLost, err))
 				}
 			}
 		}
@@ -403,6 +422,62 @@ type runState struct {
 	pauseMu     sync.Mutex
 	pausedUntil time.Time
 	onLimit     autocall.CreateOption // every create's: a 429 pauses the run
+
+	// The run's lease (Run; 0 in RunOne, whose caller holds it): when the
+	// last renewal that succeeded was sent, by this process's clock.
+	leaseTTL  time.Duration
+	leaseMu   sync.Mutex
+	leaseFrom time.Time
+}
+
+// leaseLive reports whether the run's lease surely has a quarter of its
+// ttl left: the last renewal that succeeded was sent less than 3/4 ttl ago
+// (renewals go every ttl/3, so one may be late by ttl/2 before a send
+// waits on it). Measured by this process's monotonic clock
+// from before the renewal was sent, it holds whatever the journal's clock
+// says, and however long the process was paused; it is how long ago the
+// lease was last renewed.
+func (st *runState) leaseLive() (bool, time.Duration) {
+	if st.leaseTTL <= 0 {
+		return true, 0
+	}
+	st.leaseMu.Lock()
+	since := time.Since(st.leaseFrom)
+	st.leaseMu.Unlock()
+	return since < st.leaseTTL-st.leaseTTL/4, since
+}
+
+// leaseLapsed ends a job claimed but not sent because the run's lease may
+// have lapsed (a renewal hung, the process was paused): its claim may
+// already read as a dead run's to a peer, and be resolved and sent there,
+// so its create does not leave. The claim is written back as Unsent, only
+// while it is still this run's (SettleIf), and the run stops.
+func (st *runState) leaseLapsed(ctx context.Context, key string, since time.Duration, res jobResult) jobResult {
+	why := fmt.Errorf("%w: it was last renewed %s ago, and its ttl is %s; nothing was sent", ErrLeaseLost, since.Round(time.Millisecond), st.leaseTTL)
+	st.halt(why)
+	res.err = why
+	cur, ok, err := st.r.Journal.Get(ctx, key)
+	if err != nil || !ok || cur.State != Claimed || cur.Run != st.runID {
+		if err != nil {
+			res.journalErr, res.state = err, Unknown // the claim holds
+			return res
+		}
+		return st.skip(res, cur) // changed since the claim: no longer ours
+	}
+	back := Record{Key: key, State: Unsent, Time: st.r.now(), Reason: "not sent: " + why.Error()}
+	settled, err := st.r.Journal.SettleIf(ctx, back, cur)
+	switch {
+	case err != nil:
+		res.journalErr, res.state = err, Unknown
+	case settled:
+		res.state = Unsent
+	default:
+		res.state = Unknown // changed under us: the journal reads it so, or a peer's now
+		if now, ok, err := st.r.Journal.Get(ctx, key); err == nil && ok {
+			return st.skip(res, now)
+		}
+	}
+	return res
 }
 
 // halt stops the whole run: every later job would meet the same refusal.
@@ -484,6 +559,9 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 			if d := st.policy.hours(st.r.now(), j.Agreed); d != nil {
 				return st.deferred(sendCtx, j, rec, d, true, res)
 			}
+		}
+		if live, since := st.leaseLive(); !live {
+			return st.leaseLapsed(sendCtx, j.Key, since, res)
 		}
 		out, err := j.Op.send(sendCtx, st.r.client(j.Op), st.onLimit)
 		final := st.classify(rec, out, err)

@@ -125,3 +125,23 @@ func TestOldAdvertisingIndexMoved(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, raw, fmt.Sprintf(`"before":%d`, at))
 }
+
+// An older version left a job unknown, with its call in the old index.
+// Resolved unsent (it placed nothing) before this version's first claim,
+// the number is free: the old index's entry is moved before the
+// resolution drops it, not merged back afterwards by the first claim.
+func TestOldAdvertisingIndexMovedBeforeResolve(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	rdb := rs.client(t)
+	at := time.Now().Add(-time.Hour)
+	rec := fmt.Sprintf(`{"key":"old","state":"unknown","time":%q,"kind":"otp","phones":["0987654321"],"purpose":"advertising"}`,
+		at.Format(time.RFC3339Nano))
+	require.NoError(t, rdb.HSet(ctx, "autocall:journal:upgraded", "old", rec).Err())
+	require.NoError(t, rdb.HSet(ctx, "{autocall:journal:upgraded}:advertising", "0987654321", fmt.Sprintf(`{"old":%d}`, at.UnixMilli())).Err())
+
+	// `autocall journal resolve` on a fresh handle: no claim yet.
+	require.NoError(t, batch.Resolve(ctx, NewJournal(rdb, "upgraded"), "old", batch.Unsent))
+	ok, cur, err := NewJournal(rdb, "upgraded").Claim(ctx, adClaim("new"))
+	require.NoError(t, err)
+	assert.True(t, ok, "resolved unsent, the old job still holds the number: %+v", cur)
+}

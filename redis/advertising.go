@@ -157,8 +157,10 @@ func (j *Journal) deferClaim(ctx context.Context, rec batch.Record, held []any, 
 // With ARGV[6] "1" it is SettleIf: it writes only while the stored record,
 // read as Get reads it, has state ARGV[7] and time ARGV[8] (as JSON writes
 // it); a claim reads Claimed while this handle owns it (ARGV[9] "1") or its
-// run's lease (key ARGV[10] .. run) is live, Unknown otherwise. It returns
-// 1 if it wrote, 0 if not.
+// run's lease (key ARGV[10] .. run) is live, Unknown otherwise. ARGV[2]
+// was merged (Inherit) with the stored record ARGV[11]: one stored since
+// returns 2, for the caller to merge again. It returns 1 if it wrote, 0
+// if not.
 var settleScript = redis.NewScript(`
 if ARGV[6] == '1' then
   local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -172,6 +174,9 @@ if ARGV[6] == '1' then
   end
   if state ~= ARGV[7] or rec['time'] ~= ARGV[8] then
     return 0
+  end
+  if cur ~= ARGV[11] then
+    return 2
   end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -197,8 +202,9 @@ return 1
 `)
 
 // settle writes rec (already Inherit'ed) and its calls in the index, in
-// one script; with expect, only while the stored record is still expect.
-func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Record) (bool, error) {
+// one script; with expect, only while the stored record is still expect
+// and still stored, the record rec inherited from (errMerged if not).
+func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Record, stored string) (bool, error) {
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return false, err
@@ -210,12 +216,15 @@ func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Re
 			return false, err
 		}
 		phones = string(p)
+		if err := j.migrate(ctx); err != nil {
+			return false, err
+		}
 	}
 	called := "0"
 	if rec.State.MayHaveCalled() { // a state not known counts as a call
 		called = "1"
 	}
-	args := []any{rec.Key, line, phones, rec.Time.UnixMilli(), called, "0", "", "", "0", j.lease}
+	args := []any{rec.Key, line, phones, rec.Time.UnixMilli(), called, "0", "", "", "0", j.lease, stored}
 	if expect != nil {
 		args[5], args[6] = "1", string(expect.State)
 		args[7] = expect.Time.Format(time.RFC3339Nano) // as time.Time's MarshalJSON writes it
@@ -227,8 +236,15 @@ func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Re
 	if err != nil {
 		return false, err
 	}
+	if n == 2 {
+		return false, errMerged
+	}
 	if n == 1 {
 		j.disown(rec.Key)
 	}
 	return n == 1, nil
 }
+
+// errMerged: SettleIf's record was stored again (still as expected) since
+// the outcome was merged with it; SettleIf merges again.
+var errMerged = errors.New("autocallredis: the record changed since it was read")

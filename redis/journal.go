@@ -2,11 +2,14 @@ package autocallredis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,6 +51,7 @@ type Journal struct {
 	oldAds  string // the index's key before it moved under "autocall:"
 	opts    journalOptions
 	checked readiness
+	moved   atomic.Bool // the old index was merged into ads (migrate.go)
 
 	mu  sync.Mutex
 	own map[string]string // this handle's unsettled claims: key → run
@@ -69,7 +73,9 @@ func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *
 // record of KEYS[1]'s field ARGV[1] if it stands in the way, with whether
 // it is a claim of a run whose lease (key ARGV[5] .. run) is live. Unsent
 // goes; refused goes when ARGV[3] is "1" (every refused job) or its cause
-// is one of ARGV[6…].
+// is one of ARGV[6…]. A record that is ARGV[2] byte for byte (a claim
+// carries a random nonce) was written by this very call, run again by the
+// client after its reply was lost: it is claimed, and returns false.
 const claimable = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
@@ -83,6 +89,9 @@ if cur then
         if rec['cause'] == ARGV[i] then ok = true end
       end
     end
+  end
+  if not ok and cur == ARGV[2] then
+    return false
   end
   if not ok then
     local live = 0
@@ -117,6 +126,10 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 	}
 	rec.Claimed = rec.Time
 	line, err := json.Marshal(rec)
+	if err != nil {
+		return false, batch.Record{}, err
+	}
+	line, err = withNonce(line)
 	if err != nil {
 		return false, batch.Record{}, err
 	}
@@ -173,6 +186,17 @@ func (j *Journal) inTheWay(key string, out []any) (bool, batch.Record, error) {
 	return false, j.view(existing, live == 1), nil
 }
 
+// withNonce adds a random "claim" field to a claim's JSON line (records
+// read ignore it; the outcome's record drops it): the claim script tells a
+// retry of this claim from another claim of the same job by it.
+func withNonce(line []byte) ([]byte, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	return append(append(line[:len(line)-1:len(line)-1], `,"claim":"`+hex.EncodeToString(b[:])+`"`...), '}'), nil
+}
+
 func decode(key string, raw []byte) (batch.Record, error) {
 	var rec batch.Record
 	if err := json.Unmarshal(raw, &rec); err != nil {
@@ -196,7 +220,7 @@ func (j *Journal) Settle(ctx context.Context, rec batch.Record) error {
 	case !errors.Is(err, redis.Nil):
 		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
-	if _, err := j.settle(ctx, rec, nil); err != nil {
+	if _, err := j.settle(ctx, rec, nil, ""); err != nil {
 		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
 	return nil

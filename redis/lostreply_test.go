@@ -183,3 +183,27 @@ func TestTokenSourceUnreachableIsNetwork(t *testing.T) {
 		assert.Contains(t, r.Reason, "connection refused")
 	}
 }
+
+// The reply to a claim is lost after Redis ran the script, and go-redis
+// sends it again: the second run finds the job claimed by this very claim.
+// That claim is this handle's (claimed = true, its request may go), not a
+// live peer's in flight (reported Elsewhere, and never sent by anyone).
+func TestLostClaimReplyIsStillTheClaim(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	p := newLossyProxy(t, rs.addr(), func(cmd []byte) bool {
+		return bytes.Contains(cmd, []byte("claim-lost")) && bytes.Contains(bytes.ToLower(cmd), []byte("evalsha"))
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: p.addr()})
+	t.Cleanup(func() { rdb.Close() })
+	j := NewJournal(rdb, "lost")
+	require.NoError(t, j.Lease(ctx, "r", time.Minute))
+	// Load the script (and pass the check) first: the lost command is then
+	// the claim's EVALSHA.
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "warm", Run: "r"}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "claim-lost", Run: "r"}})
+	require.True(t, p.fired.Load(), "the proxy lost a reply")
+	require.NoError(t, err, "go-redis sent the claim again")
+	assert.True(t, ok, "the claim found in the way is this one: %+v", cur)
+}

@@ -37,10 +37,18 @@ return #old / 2
 // (NOPERM): it could not have written it either, so an index there was
 // written by another user; that user's first claim with this version
 // moves it.
+//
+// Settle and SettleIf of an advertising job move it first too (once per
+// handle): an entry they drop from the new index (a job resolved unsent
+// before any claim) would otherwise come back from the old one.
 func (j *Journal) migrate(ctx context.Context) error {
+	if j.moved.Load() {
+		return nil
+	}
 	err := migrateScript.Run(ctx, j.rdb, []string{j.oldAds, j.ads}).Err()
 	var reply redis.Error
 	if err == nil || (errors.As(err, &reply) && strings.Contains(reply.Error(), "NOPERM")) {
+		j.moved.Store(true)
 		return nil
 	}
 	return fmt.Errorf("autocallredis: moving the advertising index from %s to %s: %w", j.oldAds, j.ads, err)

@@ -58,12 +58,17 @@ func Run(t *testing.T, open func(t *testing.T) batch.Journal, opts ...Option) {
 	t.Run("Retry", s.retry)
 	t.Run("SettleInherits", s.settleInherits)
 	t.Run("SettleIf", s.settleIf)
+	t.Run("SettleIfInheritsTheStoredRecord", s.settleIfInheritsStored)
+	t.Run("SettleIfRace", s.settleIfRace)
+	t.Run("SettleIfComparesInstants", s.settleIfInstants)
 	t.Run("RecordsLatestPerKey", s.recordsLatest)
 	t.Run("IndexDefers", s.indexDefers)
+	t.Run("IndexClaimRace", s.indexClaimRace)
 	t.Run("IndexMovesToSettleTime", s.indexMoves)
 	t.Run("IndexFreedWhenNothingPlaced", s.indexFreed)
 	t.Run("ResolveAdvertisingFreesTheNumber", s.resolveFrees)
 	t.Run("LeaseLiveAndLapsed", s.leaseCase)
+	t.Run("LeaseEndedOwnClaims", s.leaseEndedOwn)
 	t.Run("ReopenAfterCrash", s.reopenCase)
 }
 
@@ -280,6 +285,85 @@ func (s *suite) settleIf(t *testing.T) {
 	}
 }
 
+// SettleIf merges rec with the record stored, not with expect: an
+// expectation need name only the key, state and time (SameRecord), and
+// the outcome keeps what the claim knew, so an advertising job resolved
+// unsent still frees its number.
+func (s *suite) settleIfInheritsStored(t *testing.T) {
+	j := s.open(t)
+	t0 := base()
+	claim(t, j, batch.ClaimRequest{Record: ad("a", t0), Interval: 24 * time.Hour})
+	settle(t, j, batch.Record{Key: "a", State: batch.Unknown, Time: t0.Add(time.Second)})
+	read := get(t, j, "a")
+	expect := batch.Record{Key: "a", State: read.State, Time: read.Time}
+	ok, err := j.SettleIf(ctx, batch.Record{Key: "a", State: batch.Unsent}, expect)
+	if err != nil || !ok {
+		t.Fatalf("SettleIf against key, state and time = %v, %v: want true", ok, err)
+	}
+	rec := wantState(t, j, "a", batch.Unsent)
+	if rec.Kind != "otp" || len(rec.Phones) != 1 || rec.Purpose != batch.Advertising || rec.Run != "r" || !rec.Claimed.Equal(t0) {
+		t.Errorf("SettleIf did not Inherit the stored record: %+v", rec)
+	}
+	if ok, cur := claim(t, j, batch.ClaimRequest{Record: ad("b", t0.Add(time.Minute)), Interval: 24 * time.Hour}); !ok {
+		t.Errorf("settled unsent by SettleIf, the job still holds the number: %+v", cur)
+	}
+}
+
+// SettleIf compares times as SameRecord does, as instants: an expectation
+// whose time is the record's in another zone is the record.
+func (s *suite) settleIfInstants(t *testing.T) {
+	j := s.open(t)
+	mustClaim(t, j, batch.Record{Key: "a", Kind: "otp", Time: base()})
+	settle(t, j, batch.Record{Key: "a", State: batch.Unknown, Time: base().Add(time.Minute)})
+	read := get(t, j, "a")
+	elsewhere := read
+	elsewhere.Time = read.Time.In(time.FixedZone("UTC+7", 7*3600))
+	if read.Time.Location().String() == "UTC+7" {
+		elsewhere.Time = read.Time.UTC()
+	}
+	ok, err := j.SettleIf(ctx, batch.Record{Key: "a", State: batch.Placed}, elsewhere)
+	if err != nil || !ok {
+		t.Fatalf("SettleIf against the record's time in another zone = %v, %v: want true", ok, err)
+	}
+	wantState(t, j, "a", batch.Placed)
+}
+
+// Of many writers settling one record against the same expectation (an
+// operator's Resolve racing SettleFromEvents, say), exactly one writes.
+func (s *suite) settleIfRace(t *testing.T) {
+	j := s.open(t)
+	mustClaim(t, j, batch.Record{Key: "a", Kind: "otp", Time: base()})
+	settle(t, j, batch.Record{Key: "a", State: batch.Unknown, Time: base().Add(time.Minute)})
+	read := get(t, j, "a")
+	const writers = 16
+	var wins sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for w := 0; w < writers; w++ {
+		wins.Add(1)
+		go func() {
+			defer wins.Done()
+			to := batch.Placed
+			if w%2 == 1 {
+				to = batch.Unsent
+			}
+			ok, err := j.SettleIf(ctx, batch.Record{Key: "a", State: to, Reason: fmt.Sprint(w)}, read)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}()
+	}
+	wins.Wait()
+	if won != 1 {
+		t.Fatalf("%d of %d SettleIf against one record wrote, want exactly 1", won, writers)
+	}
+}
+
 // Records has each key once, as its latest record.
 func (s *suite) recordsLatest(t *testing.T) {
 	j := s.open(t)
@@ -350,6 +434,41 @@ func (s *suite) indexDefers(t *testing.T) {
 	// Once the interval has passed, the deferred job goes (it is unsent).
 	if ok, cur := claim(t, j, batch.ClaimRequest{Record: ad("b", t0.Add(24*time.Hour+3*time.Minute)), Interval: 24 * time.Hour}); !ok {
 		t.Errorf("the deferred job was held after the interval: %+v", cur)
+	}
+}
+
+// Of many advertising jobs to one number claimed at once, from many
+// workers (or hosts), exactly one is claimed: the check against the index
+// is atomic with the claim. The others are deferred.
+func (s *suite) indexClaimRace(t *testing.T) {
+	j := s.open(t)
+	t0 := base()
+	const workers = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var claimed []string
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprintf("ad%d", w)
+			ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: ad(key, t0.Add(time.Duration(w)*time.Millisecond)), Interval: 24 * time.Hour})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				claimed = append(claimed, key)
+				mu.Unlock()
+			} else if cur.State != batch.Unsent || cur.Cause != batch.CauseFrequency {
+				t.Errorf("%s: not claimed, and not deferred either: %+v", key, cur)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(claimed) != 1 {
+		t.Fatalf("%d advertising calls to one number were claimed at once (%v), want exactly 1", len(claimed), claimed)
 	}
 }
 
@@ -485,6 +604,36 @@ func (s *suite) leaseCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantState(t, p, "live", batch.Unknown)
+}
+
+// A run's lease ended through the handle that claimed (the run is over):
+// its unsettled claims read Unknown through that handle too, at once, and
+// can be resolved; another run's claims stay its own.
+func (s *suite) leaseEndedOwn(t *testing.T) {
+	j := s.open(t)
+	if err := j.Lease(ctx, "over", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Lease(ctx, "going", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, j, batch.Record{Key: "left", Run: "over"})
+	mustClaim(t, j, batch.Record{Key: "flying", Run: "going"})
+	wantState(t, j, "left", batch.Claimed)
+	if err := j.Lease(ctx, "over", 0); err != nil {
+		t.Fatal(err)
+	}
+	if rec := wantState(t, j, "left", batch.Unknown); rec.Run != "over" || rec.Reason == "" {
+		t.Errorf("an ended run's claim reads without its run or a reason: %+v", rec)
+	}
+	if ok, cur := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: "left"}, Retry: batch.Retry{Refused: true}}); ok || cur.State != batch.Unknown {
+		t.Errorf("Claim of an ended run's claim = %v, %+v: want false and Unknown", ok, cur)
+	}
+	wantState(t, j, "flying", batch.Claimed)
+	if err := batch.Resolve(ctx, j, "left", batch.Unsent); err != nil {
+		t.Fatalf("Resolve of an ended run's claim: %v", err)
+	}
+	wantState(t, j, "left", batch.Unsent)
 }
 
 // Reopened after a crash, a claim without its outcome reads Unknown (and

@@ -30,6 +30,7 @@ type app struct {
 	provider                        string
 	jsonOut, dryRun                 bool
 	timeout                         time.Duration
+	observer                        autocall.Option // WithObserver when --metrics-addr is set (metrics.go)
 }
 
 // usageError is a mistake on the command line: exit 2, nothing sent.
@@ -213,7 +214,7 @@ func (a *app) client(need autocall.Provider) (*autocall.Client, error) {
 	} else if base == "" {
 		return nil, usagef("set AUTOCALL_BASE_URL (or --base-url)")
 	}
-	return autocall.NewClient(base, opts...)
+	return autocall.NewClient(base, append(opts, a.observer)...)
 }
 
 // printJSON prints v as one JSON document.

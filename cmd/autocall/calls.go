@@ -25,6 +25,7 @@ type batchFlags struct {
 	heldGrace    time.Duration
 	retry        []string // --retry-refused: "all", or causes (csvbatch.go)
 	ad           adFlags  // --purpose, --dnc, --agreed-column (advertising.go)
+	metrics      metricsFlags
 }
 
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
@@ -36,6 +37,7 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f.DurationVar(&b.heldGrace, "held-grace", 2*time.Minute, "a last line without its newline is left for the next run (it may be\n"+
 		"half-written) until the file is this old; then it is refused (exit 6), never sent")
 	b.addRetry(cmd)
+	addMetricsFlags(cmd, &b.metrics)
 	b.ad.add(cmd)
 }
 

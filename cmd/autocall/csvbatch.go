@@ -114,6 +114,13 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		return usagef("--purpose advertising needs --journal: the one-call-a-day rule sees only the calls recorded " +
 			"in that journal, so give every advertising CSV the same one (keys unique across them); nothing was sent")
 	}
+	m, stopMetrics, err := a.serveMetrics(bf.metrics)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics() // after the journal's Close: a last scrape reads the end
+	a.observer = m.clientOption()
+	m.observeRunner(&r)
 	c, err := a.client(p)
 	if err != nil {
 		return err

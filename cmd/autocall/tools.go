@@ -348,6 +348,7 @@ answer lost) and running your code twice.`,
 func (a *app) listenCommand() *cobra.Command {
 	var addr, key, path string
 	var inflight, maxConns int
+	var mf metricsFlags
 	cmd := &cobra.Command{
 		Use:   "listen",
 		Short: "Receive call events (webhooks) and print each as one JSON line",
@@ -379,6 +380,11 @@ connection is closed after 30 s, one that sends no complete header in
 			if maxConns < 1 {
 				return usagef("--max-conns must be at least 1")
 			}
+			m, stopMetrics, err := a.serveMetrics(mf)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return usagef("listening on %s: %v", addr, err)
@@ -403,7 +409,7 @@ connection is closed after 30 s, one that sends no complete header in
 			// one that stalls in its header, IdleTimeout and the limit for
 			// a keep-alive connection left idle (listen_limit.go).
 			lim := newLimitListener(ln, maxConns)
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			srv := &http.Server{Handler: m.countRequests(mux), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 				IdleTimeout: 30 * time.Second, MaxHeaderBytes: listenMaxHeaderBytes, ConnState: lim.connState}
 			ln = lim
 			fmt.Fprintf(a.stderr, "listening for events at http://%s%s\n", ln.Addr(), path)
@@ -424,5 +430,6 @@ connection is closed after 30 s, one that sends no complete header in
 	cmd.Flags().StringVar(&path, "path", "/", "the path to serve")
 	cmd.Flags().IntVar(&inflight, "max-inflight", 8, "events read at once (each up to 1 MiB); more are answered 503 with Retry-After")
 	cmd.Flags().IntVar(&maxConns, "max-conns", 256, "connections open at once (each with a header up to 32 KiB); more wait to be accepted, idle ones closed to make room")
+	addMetricsFlags(cmd, &mf)
 	return cmd
 }
