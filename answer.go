@@ -78,11 +78,16 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 
 	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr, Imports: r.imports}}
 	switch {
-	case r.creates && !success && env.Decoded && showsWork(r.provider, env.Data):
+	case r.creates && !success && showsWork(r.provider, raw):
 		// An answer that contradicts itself: an error status, code or HTTP
 		// status next to accepted call ids or a session id. It comes first:
 		// read as a refusal or a rate limit (429 included), the calls it
 		// lists would be placed again.
+		return unknown
+	case r.creates && serverCode(env.StatusCode):
+		// A 5xx in the envelope under any HTTP status, 429 included: the
+		// server failed, perhaps after doing the work. A 429 that says so
+		// contradicts itself, and is no proof that nothing was done.
 		return unknown
 	case status == http.StatusTooManyRequests:
 		// Only an HTTP 429 proves the request was refused before any work.

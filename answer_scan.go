@@ -2,6 +2,7 @@ package autocall
 
 import (
 	"encoding/json"
+	"strings"
 )
 
 // The plain decoder: the answers to the two call-creating requests timed
@@ -263,11 +264,13 @@ func (sc *scan) str() (string, bool) {
 	return s, json.Unmarshal(sc.b[start:sc.i], &s) == nil
 }
 
-// flex reads a flexString: a string, a number as its text, null as "".
+// flex reads a flexString: a string trimmed (as envelope.Text trims it:
+// an id of blanks is no id), a number as its text, null as "".
 func (sc *scan) flex() (string, bool) {
 	switch c := sc.peek(); {
 	case c == '"':
-		return sc.str()
+		s, ok := sc.str()
+		return strings.TrimSpace(s), ok
 	case c == 'n':
 		return "", sc.literal("null")
 	case c == '-' || c >= '0' && c <= '9':

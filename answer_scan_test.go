@@ -1,6 +1,7 @@
 package autocall
 
 import (
+	"net/http"
 	"reflect"
 	"testing"
 	"unicode/utf8"
@@ -80,6 +81,21 @@ func FuzzPlainDecoder(f *testing.F) {
 		`{"data":{"campaign_id":7,"results":{"success":["1_a\u00e9"],"fail":[]}},"status":true,"code":200,"message":"OK"}`,
 		`{"status_code":"9999","payload":{"autocall_id":1,"name":null,"autocall_uuids":["u"]},"message":"x"}`,
 		`{"status_code":9999,"payload":{"autocall_id":-1.5e3,"autocall_uuids":null}}`,
+		// Hostile forms: ids in blanks, codes written otherwise, a key
+		// given twice or escaped, an error member after the data.
+		`{"status_code":9999,"payload":{"autocall_id":" "}}`,
+		`{"status_code":9999,"payload":{"autocall_id":" a ","name":"x","name":"y"}}`,
+		`{"status_code":-0,"payload":{"autocall_id":"a"}}`,
+		`{"status_code":9.999e3,"payload":{"autocall_id":"a"}}`,
+		`{"status_code":" 9999 ","payload":{"autocall_id":"a"}}`,
+		`{"data":{"campaign_id":" 7 ","results":{"success":["a_1"]}}}`,
+		`{"data":{"results":{"success":["a_1"]}},"code":2e2}`,
+		`{"data":{"results":{"success":["a_1"]}},"code":200,"code":500}`,
+		`{"data":{"results":{"success":["a_1"]}},"\u0065rror":"x"}`,
+		`{"data":{"results":{"success":["a_1"]}},"message":"ok","error":{"x":1}}`,
+		`{"data":{"results":{"success":["a_1"],"fail":[]},"error":null},"status":true}`,
+		"\ufeff{\"data\":{\"results\":{\"success\":[\"a_1\"]}}}",
+		`{"data":{"results":{"success":["a_1"]}},"x":[[[[[[[[[[{}]]]]]]]]]]}`,
 	} {
 		f.Add(false, []byte(s))
 		f.Add(true, []byte(s))
@@ -110,4 +126,34 @@ func FuzzPlainDecoder(f *testing.F) {
 			t.Fatalf("the paths disagree on %q:\nplain %#v\nexact %#v", b, plain, exact)
 		}
 	})
+}
+
+// An id in blanks is read trimmed, as envelope.Text (flexString) reads it
+// on the exact path: a session id of blanks is no id, so the answer is a
+// garbled success (the calls may have been placed), never a success with
+// an id nobody can look up.
+func TestPlainDecoderTrimsIDs(t *testing.T) {
+	answer := `{"status_code":9999,"payload":{"autocall_id":"  "}}`
+	f := newFakeAPI(t)
+	f.handle("POST "+byPhonePath, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 200, answer) })
+	c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(OMICall))
+	_, err := c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("x"), Phones: []string{"0987654321"}})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, ClassUnknown, OutcomeOf(err).Class)
+	assert.Equal(t, 1, f.count(byPhonePath), "not resent")
+
+	answer = `{"status_code":9999,"payload":{"autocall_id":" a-1 "}}`
+	sess, err := c.AutoCall.ExecuteByPhone(bg(), &PhoneCallRequest{Dialplan: NewDialplan().Text("x"), Phones: []string{"0987654321"}})
+	require.NoError(t, err)
+	assert.Equal(t, "a-1", sess.ID)
+
+	for _, body := range []string{
+		`{"data":{"campaign_id":" 7 ","results":{"success":["a_1"]}}}`,
+		`{"data":{"campaign_id":"\t7\u0020","results":{"success":["a_1"]}}}`,
+	} {
+		var p, e campaignData
+		require.True(t, plainSuccess(tel4vn, []byte(body), &p), body)
+		require.True(t, exactSuccess(tel4vn, []byte(body), &e), body)
+		assert.Equal(t, e, p, body)
+	}
 }

@@ -126,11 +126,21 @@ func (s *secretKeySource) Token(ctx context.Context) (Token, error) {
 // seconds or a Unix time (a number or a numeric string), a Go duration
 // ("3600s"), or a date (RFC 3339, or "2006-01-02 15:04:05" in Vietnam time).
 // Anything else keeps the token for defaultTokenLifetime rather than throw
-// a working token away.
+// a working token away; so does a time already past (a server's clock
+// behind ours, a wrong date), which would have the token fetched again
+// before every request.
 func tokenExpiry(raw json.RawMessage, now time.Time) time.Time {
+	if t := readExpiry(raw, now); t.After(now) {
+		return t
+	}
+	return now.Add(defaultTokenLifetime)
+}
+
+// readExpiry is expire_at as the server wrote it; zero when unreadable.
+func readExpiry(raw json.RawMessage, now time.Time) time.Time {
 	s, _ := envelope.Text(raw)
 	if s == "" {
-		return now.Add(defaultTokenLifetime)
+		return time.Time{}
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		switch n := int64(f); {
@@ -139,7 +149,7 @@ func tokenExpiry(raw json.RawMessage, now time.Time) time.Time {
 		case n > 0 && n <= unixTimeThreshold:
 			return now.Add(time.Duration(n) * time.Second)
 		}
-		return now.Add(defaultTokenLifetime)
+		return time.Time{}
 	}
 	if d, err := time.ParseDuration(s); err == nil && d > 0 {
 		return now.Add(d)
@@ -150,7 +160,7 @@ func tokenExpiry(raw json.RawMessage, now time.Time) time.Time {
 	if t, err := time.ParseInLocation(cdrTimeLayout, s, vietnam); err == nil {
 		return t
 	}
-	return now.Add(defaultTokenLifetime)
+	return time.Time{}
 }
 
 // apiKeySource is OMICall's GET /api/auth?apiKey=. The answer carries no

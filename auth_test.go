@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -361,6 +362,11 @@ func TestSecretKeyTokenExpiry(t *testing.T) {
 		{`"tomorrow"`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
 		{`{"s":1}`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
 		{`-5`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
+		// Already past for a token just issued (a server's clock, or a
+		// buggy date): kept too, not fetched again before every request.
+		{`1700000000`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
+		{`"2020-01-01T00:00:00Z"`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
+		{`"2026-11-22 07:00:00"`, func(now time.Time) time.Time { return now.Add(defaultTokenLifetime) }},
 	} {
 		t.Run(tc.expireAt, func(t *testing.T) {
 			f := newFakeAPI(t)
@@ -560,4 +566,27 @@ func TestTokenInvalidatorIsTold(t *testing.T) {
 	tok, err := fetch.Token(bg())
 	require.NoError(t, err)
 	assert.Equal(t, testToken, tok.Value)
+}
+
+// A token whose expire_at is already past when it arrives was fetched
+// again before every request: two requests for each, and a token
+// endpoint hammered at the rate of the creates.
+func TestPastExpiryIsNotFetchedPerRequest(t *testing.T) {
+	f := newFakeAPI(t)
+	var fetches atomic.Int64
+	past := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
+	f.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/users/generate_access_token" {
+			fetches.Add(1)
+			writeJSON(w, 200, `{"data":{"access_token":"abc","expire_at":`+past+`}}`)
+			return
+		}
+		writeJSON(w, 200, `{"data":{"results":{"success":["a_1"]}}}`)
+	})
+	c := newTestClient(t, f.URL, WithSecretKey(testSecretKey))
+	for range 5 {
+		_, err := c.OTP.Send(bg(), "1", &OTPRequest{Caller: "02873001234", Callees: []string{"0912000003"}, TemplateName: "otp", Code: "1234"})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int64(1), fetches.Load())
 }

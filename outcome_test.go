@@ -47,6 +47,8 @@ func TestOutcomeOfEachFailure(t *testing.T) {
 		{"create, HTML under 400", true, answer(400, `<html>bad</html>`), Outcome{Class: ClassRefused, Cause: CauseOther}},
 		{"create, HTML under 403", true, answer(403, `<html>no</html>`), Outcome{Class: ClassRefused, Cause: CauseAuth}},
 		{"create, 500", true, answer(500, `{"status_code":500,"message":"boom"}`), Outcome{Class: ClassUnknown}},
+		{"create, 5xx code in blanks under 400", true, answer(400, `{"status_code":" 500 ","message":"boom"}`), Outcome{Class: ClassUnknown}},
+		{"read, 5xx code in blanks under 200", false, answer(200, `{"code":" 503 ","status":false}`), Outcome{Class: ClassFailed, Cause: CauseServer}},
 		{"create, 302", true, answer(302, ``, "Location", "/done"), Outcome{Class: ClassUnknown}},
 		{"create, 307", true, answer(307, ``, "Location", "/again"), Outcome{Class: ClassFailed, Cause: CauseServer}},
 		{"read, template named in data.error", false, answer(404, `{"code":404,"status":false,"data":{"error":"template not found"}}`), Outcome{Class: ClassRefused, Cause: CauseTemplate}},

@@ -157,12 +157,13 @@ func String(raw json.RawMessage) string {
 // else, null included.
 func Int(raw json.RawMessage) (n int, ok bool) { return lenientInt(raw) }
 
-// lenientInt reads 9999, "9999", -9999, 500.0 or 5e2. A float is read when
-// it is a whole number: a 5xx written as 500.0 is still a server error,
-// and must not read as a code-less refusal.
+// lenientInt reads 9999, "9999", " 9999 ", -9999, 500.0 or 5e2: the text
+// Text reads (a string trimmed and unescaped), as a number. A float is
+// read when it is a whole number: a 5xx written as 500.0 or " 500 " is
+// still a server error, and must not read as a code-less refusal.
 func lenientInt(raw json.RawMessage) (int, bool) {
-	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
-	if s == "" || s == "null" {
+	s, scalar := Text(raw)
+	if !scalar || s == "" {
 		return 0, false
 	}
 	if n, err := strconv.Atoi(s); err == nil {

@@ -159,3 +159,24 @@ func TestText(t *testing.T) {
 		assert.Equal(t, c.want, String([]byte(c.raw)), c.raw)
 	}
 }
+
+// A code is read as Text reads any member: a string trimmed, unescaped.
+// " 500 " was no code at all, so a create answered with it under a 4xx
+// read as a refusal, and a 5xx in the envelope must never be one.
+func TestIntReadsAsText(t *testing.T) {
+	for raw, want := range map[string]int{
+		`9999`: 9999, `"9999"`: 9999, `" 9999 "`: 9999, `"\t500\n"`: 500, `"\u0035\u0030\u0030"`: 500,
+		` 500 `: 500, `5e2`: 500, `"500.0"`: 500, `-0`: 0, `-9999`: -9999,
+	} {
+		n, ok := Int([]byte(raw))
+		assert.True(t, ok, raw)
+		assert.Equal(t, want, n, raw)
+	}
+	for _, raw := range []string{`null`, `""`, `" "`, `true`, `{"a":500}`, `[500]`, `"500 Internal"`, `500.5`, `1e400`, `"NaN"`, `"Inf"`} {
+		_, ok := Int([]byte(raw))
+		assert.False(t, ok, raw)
+	}
+	assert.Equal(t, 500, TEL4VN([]byte(`{"code":" 500 ","status":false}`)).StatusCode)
+	assert.Equal(t, 503, TEL4VN([]byte(`{"status":false,"data":{"error":"x","code":" 503 "}}`)).StatusCode)
+	assert.Equal(t, Result{Decoded: true, OK: true, StatusCode: 9999}, OMICall([]byte(`{"status_code":" 9999 "}`)))
+}
