@@ -76,19 +76,24 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		apiErr.Message = redact(textMessage(header, raw))
 	}
 
-	unknown := verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr, Imports: r.imports}}
+	// An answer that may follow work done: the call may ring, so its cause
+	// must not also read as a refusal (mayHaveDone).
+	unknown := func() verdict {
+		apiErr.class = ClassUnknown
+		return verdict{err: &OutcomeUnknownError{Method: r.method, Path: r.path, Err: apiErr, Imports: r.imports}}
+	}
 	switch {
 	case r.creates && !success && showsWork(r.provider, raw):
 		// An answer that contradicts itself: an error status, code or HTTP
 		// status next to accepted call ids or a session id. It comes first:
 		// read as a refusal or a rate limit (429 included), the calls it
 		// lists would be placed again.
-		return unknown
+		return unknown()
 	case r.creates && serverCode(env.StatusCode):
 		// A 5xx in the envelope under any HTTP status, 429 included: the
 		// server failed, perhaps after doing the work. A 429 that says so
 		// contradicts itself, and is no proof that nothing was done.
-		return unknown
+		return unknown()
 	case status == http.StatusTooManyRequests:
 		// Only an HTTP 429 proves the request was refused before any work.
 		apiErr.class = ClassRateLimited
@@ -96,7 +101,7 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 	case status >= 500 || serverCode(env.StatusCode):
 		// A 5xx in the envelope under any HTTP status is a server error too.
 		if r.creates { // whatever the body says, the work may have been done
-			return unknown
+			return unknown()
 		}
 		apiErr.class = ClassFailed
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
@@ -105,9 +110,9 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		// work done (post, then redirect to the result): either may have
 		// placed calls.
 		apiErr.unexpected = true
-		return unknown
+		return unknown()
 	case r.creates && status >= 200 && status < 300 && apiErr.unexpected:
-		return unknown
+		return unknown()
 	case errors.Is(apiErr, ErrRateLimited) && (!r.creates || !apiErr.unexpected):
 		// A rate-limit code under another status: no work was done.
 		// Resending a read is harmless; a create's is reported, never

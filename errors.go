@@ -180,8 +180,16 @@ func (e *APIError) text() string {
 	return b.String()
 }
 
-// Is maps provider codes and HTTP statuses to the sentinels.
+// Is maps provider codes and HTTP statuses to the sentinels. The cause of
+// an unknown create (ClassUnknown, inside an *OutcomeUnknownError) matches
+// only ErrServer and ErrUnexpectedResponse: a 429 or a refusal code next to
+// signs of placed calls must not read as ErrRateLimited or ErrRefused to a
+// caller who tests those before ErrOutcomeUnknown, and resend a call that
+// may be ringing.
 func (e *APIError) Is(target error) bool {
+	if e.class == ClassUnknown && target != ErrServer && target != ErrUnexpectedResponse {
+		return false
+	}
 	switch target {
 	case ErrUnexpectedResponse:
 		return e.unexpected

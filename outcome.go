@@ -124,6 +124,8 @@ func (e *OutcomeUnknownError) Outcome() Outcome { return Outcome{Class: ClassUnk
 // APIError the SDK did not make is ClassFailed.
 func (e *APIError) Outcome() Outcome {
 	switch e.class {
+	case ClassUnknown:
+		return Outcome{Class: ClassUnknown}
 	case ClassRateLimited:
 		return Outcome{Class: ClassRateLimited, Cause: CauseRate, RetryAfter: e.RetryAfter}
 	case ClassRefused:

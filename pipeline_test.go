@@ -237,7 +237,32 @@ func TestServerErrorWithJSONBodyIsUnknownForCreates(t *testing.T) {
 	c := newTestClient(t, f.URL, WithAccessToken(testToken))
 	_, err := doCreate(c)
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	assert.ErrorIs(t, err, ErrLimitWord, "the provider's code is still visible")
+	assert.ErrorIs(t, err, ErrServer)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, CodeLimitWord, apiErr.Code, "the provider's code is still visible")
+	// Not as a sentinel that says nothing was placed: a caller testing it
+	// before ErrOutcomeUnknown must not take the call for refused.
+	assert.NotErrorIs(t, err, ErrLimitWord)
+	assert.NotErrorIs(t, err, ErrRefused)
+	assert.Equal(t, ClassUnknown, OutcomeOf(err).Class)
+	assert.Equal(t, ClassUnknown, apiErr.Outcome().Class)
+	assert.Equal(t, 1, f.count(createPath))
+}
+
+// A 429 next to a session id may have placed calls: unknown, and never
+// ErrRateLimited, which a caller would resend after its Retry-After.
+func TestContradicting429IsNotRateLimited(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST "+createPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 429, `{"status_code":429,"message":"rate_limit_exceeded","payload":{"autocall_id":"s-1"}}`)
+	})
+	c := newTestClient(t, f.URL, WithAccessToken(testToken))
+	_, err := doCreate(c)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	for _, notDone := range []error{ErrRateLimited, ErrRefused, ErrNotSent, ErrValidation} {
+		assert.NotErrorIs(t, err, notDone)
+	}
 	assert.Equal(t, 1, f.count(createPath))
 }
 
