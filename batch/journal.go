@@ -119,6 +119,10 @@ func (r Record) Inherit(prev Record) Record {
 type Retry struct {
 	Refused bool     // every refused job
 	Causes  []string // refused jobs whose Cause is one of these
+	// Forgotten: a key the journal forgot (its tombstone stands: it was
+	// placed before the retention) may be claimed, and sent, again. Only
+	// this takes a Forgotten record; Refused and Causes do not.
+	Forgotten bool
 }
 
 // Claimable reports whether a job whose record is cur may be claimed
@@ -130,6 +134,9 @@ func (r Retry) Claimable(cur Record) bool {
 	case Unsent:
 		return true
 	case Refused:
+		if cur.Cause == CauseForgotten {
+			return r.Forgotten
+		}
 		return r.Refused || slices.Contains(r.Causes, cur.Cause)
 	}
 	return false
