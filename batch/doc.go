@@ -83,7 +83,7 @@
 //     Report.Deferred). The window is checked under each job's claim, so a
 //     run that reaches 17:00 takes no more advertising jobs.
 //   - One call per number per 24 hours: the journal keeps a per-phone index
-//     of advertising calls (AdvertisingJournal), checked and written
+//     of advertising calls (every Journal does), checked and written
 //     atomically with the claim, so a number called by any job, in any
 //     run, on any host sharing the journal is deferred with CauseFrequency
 //     until 24 hours after that call. A claim, a placed or an unknown job
@@ -98,8 +98,10 @@
 // # Runs on several hosts
 //
 // With a journal shared by several hosts (the Redis journal), a job another
-// host has in flight is not unknown: Report.Elsewhere counts the jobs a
-// peer claimed while this run ran (or under the same Runner.RunID) and had
-// not settled when it ended, apart from Report.StillUnknown, the jobs left
-// unknown by runs that ended.
+// host has in flight is not unknown. Each run holds a lease in the journal
+// (Journal.Lease), renewed every Runner.LeaseTTL/3 and ended when it
+// finishes: Report.Elsewhere counts the jobs claimed by a run whose lease
+// is live and not settled when this run ended, apart from
+// Report.StillUnknown, the jobs left unknown by runs that ended or died (a
+// SIGKILLed host's claims, once its lease lapsed, default 15 s).
 package batch

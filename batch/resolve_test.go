@@ -49,17 +49,15 @@ func TestResolveDoesNotOverwriteAPeersOutcome(t *testing.T) {
 	assert.Equal(t, "1", rec.Campaign, "kept from the claim")
 }
 
-// A journal without SettleIf gets today's read then write.
-func TestResolveWithoutConditionalSettle(t *testing.T) {
+// A job in flight at a live run is not resolved: its run will settle it.
+func TestResolveRefusesALiveClaim(t *testing.T) {
 	j, _ := openTemp(t)
-	claimSettle(t, j, Record{Key: "k", State: Unknown})
-	plain := struct{ Journal }{j}
-	require.NoError(t, Resolve(ctx, plain, "k", Placed))
-	rec, _, _ := j.Get(ctx, "k")
-	assert.Equal(t, Placed, rec.State)
+	mustClaimAs(t, j, "k", "r")
+	err := Resolve(ctx, j, "k", Placed)
+	assert.ErrorIs(t, err, ErrNotUnknown)
+	assert.Equal(t, Claimed, recordOf(t, j, "k").State)
 }
 
-// The error says which moves are allowed, and still matches ErrNotUnknown.
 func TestResolveSaysWhatIsAllowed(t *testing.T) {
 	j, _ := openTemp(t)
 	claimSettle(t, j, Record{Key: "r", State: Refused, Cause: CauseQuota})

@@ -26,9 +26,9 @@ func adJobs(prefix string, n, numbers int) []batch.Job {
 
 // adClaim is an advertising claim of key to one number, now, held to one
 // call a day.
-func adClaim(key string) batch.Record {
-	return batch.Record{Key: key, Kind: "otp", Purpose: batch.Advertising, Phones: []string{"0987654321"},
-		Interval: 24 * time.Hour, Time: time.Now()}
+func adClaim(key string) batch.ClaimRequest {
+	return batch.ClaimRequest{Record: batch.Record{Key: key, Kind: "otp", Purpose: batch.Advertising, Phones: []string{"0987654321"},
+		Time: time.Now()}, Interval: 24 * time.Hour}
 }
 
 // Two hosts, each with its own Redis client and journal value, run
@@ -120,11 +120,11 @@ func TestAdvertisingIndexRefusedAndAgreed(t *testing.T) {
 	assert.Equal(t, 1, rep.Placed, "the subscriber who agreed is called again")
 	require.Len(t, rep.Deferred, 1)
 	assert.Equal(t, "d-000", rep.Deferred[0].Key)
-	n, err := s.client(t).HLen(ctx, adsKey("autocall:journal:refused")).Result()
+	n, err := s.client(t).HLen(ctx, subKey("autocall:journal:refused", "advertising")).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
-	assert.Equal(t, "{autocall:journal:x}:advertising", adsKey("autocall:journal:x"))
-	assert.Equal(t, "{tag}:advertising", adsKey("autocall:journal:{tag}"), "the journal's own hash tag")
+	assert.Equal(t, "autocall:{autocall:journal:x}:advertising", subKey("autocall:journal:x", "advertising"))
+	assert.Equal(t, "autocall:journal:{tag}:advertising", subKey("autocall:journal:{tag}", "advertising"), "the journal's own hash tag")
 }
 
 // A claim script's answer of another shape than {"held", phone, until} is
@@ -145,13 +145,37 @@ func TestDeferClaimOddAnswer(t *testing.T) {
 func TestAdvertisingIndexCountsAStateItDoesNotKnowAsACall(t *testing.T) {
 	s := startRedis(t, t.TempDir(), 0)
 	j := NewJournal(s.client(t), "mystery")
-	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: adClaim("a"), Retry: batch.Retry{}})
+	ok, _, err := j.Claim(ctx, adClaim("a"))
 	require.NoError(t, err)
 	require.True(t, ok)
-	settled := adClaim("a")
+	settled := adClaim("a").Record
 	settled.State = batch.State("escalated") // a state a later version may write
 	require.NoError(t, j.Settle(ctx, settled))
-	n, err := s.client(t).HLen(ctx, adsKey("autocall:journal:mystery")).Result()
+	n, err := s.client(t).HLen(ctx, subKey("autocall:journal:mystery", "advertising")).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n, "the number stays held")
+}
+
+// Issue #25.8: the index drops calls older than the interval (at least 24
+// hours) as claims go, the claim's own phones and a bounded sweep of
+// others, instead of growing until Expire.
+func TestAdvertisingIndexDropsOldCalls(t *testing.T) {
+	s := startRedis(t, t.TempDir(), 0)
+	rdb := s.client(t)
+	j := NewJournal(rdb, "pruned")
+	ads := subKey("autocall:journal:pruned", "advertising")
+	old, recent := time.Now().Add(-25*time.Hour).UnixMilli(), time.Now().Add(-time.Hour).UnixMilli()
+	require.NoError(t, rdb.HSet(ctx, ads,
+		"0987654321", fmt.Sprintf(`{"stale":%d}`, old),
+		"0900000001", fmt.Sprintf(`{"stale":%d}`, old),
+		"0900000002", fmt.Sprintf(`{"stale":%d,"fresh":%d}`, old, recent)).Err())
+	ok, _, err := j.Claim(ctx, adClaim("a"))
+	require.NoError(t, err)
+	require.True(t, ok, "a call 25 hours ago holds nothing back")
+	all, err := rdb.HGetAll(ctx, ads).Result()
+	require.NoError(t, err)
+	assert.NotContains(t, all["0987654321"], "stale")
+	assert.Contains(t, all["0987654321"], `"a":`)
+	assert.NotContains(t, all, "0900000001", "swept: nothing left for that number")
+	assert.Equal(t, fmt.Sprintf(`{"fresh":%d}`, recent), all["0900000002"], "a call within the day stays")
 }

@@ -19,10 +19,14 @@ var benchJobs = flag.Int("journal-jobs", 4000, "jobs per run of BenchmarkJournal
 
 type nopJournal struct{}
 
-func (nopJournal) Claim(context.Context, batch.Record, batch.Retry) (bool, batch.Record, error) {
+func (nopJournal) Claim(context.Context, batch.ClaimRequest) (bool, batch.Record, error) {
 	return true, batch.Record{}, nil
 }
 func (nopJournal) Settle(context.Context, batch.Record) error { return nil }
+func (nopJournal) SettleIf(context.Context, batch.Record, batch.Record) (bool, error) {
+	return true, nil
+}
+func (nopJournal) Lease(context.Context, string, time.Duration) error { return nil }
 func (nopJournal) Get(context.Context, string) (batch.Record, bool, error) {
 	return batch.Record{}, false, nil
 }

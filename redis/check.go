@@ -240,6 +240,9 @@ func (j *Journal) ready(ctx context.Context) error {
 	if err := j.replicasSupported(); err != nil {
 		return err
 	}
+	if err := j.migrate(ctx); err != nil {
+		return err
+	}
 	j.checked.ok.Store(true)
 	return nil
 }

@@ -25,8 +25,10 @@ func (j *Journal) Expire(ctx context.Context, d time.Duration) error {
 	if err := j.rdb.PExpire(ctx, j.hash, d).Err(); err != nil {
 		return fmt.Errorf("autocallredis: setting the journal's expiry: %w", err)
 	}
-	if err := j.rdb.PExpire(ctx, j.ads, d).Err(); err != nil {
-		return fmt.Errorf("autocallredis: setting the expiry of the journal's advertising index: %w", err)
+	for _, k := range []string{j.ads, j.ads + ":sweep"} {
+		if err := j.rdb.PExpire(ctx, k, d).Err(); err != nil {
+			return fmt.Errorf("autocallredis: setting the expiry of the journal's advertising index: %w", err)
+		}
 	}
 	// The next claim checks again, and takes the expiry off. Under mu, so
 	// that a check under way (which may have run before the expiry was

@@ -56,9 +56,9 @@ func TestJournalExpire(t *testing.T) {
 func TestJournalExpireAdvertisingIndex(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	rdb := rs.client(t)
-	ads := adsKey("autocall:journal:ads-expiring")
+	ads := subKey("autocall:journal:ads-expiring", "advertising")
 	j := NewJournal(rdb, "ads-expiring")
-	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: adClaim("a"), Retry: batch.Retry{}})
+	ok, _, err := j.Claim(ctx, adClaim("a"))
 	require.NoError(t, err)
 	require.True(t, ok)
 
@@ -67,7 +67,7 @@ func TestJournalExpireAdvertisingIndex(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 60)
 
-	ok, _, err = j.Claim(ctx, batch.ClaimRequest{Record: adClaim("b"), Retry: batch.Retry{}})
+	ok, _, err = j.Claim(ctx, adClaim("b"))
 	require.NoError(t, err)
 	assert.False(t, ok, "the number was called by a")
 	ttl, err = rdb.PTTL(ctx, ads).Result()

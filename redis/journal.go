@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,30 +18,47 @@ import (
 // running one job list: each job is claimed by exactly one of them (an
 // atomic claim in a Lua script), with the same states and the same
 // at-most-once promise as batch.FileJournal. A worker that dies mid-job
-// leaves it claimed: it reads as unknown and is never sent again.
+// leaves it claimed: once its run's lease lapses, it reads as unknown and
+// is never sent again.
 //
-// Records live in one Redis hash, "autocall:journal:<name>", a field per
-// job holding its latest record as JSON. See the package doc for the Redis
-// settings the promise relies on: the first Claim checks them (Check).
+// Every key is under "autocall:" (an ACL user limited to ~autocall:*
+// can open it), all in one cluster slot, so that one script may touch
+// them:
 //
-// It is a batch.AdvertisingJournal: a second hash,
-// "{autocall:journal:<name>}:advertising" (in the journal's cluster slot),
-// indexes advertising calls by phone, and the claim script checks it, so
-// that two hosts cannot both call one number within Decree 91's 24 hours.
+//   - "autocall:journal:<name>": the records, a hash, a field per job
+//     holding its latest record as JSON;
+//   - "autocall:{autocall:journal:<name>}:advertising": the per-phone index
+//     of advertising calls (advertising.go), checked by the claim script so
+//     that two hosts cannot both call one number within Decree 91's 24
+//     hours;
+//   - "autocall:{autocall:journal:<name>}:lease:<run>": a run's lease
+//     (Lease), a key with a TTL.
+//
+// (When the name holds a hash tag, "{…}", the other keys are the records'
+// key with ":advertising" and ":lease:<run>" appended.) The index of an
+// older version, "{autocall:journal:<name>}:advertising", outside the
+// namespace, is merged into the new one by the first claim. See the package
+// doc for the Redis settings the promise relies on: the first Claim checks
+// them (Check).
 type Journal struct {
 	rdb     redis.UniversalClient
 	hash    string
 	ads     string // the per-phone index of advertising calls (advertising.go)
+	lease   string // the prefix of the runs' lease keys (lease.go)
+	oldAds  string // the index's key before it moved under "autocall:"
 	opts    journalOptions
 	checked readiness
+
+	mu  sync.Mutex
+	own map[string]string // this handle's unsettled claims: key → run
 }
 
 // NewJournal is the journal name in rdb. It sends nothing: the first Claim
 // checks Redis's configuration (Check) and refuses an unsafe one, unless
 // an option accepts the risk.
 func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *Journal {
-	j := &Journal{rdb: rdb, hash: "autocall:journal:" + name}
-	j.ads = adsKey(j.hash)
+	j := &Journal{rdb: rdb, hash: "autocall:journal:" + name, own: map[string]string{}}
+	j.ads, j.lease, j.oldAds = subKey(j.hash, "advertising"), subKey(j.hash, "lease:"), oldAdsKey(j.hash)
 	for _, o := range opts {
 		o(&j.opts)
 	}
@@ -48,9 +66,10 @@ func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *
 }
 
 // claimable is the scripts' batch.Retry.Claimable in Lua: it returns the
-// record of KEYS[1]'s field ARGV[1] if it stands in the way. Unsent goes;
-// refused goes when ARGV[3] is "1" (every refused job) or its cause is one
-// of ARGV[5…].
+// record of KEYS[1]'s field ARGV[1] if it stands in the way, with whether
+// it is a claim of a run whose lease (key ARGV[5] .. run) is live. Unsent
+// goes; refused goes when ARGV[3] is "1" (every refused job) or its cause
+// is one of ARGV[6…].
 const claimable = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
@@ -60,13 +79,17 @@ if cur then
     if ARGV[3] == '1' then
       ok = true
     else
-      for i = 5, #ARGV do
+      for i = 6, #ARGV do
         if rec['cause'] == ARGV[i] then ok = true end
       end
     end
   end
   if not ok then
-    return cur
+    local live = 0
+    if rec['state'] == 'claimed' and type(rec['run']) == 'string' and redis.call('EXISTS', ARGV[5] .. rec['run']) == 1 then
+      live = 1
+    end
+    return {'cur', cur, live}
   end
 end
 `
@@ -83,10 +106,11 @@ return false
 
 // Claim implements batch.Journal: the choice of retry is made in the
 // claim script, atomically with the claim.
-func (j *Journal) Claim(ctx context.Context, rec batch.Record, retry batch.Retry) (bool, batch.Record, error) {
+func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batch.Record, error) {
 	if err := j.ready(ctx); err != nil {
 		return false, batch.Record{}, err
 	}
+	rec := req.Record
 	rec.State = batch.Claimed
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
@@ -96,44 +120,65 @@ func (j *Journal) Claim(ctx context.Context, rec batch.Record, retry batch.Retry
 	if err != nil {
 		return false, batch.Record{}, err
 	}
-	ad, err := adArg(rec)
+	ad, err := adArg(rec, req.Interval)
 	if err != nil {
 		return false, batch.Record{}, err
 	}
-	args := []any{rec.Key, line, "0", ad}
-	if retry.Refused {
+	args := []any{rec.Key, line, "0", ad, j.lease}
+	if req.Retry.Refused {
 		args[2] = "1"
 	}
-	for _, c := range retry.Causes {
+	for _, c := range req.Retry.Causes {
 		args = append(args, c)
 	}
+	// Own before the script runs: a Get racing the claim must not read
+	// this handle's claim as a dead run's. Undone if nothing was claimed.
+	j.mu.Lock()
+	prev, had := j.own[rec.Key]
+	j.own[rec.Key] = rec.Run
+	j.mu.Unlock()
 	res, err := j.runClaim(ctx, rec.Key, []string{j.hash, j.ads}, args...).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
+	if errors.Is(err, redis.Nil) {
 		return true, batch.Record{}, nil
-	case err != nil:
+	}
+	j.mu.Lock()
+	if had {
+		j.own[rec.Key] = prev
+	} else {
+		delete(j.own, rec.Key)
+	}
+	j.mu.Unlock()
+	if err != nil {
 		return false, batch.Record{}, fmt.Errorf("autocallredis: claiming %s: %w", rec.Key, err)
 	}
-	if held, ok := res.([]any); ok {
-		return j.deferClaim(ctx, rec, held, args)
+	out, _ := res.([]any)
+	if len(out) == 3 && out[0] == "held" {
+		return j.deferClaim(ctx, rec, out, args)
 	}
-	cur, _ := res.(string)
-	existing, err := inTheWay(rec.Key, cur)
-	return false, existing, err
+	return j.inTheWay(rec.Key, out)
 }
 
-// inTheWay decodes cur, the record a claim found in its way. One still
-// claimed is in flight elsewhere, or its worker died: it reads as unknown,
-// never sent again.
-func inTheWay(key, cur string) (batch.Record, error) {
-	var existing batch.Record
-	if err := json.Unmarshal([]byte(cur), &existing); err != nil {
+// inTheWay decodes a script's {"cur", record, live}: the record a claim
+// found in its way, read as Get reads it.
+func (j *Journal) inTheWay(key string, out []any) (bool, batch.Record, error) {
+	if len(out) != 3 || out[0] != "cur" {
+		return false, batch.Record{}, fmt.Errorf("autocallredis: claiming %s: the script answered %v", key, out)
+	}
+	cur, _ := out[1].(string)
+	live, _ := out[2].(int64)
+	existing, err := decode(key, []byte(cur))
+	if err != nil {
+		return false, batch.Record{}, err
+	}
+	return false, j.view(existing, live == 1), nil
+}
+
+func decode(key string, raw []byte) (batch.Record, error) {
+	var rec batch.Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
 		return batch.Record{}, fmt.Errorf("autocallredis: the record of %s is damaged: %w", key, err)
 	}
-	if existing.State == batch.Claimed {
-		existing.State = batch.Unknown
-	}
-	return existing, nil
+	return rec, nil
 }
 
 // Settle implements batch.Journal. Only the claimer settles a job, so a
@@ -142,25 +187,24 @@ func (j *Journal) Settle(ctx context.Context, rec batch.Record) error {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
-	if cur, ok, err := j.Get(ctx, rec.Key); err == nil && ok {
-		rec = rec.Inherit(cur)
+	raw, err := j.rdb.HGet(ctx, j.hash, rec.Key).Bytes()
+	switch {
+	case err == nil:
+		if cur, err := decode(rec.Key, raw); err == nil {
+			rec = rec.Inherit(cur)
+		}
+	case !errors.Is(err, redis.Nil):
+		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
-	line, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	if rec.Purpose == batch.Advertising {
-		err = j.settleAdvertising(ctx, rec, line)
-	} else {
-		err = j.rdb.HSet(ctx, j.hash, rec.Key, line).Err()
-	}
-	if err != nil {
+	if _, err := j.settle(ctx, rec, nil); err != nil {
 		return fmt.Errorf("autocallredis: recording %s: %w", rec.Key, err)
 	}
 	return nil
 }
 
-// Get implements batch.Journal.
+// Get implements batch.Journal. The record is read before its run's
+// lease: a lease found live was live when the claim was read, and one found
+// lapsed makes the claim read Unknown, which never sends it again.
 func (j *Journal) Get(ctx context.Context, key string) (batch.Record, bool, error) {
 	raw, err := j.rdb.HGet(ctx, j.hash, key).Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -169,14 +213,18 @@ func (j *Journal) Get(ctx context.Context, key string) (batch.Record, bool, erro
 	if err != nil {
 		return batch.Record{}, false, fmt.Errorf("autocallredis: reading %s: %w", key, err)
 	}
-	var rec batch.Record
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return batch.Record{}, false, fmt.Errorf("autocallredis: the record of %s is damaged: %w", key, err)
+	rec, err := decode(key, raw)
+	if err != nil {
+		return batch.Record{}, false, err
 	}
-	return rec, true, nil
+	live, err := j.liveRuns(ctx, []batch.Record{rec})
+	if err != nil {
+		return batch.Record{}, false, err
+	}
+	return j.view(rec, live[rec.Run]), true, nil
 }
 
-// Records implements batch.Journal, sorted by key.
+// Records implements batch.Journal, sorted by key; read as Get reads.
 func (j *Journal) Records(ctx context.Context) ([]batch.Record, error) {
 	all, err := j.rdb.HGetAll(ctx, j.hash).Result()
 	if err != nil {
@@ -184,11 +232,18 @@ func (j *Journal) Records(ctx context.Context) ([]batch.Record, error) {
 	}
 	out := make([]batch.Record, 0, len(all))
 	for k, raw := range all {
-		var rec batch.Record
-		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-			return nil, fmt.Errorf("autocallredis: the record of %s is damaged: %w", k, err)
+		rec, err := decode(k, []byte(raw))
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, rec)
+	}
+	live, err := j.liveRuns(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	for i, rec := range out {
+		out[i] = j.view(rec, live[rec.Run])
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
 	return out, nil

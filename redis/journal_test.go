@@ -1,6 +1,8 @@
 package autocallredis
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +25,8 @@ import (
 const (
 	sandboxEnv = "AUTOCALLREDIS_SANDBOX"
 	jobsEnv    = "AUTOCALLREDIS_JOBS"
+	leaseEnv   = "AUTOCALLREDIS_LEASE"  // Runner.LeaseTTL of a worker
+	lingerEnv  = "AUTOCALLREDIS_LINGER" // a worker's last job takes this long more
 	workers    = 4
 )
 
@@ -46,12 +50,21 @@ func workerChild() int {
 		return 4
 	}
 	n, _ := strconv.Atoi(os.Getenv(jobsEnv))
-	rep, err := (&batch.Runner{TEL4VN: c, Journal: NewJournal(rdb, "shared"), Workers: workers}).Run(ctx, jobs(n))
+	r := &batch.Runner{TEL4VN: c, Journal: NewJournal(rdb, "shared"), Workers: workers}
+	r.LeaseTTL, _ = time.ParseDuration(os.Getenv(leaseEnv))
+	if linger, err := time.ParseDuration(os.Getenv(lingerEnv)); err == nil {
+		r.Progress = func(p batch.Progress) {
+			if p.Done == p.Total {
+				time.Sleep(linger)
+			}
+		}
+	}
+	rep, err := r.Run(ctx, jobs(n))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 5
 	}
-	fmt.Printf("%+v\n", *rep)
+	_ = json.NewEncoder(os.Stdout).Encode(rep)
 	return 0
 }
 
@@ -104,6 +117,61 @@ func TestJournalAcrossProcesses(t *testing.T) {
 	}
 }
 
+// Issue #25.3: two of four workers SIGKILLed mid-batch. Their claims in
+// flight read Unknown once their leases lapse (a 300 ms LeaseTTL here):
+// each survivor reports them in UnknownKeys, never as Elsewhere ("in
+// flight at a live peer"), and Records says which run left each.
+func TestDeadWorkersAreUnknownToSurvivors(t *testing.T) {
+	const n = 3000
+	rs := startRedis(t, t.TempDir(), 0)
+	sb := autocalltest.NewServer()
+	defer sb.Close()
+	sb.FailNext("/api/v2/campaigns/1/otp", 1_000_000, autocalltest.Fault{Process: true, Delay: time.Millisecond})
+	env := []string{redisEnv + "=" + rs.addr(), sandboxEnv + "=" + sb.URL, jobsEnv + "=" + strconv.Itoa(n),
+		leaseEnv + "=300ms", lingerEnv + "=700ms"}
+	procs := make([]*exec.Cmd, 4)
+	outs := make([]*bytes.Buffer, 4)
+	for i := range procs {
+		procs[i] = exec.Command(os.Args[0], "-test.run=^$")
+		procs[i].Env = append(append(os.Environ(), childEnv+"=worker"), env...)
+		outs[i] = &bytes.Buffer{}
+		procs[i].Stdout, procs[i].Stderr = outs[i], os.Stderr
+		require.NoError(t, procs[i].Start())
+	}
+	for len(sb.Calls()) < n/4 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	for _, p := range procs[:2] {
+		require.NoError(t, p.Process.Signal(syscall.SIGKILL))
+		_ = p.Wait()
+	}
+	for _, p := range procs[2:] {
+		require.NoError(t, p.Wait())
+	}
+	for p, k := range callsPerPhone(sb) {
+		require.Equal(t, 1, k, "%s phoned %d times", p, k)
+	}
+
+	recs, err := NewJournal(rs.client(t), "shared").Records(ctx)
+	require.NoError(t, err)
+	var dead []string
+	for _, r := range recs {
+		require.NotEqual(t, batch.Claimed, r.State, "%s: no live run is left", r.Key)
+		if r.State == batch.Unknown {
+			assert.Contains(t, r.Reason, "claimed by run "+r.Run, "the record names the run that left it")
+			dead = append(dead, r.Key)
+		}
+	}
+	require.NotEmpty(t, dead, "the killed workers had jobs in flight")
+	for i, out := range outs[2:] {
+		var rep batch.Report
+		require.NoError(t, json.Unmarshal(out.Bytes(), &rep), "survivor %d: %s", i, out)
+		assert.Equal(t, n, rep.Placed+rep.AlreadyPlaced+rep.StillUnknown+rep.Unknown+rep.Elsewhere, "the counts add up: %+v", rep)
+		assert.Zero(t, rep.Elsewhere, "survivor %d: the dead workers' jobs are not in flight anywhere: %v", i, rep.ElsewhereKeys)
+		assert.Equal(t, dead, rep.UnknownKeys, "survivor %d lists the dead workers' jobs as unknown", i)
+	}
+}
+
 // Redis restarted mid-batch: the run fails clearly; run again once Redis is
 // back, nothing is resent.
 func TestRedisRestartMidBatch(t *testing.T) {
@@ -135,7 +203,9 @@ func TestRedisRestartMidBatch(t *testing.T) {
 	for p, k := range callsPerPhone(sb) {
 		require.Equal(t, 1, k, "%s phoned %d times", p, k)
 	}
-	assert.Equal(t, 1000, rep.Placed+rep.AlreadyPlaced+rep.Unknown+rep.StillUnknown+rep.Unsent+rep.Refused+rep.AlreadyRefused)
+	// The first run's claims in flight at the outage stay live (Elsewhere)
+	// until its lease, which it could not end, lapses.
+	assert.Equal(t, 1000, rep.Placed+rep.AlreadyPlaced+rep.Unknown+rep.StillUnknown+rep.Unsent+rep.Refused+rep.AlreadyRefused+rep.Elsewhere)
 	// Jobs in flight at the outage are unknown: their claim may have reached
 	// Redis with its answer lost, or their outcome could not be recorded.
 	// Whether or not they were called, they were not sent again.
@@ -151,7 +221,7 @@ func TestRedisRestartMidBatch(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1000-before-unknownUncalled, rep.Placed, "only the jobs never sent were sent")
-	assert.LessOrEqual(t, rep.StillUnknown, 2*workers)
+	assert.LessOrEqual(t, rep.StillUnknown+rep.Elsewhere, 2*workers)
 }
 
 func TestJournalClaimIsAtomic(t *testing.T) {
@@ -163,7 +233,7 @@ func TestJournalClaimIsAtomic(t *testing.T) {
 	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
 	require.NoError(t, err)
 	assert.False(t, ok)
-	assert.Equal(t, batch.Unknown, cur.State)
+	assert.Equal(t, batch.Claimed, cur.State, "this handle's own claim, in flight")
 	require.NoError(t, j.Settle(ctx, batch.Record{Key: "k", State: batch.Refused, Code: "limit_service"}))
 	rec, _, _ := j.Get(ctx, "k")
 	assert.Equal(t, []string{"0987654321"}, rec.Phones, "the outcome keeps what the claim knew")
@@ -171,7 +241,8 @@ func TestJournalClaimIsAtomic(t *testing.T) {
 	assert.False(t, ok)
 	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{Refused: true}})
 	assert.True(t, ok)
-	require.NoError(t, batch.Resolve(ctx, j, "k", batch.Unsent))
+	// Another host (no lease was taken: its run is dead) resolves it.
+	require.NoError(t, batch.Resolve(ctx, NewJournal(rs.client(t), "atomic"), "k", batch.Unsent))
 	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
 	assert.True(t, ok)
 }
@@ -187,7 +258,7 @@ func TestJournalRetryByCause(t *testing.T) {
 		require.True(t, ok)
 		require.NoError(t, j.Settle(ctx, batch.Record{Key: k, State: batch.Refused, Cause: k}))
 	}
-	ok, cur, err := j.Claim(ctx, batch.Record{Key: "template"}, batch.Retry{Causes: []string{batch.CauseQuota}})
+	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "template"}, Retry: batch.Retry{Causes: []string{batch.CauseQuota}}})
 	require.NoError(t, err)
 	assert.False(t, ok, "refused for another cause")
 	assert.Equal(t, batch.Refused, cur.State)
@@ -197,7 +268,7 @@ func TestJournalRetryByCause(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, _, err := j.Claim(ctx, batch.Record{Key: "quota"}, batch.Retry{Causes: []string{"rate", batch.CauseQuota}})
+			ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "quota"}, Retry: batch.Retry{Causes: []string{"rate", batch.CauseQuota}}})
 			assert.NoError(t, err)
 			if ok {
 				wins.Add(1)

@@ -46,7 +46,7 @@ func TestMinReplicasWaits(t *testing.T) {
 	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k0"}, Retry: batch.Retry{}})
 	require.NoError(t, err, "a claim that finds a record writes nothing to wait for")
 	assert.False(t, ok)
-	assert.Equal(t, batch.Unknown, cur.State)
+	assert.Equal(t, batch.Claimed, cur.State, "this handle's own claim, in flight")
 
 	replica.stop()
 	j = NewJournal(rdb, "replicated", MinReplicas(1, 200*time.Millisecond))
@@ -84,10 +84,10 @@ func TestMinReplicasNeedsAConnection(t *testing.T) {
 func TestMinReplicasUnackedAdvertisingFreesTheNumber(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0) // no replica: WAIT gets no acknowledgement
 	rdb := rs.client(t)
-	ok, _, err := NewJournal(rdb, "ads", MinReplicas(1, 100*time.Millisecond)).Claim(ctx, batch.ClaimRequest{Record: adClaim("a"), Retry: batch.Retry{}})
+	ok, _, err := NewJournal(rdb, "ads", MinReplicas(1, 100*time.Millisecond)).Claim(ctx, adClaim("a"))
 	require.ErrorIs(t, err, ErrNotReplicated)
 	assert.False(t, ok)
-	n, err := rdb.HLen(ctx, adsKey("autocall:journal:ads")).Result()
+	n, err := rdb.HLen(ctx, subKey("autocall:journal:ads", "advertising")).Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "the unacknowledged claim left the index")
 
@@ -96,7 +96,7 @@ func TestMinReplicasUnackedAdvertisingFreesTheNumber(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, found)
 	assert.Equal(t, batch.Unsent, rec.State)
-	ok, _, err = j.Claim(ctx, batch.ClaimRequest{Record: adClaim("b"), Retry: batch.Retry{}})
+	ok, _, err = j.Claim(ctx, adClaim("b"))
 	require.NoError(t, err)
 	assert.True(t, ok, "the number is not held by a call that was never made")
 }

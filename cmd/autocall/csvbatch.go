@@ -395,6 +395,9 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 		if !r.Claimed.IsZero() {
 			claimed = "claimed " + r.Claimed.Local().Format("2006-01-02 15:04:05 -07:00")
 		}
+		if r.Run != "" {
+			claimed += " by run " + r.Run // the run that left it, to look up in its logs
+		}
 		fmt.Fprintf(a.stdout, "%s  %s  %s  %s\n", what, r.Key, strings.Join(r.Phones, " "), claimed)
 	}
 	if unknown > 0 {

@@ -68,3 +68,19 @@ func TestTemplateImportUnknownSaysTemplate(t *testing.T) {
 	assert.NotContains(t, r.stderr, "call may have been placed")
 	assert.NotContains(t, r.stderr, autocalltest.SecretKey)
 }
+
+// Issue #25.3: journal show names the run that left a claim unknown.
+func TestJournalShowNamesTheRunOfADeadClaim(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dead.journal")
+	j, err := batch.OpenFile(path)
+	require.NoError(t, err)
+	ok, _, err := j.Claim(context.Background(), batch.ClaimRequest{Record: batch.Record{Key: "a", Kind: "otp", Phones: []string{"0912000003"}, Run: "20261201T080000Z-dead"}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, j.Close()) // its process ended with the claim unsettled
+
+	show := run(t, nil, "journal", "show", path)
+	require.Equal(t, 0, show.code, show.stderr)
+	assert.Contains(t, show.stdout, "by run 20261201T080000Z-dead")
+	assert.Contains(t, show.stdout, "unknown")
+}
