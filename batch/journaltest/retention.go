@@ -15,6 +15,12 @@ import (
 // and opens its storage again, with the same r and now.
 type RetentionOpener func(t *testing.T, r batch.Retention, now func() time.Time) (j batch.Journal, reopen func(batch.Journal) batch.Journal)
 
+// Retention is the hook Run's retention cases open their journals with:
+// every journal must give one.
+func Retention(open RetentionOpener) Option {
+	return func(c *config) { c.retention = open }
+}
+
 // RunRetention runs the retention cases (batch.Retention) as subtests of
 // t: every journal compacts by the same rule.
 func RunRetention(t *testing.T, open RetentionOpener) {
