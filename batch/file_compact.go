@@ -294,3 +294,21 @@ func ReadFileHorizon(path string, opts ...JournalOption) (recs []Record, inUseNo
 }
 
 var _ Compactor = (*FileJournal)(nil)
+
+// MemJournalFromFile is a MemJournal holding a copy of the journal at path
+// (read without its lock): its records, its per-phone index and its
+// tombstones, so that a dry run skips, defers and refuses as forgotten what
+// the real run would. live reports that a process holds the journal.
+func MemJournalFromFile(path string, opts ...JournalOption) (m *MemJournal, live bool, err error) {
+	j, live, err := readFile(path, opts)
+	if err != nil {
+		return nil, live, err
+	}
+	defer j.f.Close()
+	m = NewMemJournal(opts...)
+	for _, k := range j.order {
+		m.s.put(j.view(j.records[k]))
+	}
+	m.s.tombs = j.tombs
+	return m, live, nil
+}

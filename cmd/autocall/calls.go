@@ -25,6 +25,7 @@ type batchFlags struct {
 	heldGrace    time.Duration
 	retry        []string // --retry-refused: "all", or causes (csvbatch.go)
 	ad           adFlags  // --purpose, --dnc, --agreed-column (advertising.go)
+	keep         keepFlags // --retention, --key-retention, --allow-forgotten (journal_compact.go)
 }
 
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
@@ -37,6 +38,7 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 		"half-written) until the file is this old; then it is refused (exit 6), never sent")
 	b.addRetry(cmd)
 	b.ad.add(cmd)
+	b.keep.add(cmd, true)
 }
 
 // alone refuses arguments given with --csv: they would not be called.
