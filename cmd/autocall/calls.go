@@ -23,8 +23,8 @@ type batchFlags struct {
 	workers      int
 	rate         float64
 	heldGrace    time.Duration
-	retry        []string // --retry-refused: "all", or causes (csvbatch.go)
-	ad           adFlags  // --purpose, --dnc, --agreed-column (advertising.go)
+	retry        []string  // --retry-refused: "all", or causes (csvbatch.go)
+	ad           adFlags   // --purpose, --dnc, --agreed-column (advertising.go)
 	keep         keepFlags // --retention, --key-retention, --allow-forgotten (journal_compact.go)
 }
 
