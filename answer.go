@@ -86,12 +86,14 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		return unknown
 	case status == http.StatusTooManyRequests:
 		// Only an HTTP 429 proves the request was refused before any work.
+		apiErr.class = ClassRateLimited
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter, limited: true}
 	case status >= 500 || serverCode(env.StatusCode):
 		// A 5xx in the envelope under any HTTP status is a server error too.
 		if r.creates { // whatever the body says, the work may have been done
 			return unknown
 		}
+		apiErr.class = ClassFailed
 		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
 	case r.creates && (status < 200 || (status >= 300 && status < 400 && !redirectRepeat(status))):
 		// A 101 is no answer to the request, and a 301, 302 or 303 may follow
@@ -101,10 +103,21 @@ func (c *Client) answer(r *request, status int, header http.Header, raw []byte, 
 		return unknown
 	case r.creates && status >= 200 && status < 300 && apiErr.unexpected:
 		return unknown
-	case !r.creates && errors.Is(apiErr, ErrRateLimited):
-		// A rate-limit code under another status: resending a read is harmless.
-		return verdict{err: apiErr, retryable: true, retryAfter: apiErr.RetryAfter}
+	case errors.Is(apiErr, ErrRateLimited) && (!r.creates || !apiErr.unexpected):
+		// A rate-limit code under another status: no work was done.
+		// Resending a read is harmless; a create's is reported, never
+		// resent, since only a 429 is proof enough.
+		apiErr.class = ClassRateLimited
+		return verdict{err: apiErr, retryable: !r.creates, retryAfter: apiErr.RetryAfter}
+	case apiErr.unexpected && status < 400:
+		// Neither a result nor a refusal: a 307 or 308 (the SDK follows
+		// no redirect), or a read's garbled answer.
+		apiErr.class = ClassFailed
+		return verdict{err: apiErr}
 	}
+	// The provider's refusal in its envelope, or any other 4xx: an answer
+	// that did no work, since all that may have done some is unknown above.
+	apiErr.class = ClassRefused
 	return verdict{err: apiErr}
 }
 

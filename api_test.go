@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,59 +68,4 @@ func TestImportTemplateNil(t *testing.T) {
 	c := newTestClient(t, "http://127.0.0.1:1", WithSecretKey(testSecretKey))
 	err := c.TTS.ImportTemplate(context.Background(), "1", nil)
 	assert.ErrorIs(t, err, ErrValidation)
-}
-
-func TestRateLimitNotice(t *testing.T) {
-	f := newFakeAPI(t)
-	var n int
-	f.handle("GET "+readPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-		n++
-		if n == 1 {
-			w.Header().Set("Retry-After", "2")
-			writeJSON(w, 429, `{"code":429,"status":false,"data":{"error":"rate_limit_exceeded"}}`)
-			return
-		}
-		writeJSON(w, 200, okRead)
-	})
-	c := newTestClient(t, f.URL, WithAccessToken(testToken))
-	var got []time.Duration
-	ctx := WithRateLimitNotice(context.Background(), func(d time.Duration) { got = append(got, d) })
-	require.NoError(t, c.do(ctx, readReq(), &testResult{}))
-	assert.Equal(t, []time.Duration{2 * time.Second}, got)
-}
-
-// With a rate-limit notice in ctx (a batch), a create answered 429 is not
-// resent by the SDK: the caller is told and sends it again when its pause
-// and rules allow. Without one, the SDK resends it (a 429 placed nothing).
-func TestCreateAnswered429WithANoticeIsLeftToTheCaller(t *testing.T) {
-	for _, notice := range []bool{true, false} {
-		f := newFakeAPI(t)
-		var n int
-		f.handle("POST "+createPath, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-			n++
-			if n == 1 {
-				w.Header().Set("Retry-After", "0")
-				writeJSON(w, 429, `{"status_code":429,"message":"rate_limit_exceeded"}`)
-				return
-			}
-			writeJSON(w, 200, okCreate)
-		})
-		c := newTestClient(t, f.URL, WithAccessToken(testToken), WithProvider(OMICall),
-			WithRetryPolicy(RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
-		ctx := bg()
-		var told int
-		if notice {
-			ctx = WithRateLimitNotice(ctx, func(time.Duration) { told++ })
-		}
-		err := c.do(ctx, createReq(), &testResult{})
-		if notice {
-			require.ErrorIs(t, err, ErrRateLimited)
-			assert.NotErrorIs(t, err, ErrOutcomeUnknown)
-			assert.Equal(t, 1, n, "the SDK did not resend the create")
-			assert.Equal(t, 1, told)
-		} else {
-			require.NoError(t, err)
-			assert.Equal(t, 2, n)
-		}
-	}
 }

@@ -215,6 +215,7 @@ type tokenCache struct {
 	refreshAt time.Time // early refresh starts here; zero when Expiry is unknown
 	staleAt   time.Time // the token is no longer sent after this
 	failErr   error     // the last fetch's error, returned until failUntil
+	failAt    time.Time // when that fetch failed
 	failUntil time.Time
 	failWait  time.Duration
 	inflight  *tokenFetch
@@ -253,7 +254,9 @@ func (tc *tokenCache) token(ctx context.Context) (string, error) {
 		return cur, nil
 	}
 	if coolingDown && tc.inflight == nil {
-		err := tc.failErr
+		// Said so: the source may be back by now, and a caller that reads
+		// only the cause would think it was just asked.
+		err := &earlierFailure{err: tc.failErr, at: tc.failAt, retryAt: tc.failUntil}
 		tc.mu.Unlock()
 		return "", err
 	}
@@ -308,14 +311,14 @@ func (tc *tokenCache) run(ctx context.Context, f *tokenFetch) {
 	switch {
 	case err == nil:
 		tc.onToken(tok.Value)
-		tc.tok, tc.failErr, tc.failUntil, tc.failWait = tok, nil, time.Time{}, 0
+		tc.tok, tc.failErr, tc.failAt, tc.failUntil, tc.failWait = tok, nil, time.Time{}, time.Time{}, 0
 		tc.refreshAt, tc.staleAt = refreshTimes(now, tok.Expiry)
 		f.val = tok.Value
 	case f.abandoned:
 		// Cancelled because nobody waits: not the endpoint's failure.
 	default:
 		tc.failWait = min(max(tc.failWait*2, minFetchBackoff), maxFetchBackoff)
-		tc.failErr, tc.failUntil = err, now.Add(tc.failWait)
+		tc.failErr, tc.failAt, tc.failUntil = err, now, now.Add(tc.failWait)
 	}
 	f.err = err
 	if tc.inflight == f {

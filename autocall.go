@@ -96,7 +96,7 @@ func (p *autoCallPayload) session() *AutoCallSession {
 // ErrOutcomeUnknown means calls may have been placed. A malformed or
 // repeated number among good ones is left out and listed in the session's
 // Rejected; only a list with no good number is refused whole.
-func (s *AutoCallService) ExecuteByPhone(ctx context.Context, req *PhoneCallRequest) (*AutoCallSession, error) {
+func (s *AutoCallService) ExecuteByPhone(ctx context.Context, req *PhoneCallRequest, opts ...CreateOption) (*AutoCallSession, error) {
 	if req == nil {
 		return nil, invalid("PhoneCallRequest", "", "nil")
 	}
@@ -124,7 +124,7 @@ func (s *AutoCallService) ExecuteByPhone(ctx context.Context, req *PhoneCallRequ
 	if body.DistanceRetry, err = wholeSeconds("DistanceRetry", req.DistanceRetry); err != nil {
 		return nil, err
 	}
-	sess, err := s.execute(ctx, "/api/auto_call/execute_by_phone", body)
+	sess, err := s.execute(ctx, "/api/auto_call/execute_by_phone", body, opts)
 	if sess != nil {
 		sess.Rejected = refused
 	}
@@ -134,7 +134,7 @@ func (s *AutoCallService) ExecuteByPhone(ctx context.Context, req *PhoneCallRequ
 // ExecuteByExtension creates an auto-call to PBX extensions and starts it
 // (POST /api/auto_call/execute_by_extension), with the same guarantee as
 // ExecuteByPhone.
-func (s *AutoCallService) ExecuteByExtension(ctx context.Context, req *ExtensionCallRequest) (*AutoCallSession, error) {
+func (s *AutoCallService) ExecuteByExtension(ctx context.Context, req *ExtensionCallRequest, opts ...CreateOption) (*AutoCallSession, error) {
 	if req == nil {
 		return nil, invalid("ExtensionCallRequest", "", "nil")
 	}
@@ -163,7 +163,7 @@ func (s *AutoCallService) ExecuteByExtension(ctx context.Context, req *Extension
 	}
 	body.Extensions = req.Extensions
 	body.BrandName = nfc(req.BrandName)
-	return s.execute(ctx, "/api/auto_call/execute_by_extension", body)
+	return s.execute(ctx, "/api/auto_call/execute_by_extension", body, opts)
 }
 
 func voiceAndPlan(name string, voice Voice, speed int, plan *Dialplan) (*autoCallBody, error) {
@@ -180,10 +180,10 @@ func voiceAndPlan(name string, voice Voice, speed int, plan *Dialplan) (*autoCal
 	return &autoCallBody{Name: nfc(name), Speed: speed, Voice: voice, TemplateDialplans: steps, Variables: vars}, nil
 }
 
-func (s *AutoCallService) execute(ctx context.Context, path string, body *autoCallBody) (*AutoCallSession, error) {
+func (s *AutoCallService) execute(ctx context.Context, path string, body *autoCallBody, opts []CreateOption) (*AutoCallSession, error) {
 	var out autoCallPayload
 	err := (*service)(s).call(ctx, &request{method: http.MethodPost, path: path, body: body, provider: omicall, creates: true,
-		limit: answerLimit(len(body.PhoneNumberList) + len(body.Extensions))}, &out)
+		limit: answerLimit(len(body.PhoneNumberList) + len(body.Extensions)), onRateLimit: onRateLimitOf(opts)}, &out)
 	if err != nil {
 		return nil, err
 	}

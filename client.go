@@ -2,6 +2,7 @@ package autocall
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -446,7 +447,8 @@ func (discardLogger) Debugf(string, ...any) {}
 
 // Authenticate makes sure the Client holds a usable token, fetching one if
 // needed: a start-up check that the credential works. Other methods do
-// this by themselves.
+// this by themselves. During the back-off after a failed fetch it returns
+// that failure as a *TokenError with Cached set (and asks nobody).
 func (c *Client) Authenticate(ctx context.Context) error {
 	if c == nil || c.tokens == nil {
 		return errZeroClient()
@@ -455,5 +457,9 @@ func (c *Client) Authenticate(ctx context.Context) error {
 		return errNilContext()
 	}
 	_, err := c.tokens.token(ctx)
+	var ef *earlierFailure
+	if errors.As(err, &ef) {
+		return tokenError("", "", err) // says it is the earlier failure
+	}
 	return err
 }

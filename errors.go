@@ -154,6 +154,8 @@ type APIError struct {
 	// unexpected: the body was not the provider's envelope (HTML, text,
 	// truncated JSON) or a success lacked its data.
 	unexpected bool
+	// class: what the answer came to, decided where it was read (Outcome).
+	class Class
 }
 
 func (e *APIError) Error() string {
@@ -308,13 +310,58 @@ func (e *TransportError) Is(target error) bool { return target == ErrNetwork }
 // returned an error, or ctx ended while waiting for the token. Nothing
 // reached the request's endpoint. It matches ErrNotSent, and through Err
 // the cause's sentinels (ErrUnauthorized for a refused credential).
+//
+// After a failed fetch the Client does not ask the source again until a
+// back-off has passed (1 s, doubling to 30 s): a request meanwhile gets
+// that earlier failure, with Cached set, FailedAt and RetryAt saying when
+// it happened and when the source will be asked again.
 type TokenError struct {
-	Method, Path string // the request that was not sent
+	Method, Path string // the request that was not sent; empty from Client.Authenticate
 	Err          error  // why no token could be had
+	// Cached: Err is an earlier fetch's failure, returned from memory
+	// without asking the source, which is asked again at RetryAt.
+	Cached            bool
+	FailedAt, RetryAt time.Time
 }
 
 func (e *TokenError) Error() string {
-	return fmt.Sprintf("autocall: %s %s: not sent, no token: %v", e.Method, e.Path, e.Err)
+	var b strings.Builder
+	b.WriteString("autocall: ")
+	if e.Method != "" || e.Path != "" {
+		b.WriteString(e.Method + " " + e.Path + ": not sent, ")
+	}
+	fmt.Fprintf(&b, "no token: %v", e.Err)
+	if e.Cached {
+		b.WriteString(cachedNote(e.FailedAt, e.RetryAt))
+	}
+	return b.String()
+}
+
+// cachedNote says that a token failure is an earlier one, and when the
+// source is asked again.
+func cachedNote(at, retryAt time.Time) string {
+	return fmt.Sprintf(" (the token source's earlier failure at %s, not asked again until %s)",
+		at.Format(time.RFC3339Nano), retryAt.Format(time.RFC3339Nano))
+}
+
+// earlierFailure is the token cache's failure served from memory during
+// its back-off; the Client returns it as a *TokenError with Cached set.
+type earlierFailure struct {
+	err         error
+	at, retryAt time.Time
+}
+
+func (e *earlierFailure) Error() string { return e.err.Error() + cachedNote(e.at, e.retryAt) }
+func (e *earlierFailure) Unwrap() error { return e.err }
+
+// tokenError is the *TokenError of a request not sent because of err.
+func tokenError(method, path string, err error) *TokenError {
+	te := &TokenError{Method: method, Path: path, Err: err}
+	var ef *earlierFailure
+	if errors.As(err, &ef) {
+		te.Err, te.Cached, te.FailedAt, te.RetryAt = ef.err, true, ef.at, ef.retryAt
+	}
+	return te
 }
 
 // Is matches ErrNotSent.

@@ -29,7 +29,7 @@ type otpParams struct {
 // have been placed. Callees that are not called are in Rejected, not an error: those the
 // SDK refused before sending (a malformed number among good ones) and those
 // the provider refused. Only a request with no good callee is refused whole.
-func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPRequest) (*CampaignResult, error) {
+func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPRequest, opts ...CreateOption) (*CampaignResult, error) {
 	if req == nil {
 		return nil, invalid("OTPRequest", "", "nil")
 	}
@@ -52,7 +52,8 @@ func (s *OTPService) Send(ctx context.Context, campaignID string, req *OTPReques
 	body.Params = &body.otp
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/otp",
-		body: body, provider: tel4vn, creates: true, callees: len(body.Callees), limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
+		body: body, provider: tel4vn, creates: true, callees: len(body.Callees), limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey),
+		onRateLimit: onRateLimitOf(opts)}, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,10 @@ func (m *matcher) error(err error) error {
 		cp := *e
 		cp.Err = m.error(e.Err)
 		return &cp
+	case *ValidationError:
+		cp := *e // keeps its sentinel and its Outcome
+		cp.Field, cp.Value, cp.Reason = m.string(e.Field), m.string(e.Value), m.string(e.Reason)
+		return &cp
 	case *APIError:
 		cp := *e
 		cp.Code = ErrorCode(m.string(string(e.Code)))

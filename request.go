@@ -49,6 +49,9 @@ type request struct {
 	callees int      // callees sent by a TEL4VN create, which its answer must account for
 	limit   int64    // what is read of the answer; 0: maxResponseBody
 	secrets []string // the request's own credentials (callback_apikey), redacted like the Client's
+	// onRateLimit (OnRateLimit, creates only): a 429 is told to it and
+	// returned, not resent.
+	onRateLimit func(time.Duration)
 }
 
 // checker is implemented by results that can tell a real success from a
@@ -82,7 +85,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			var err error
 			if tok, err = c.tokens.token(ctx); err != nil {
 				// Typed, so that a batch can tell a create that never left.
-				return &TokenError{Method: r.method, Path: r.path, Err: c.redact.error(err, r.secrets...)}
+				te := tokenError(r.method, r.path, err)
+				te.Err = c.redact.error(te.Err, r.secrets...)
+				return te
 			}
 		}
 		err := c.send(ctx, r, body, tok, out)
@@ -113,9 +118,10 @@ func isTokenRejection(err error) bool {
 func (c *Client) send(ctx context.Context, r *request, body []byte, tok string, out any) error {
 	for attempt := 1; ; attempt++ {
 		v := c.attempt(ctx, r, body, tok, attempt, out)
-		if v.limited && noticeRateLimit(ctx, v.retryAfter) && r.creates {
+		if v.limited && r.creates && r.onRateLimit != nil {
 			// The caller who asked to be told paces its creates itself (a
 			// batch waits for its shared pause and checks its rules again).
+			r.onRateLimit(v.retryAfter)
 			return v.err
 		}
 		if v.err == nil || !v.retryable || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {

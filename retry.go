@@ -92,26 +92,31 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-type rateLimitKey struct{}
-
-// WithRateLimitNotice returns a ctx whose requests call fn each time the
-// provider answers HTTP 429, with its Retry-After (0 when it gave none).
-// A batch of many workers uses it to pause all of them, not only the one
-// that was told to slow down. A read is then retried as usual; a
-// call-creating request is not resent by the SDK: it returns the 429
-// (ErrRateLimited; nothing was placed), and the caller sends it again when
-// its own pause and rules allow (a batch's advertising window may have
-// closed meanwhile).
-func WithRateLimitNotice(ctx context.Context, fn func(retryAfter time.Duration)) context.Context {
-	return context.WithValue(ctx, rateLimitKey{}, fn)
+// CreateOption changes how one call-creating request (OTP.Send, TTS.Run,
+// TTS.ImportTemplate, AutoCall.ExecuteByPhone, ExecuteByExtension) is
+// sent.
+type CreateOption struct {
+	onRateLimit func(retryAfter time.Duration)
 }
 
-// noticeRateLimit tells ctx's notice, if any, of a 429; it reports whether
-// there was one.
-func noticeRateLimit(ctx context.Context, d time.Duration) bool {
-	fn, ok := ctx.Value(rateLimitKey{}).(func(time.Duration))
-	if ok && fn != nil {
-		fn(d)
+// OnRateLimit makes the create leave a 429 to the caller: fn is called
+// with the provider's Retry-After (0 when it gave none), and the 429 is
+// returned (ErrRateLimited, ClassRateLimited; nothing was placed) instead
+// of being resent after the RetryPolicy's wait. A batch of many workers
+// uses it to pause all of them, then sends again when its own pause and
+// rules allow (an advertising window may have closed meanwhile). Without
+// it, the SDK resends a create answered 429, as it does a read.
+func OnRateLimit(fn func(retryAfter time.Duration)) CreateOption {
+	return CreateOption{onRateLimit: fn}
+}
+
+// onRateLimitOf is the last OnRateLimit among opts: nil when none.
+func onRateLimitOf(opts []CreateOption) func(time.Duration) {
+	var fn func(time.Duration)
+	for _, o := range opts {
+		if o.onRateLimit != nil {
+			fn = o.onRateLimit
+		}
 	}
-	return ok && fn != nil
+	return fn
 }

@@ -28,7 +28,7 @@ const reservedParam = "template_name"
 // it is not resent after an unclear failure either: an error matching
 // ErrOutcomeUnknown means the template may exist. A success must carry
 // data: {"data":null}, {"status":true} or {"code":200} alone is unknown.
-func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t *Template) error {
+func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t *Template, opts ...CreateOption) error {
 	if t == nil {
 		return invalid("Template", "", "nil")
 	}
@@ -52,7 +52,7 @@ func (s *TTSService) ImportTemplate(ctx context.Context, campaignID string, t *T
 	}
 	var out importData
 	return (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice/import",
-		body: map[string]string{"name": t.Name, "content": nfc(t.Content)}, provider: tel4vn, creates: true}, &out)
+		body: map[string]string{"name": t.Name, "content": nfc(t.Content)}, provider: tel4vn, creates: true, onRateLimit: onRateLimitOf(opts)}, &out)
 }
 
 // importData is the data of an import's answer. The document shows a copy
@@ -83,7 +83,7 @@ func (d *importData) check() error {
 // twice unless the first attempt provably did not reach TEL4VN; an error
 // matching ErrOutcomeUnknown means calls may have been placed. Callees the
 // SDK or the provider refuses are in Rejected, not an error (see OTP.Send).
-func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest) (*CampaignResult, error) {
+func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest, opts ...CreateOption) (*CampaignResult, error) {
 	if req == nil {
 		return nil, invalid("TTSRequest", "", "nil")
 	}
@@ -130,7 +130,8 @@ func (s *TTSService) Run(ctx context.Context, campaignID string, req *TTSRequest
 	body.Params = params
 	var out campaignData
 	err = (*service)(s).call(ctx, &request{method: http.MethodPost, path: "/api/v2/campaigns/" + seg + "/voice",
-		body: body, provider: tel4vn, creates: true, callees: len(body.Callees), limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey)}, &out)
+		body: body, provider: tel4vn, creates: true, callees: len(body.Callees), limit: answerLimit(len(body.Callees)), secrets: ownSecrets(req.CallbackAPIKey),
+		onRateLimit: onRateLimitOf(opts)}, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -82,13 +82,6 @@ func ParseAgreement(s string) (Agreement, error) {
 	return a, nil
 }
 
-// Causes of a job the Policy held back; a Deferral or a refusal carries one.
-const (
-	CauseHours     = "hours"       // outside the window: deferred until it opens
-	CauseFrequency = "frequency"   // the number had an advertising call within the interval
-	CauseDoNotCall = "do_not_call" // the number is on the Do-Not-Call list: refused
-)
-
 // Errors of the Policy. A deferred job's error is a *Deferral, which
 // matches ErrOutsideHours or ErrTooSoon.
 var (

@@ -20,20 +20,23 @@
 // # From an outcome to a state
 //
 // A job's state is what an operator acts on without seeing the request.
-// One table, in this order, turns the outcome of a job's create into it:
+// The SDK decides what a create's failure came to where it reads the
+// answer (autocall.OutcomeOf: its class and cause); one table turns that
+// class into the job's state, and the cause is kept:
 //
 //	outcome of the job's create                        state    cause
 //	-------------------------------------------------  -------  ------------------------------
 //	a bad row, refused by the SDK before sending       Refused  template, phone, caller,
-//	  (autocall.ErrValidation)                                  invalid
+//	  (autocall.ClassInvalid)                                   invalid
 //	answered, at least one callee accepted             Placed   (call ids or session id kept)
-//	answered, every callee refused (results.fail       Refused  phone, template or other,
-//	  only)                                                     with the provider's reasons
-//	no token could be had (autocall.ErrNotSent: the    Unsent   auth or token (either stops
-//	  token endpoint refused or failed, the                     the run: every later job
-//	  TokenSource erred)                                        would fail the same way)
+//	answered, every callee refused (results.fail       Refused  phone, template or other (as
+//	  only)                                                     the SDK sorts each callee),
+//	                                                            with the provider's reasons
+//	no token could be had (autocall.ClassNotSent,      Unsent   auth or token (either stops
+//	  a *TokenError: the token endpoint refused or              the run: every later job
+//	  failed, the TokenSource erred)                            would fail the same way)
 //	it may have reached the provider                   Unknown  -
-//	  (autocall.ErrOutcomeUnknown: a reset or timeout
+//	  (autocall.ClassUnknown: a reset or timeout
 //	  after sending, a 5xx in HTTP or in the
 //	  envelope (500.0 and data.code too), a 101 or
 //	  301/302/303, a garbled success, a success that
@@ -41,16 +44,17 @@
 //	  an answer that contradicts itself: an error
 //	  status, code or HTTP status, 429 included,
 //	  next to accepted call ids or a session id)
-//	asked to slow down (HTTP 429, or a rate-limit      Unsent   rate (every worker pauses,
-//	  code under another status:                                then the job goes again)
-//	  autocall.ErrRateLimited)
-//	no connection carried it (autocall.ErrNetwork,     Unsent   network
-//	  not unknown: a failed dial, a reset before
-//	  any byte)
-//	a definite refusal (autocall.ErrRefused, or        Refused  quota (stops the run), auth
-//	  another 4xx answer)                                       (stops the run), caller,
-//	                                                            phone, template, rate, other
-//	anything else                                      Unknown  -
+//	asked to slow down (autocall.ClassRateLimited:     Unsent   rate (every worker pauses,
+//	  HTTP 429, or a rate-limit code under another              then the job goes again)
+//	  status)
+//	no connection carried it (autocall.ClassNotSent,   Unsent   network
+//	  a *TransportError: a failed dial, a reset
+//	  before any byte)
+//	a definite refusal (autocall.ClassRefused: the     Refused  quota (stops the run), auth
+//	  provider's envelope refuses, or any other 4xx)            (stops the run), caller,
+//	                                                            phone, template, other
+//	anything else (autocall.ClassFailed: a 307/308;    Unknown  -
+//	  an error not the SDK's)
 //	the run stopped before the request left            Unsent   (not claimed: no new record)
 //	an advertising job the Policy defers (outside      Unsent   hours, frequency (with
 //	  the hours, its number called within 24 hours)             Record.NotBefore)

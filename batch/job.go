@@ -32,7 +32,7 @@ type Op interface {
 	// describe fills what the journal keeps of the request.
 	describe(rec *Record)
 	// send places the calls and returns what the journal keeps of them.
-	send(ctx context.Context, c *autocall.Client) (placed Record, err error)
+	send(ctx context.Context, c *autocall.Client, opt autocall.CreateOption) (placed Record, err error)
 }
 
 // OTP sends an OTP call (TEL4VN) in a campaign.
@@ -69,8 +69,8 @@ func (o otpOp) describe(rec *Record) {
 	rec.Campaign, rec.Phones = o.campaign, normalized(o.req.Callees)
 }
 
-func (o otpOp) send(ctx context.Context, c *autocall.Client) (Record, error) {
-	res, err := c.OTP.Send(ctx, o.campaign, o.req)
+func (o otpOp) send(ctx context.Context, c *autocall.Client, opt autocall.CreateOption) (Record, error) {
+	res, err := c.OTP.Send(ctx, o.campaign, o.req, opt)
 	return campaignRecord(res), err
 }
 
@@ -98,8 +98,8 @@ func (o ttsOp) describe(rec *Record) {
 	rec.Campaign, rec.Phones = o.campaign, normalized(o.req.Callees)
 }
 
-func (o ttsOp) send(ctx context.Context, c *autocall.Client) (Record, error) {
-	res, err := c.TTS.Run(ctx, o.campaign, o.req)
+func (o ttsOp) send(ctx context.Context, c *autocall.Client, opt autocall.CreateOption) (Record, error) {
+	res, err := c.TTS.Run(ctx, o.campaign, o.req, opt)
 	return campaignRecord(res), err
 }
 
@@ -117,8 +117,8 @@ func (o phoneOp) check() error {
 
 func (o phoneOp) describe(rec *Record) { rec.Phones = normalized(o.req.Phones) }
 
-func (o phoneOp) send(ctx context.Context, c *autocall.Client) (Record, error) {
-	sess, err := c.AutoCall.ExecuteByPhone(ctx, o.req)
+func (o phoneOp) send(ctx context.Context, c *autocall.Client, opt autocall.CreateOption) (Record, error) {
+	sess, err := c.AutoCall.ExecuteByPhone(ctx, o.req, opt)
 	if sess == nil {
 		return Record{}, err
 	}
@@ -141,8 +141,8 @@ func (o extOp) check() error {
 
 func (o extOp) describe(*Record) {}
 
-func (o extOp) send(ctx context.Context, c *autocall.Client) (Record, error) {
-	sess, err := c.AutoCall.ExecuteByExtension(ctx, o.req)
+func (o extOp) send(ctx context.Context, c *autocall.Client, opt autocall.CreateOption) (Record, error) {
+	sess, err := c.AutoCall.ExecuteByExtension(ctx, o.req, opt)
 	if sess == nil {
 		return Record{}, err
 	}

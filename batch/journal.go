@@ -74,20 +74,6 @@ type Record struct {
 	NotBefore time.Time `json:"not_before,omitzero"`
 }
 
-// Causes of refused and unsent jobs (Record.Cause).
-const (
-	CauseQuota    = "quota"    // the plan, balance or daily quota is spent
-	CauseRate     = "rate"     // the provider asked to slow down
-	CauseTemplate = "template" // the TTS template or one of its values is missing or wrong
-	CausePhone    = "phone"    // no callee is a phone the provider or the SDK takes
-	CauseCaller   = "caller"   // the calling number is not one the account may use
-	CauseAuth     = "auth"     // the credential was refused
-	CauseInvalid  = "invalid"  // another bad field of the row
-	CauseNetwork  = "network"  // unsent: no connection reached the provider
-	CauseToken    = "token"    // unsent: no token could be had
-	CauseOther    = "other"
-)
-
 // Inherit returns r with what prev, the job's earlier record, knew and r
 // does not repeat: its kind, campaign, phones, claim time and run. A
 // journal settling a job keeps them, so that an outcome need not restate

@@ -4,44 +4,38 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	autocall "github.com/autocallvn/autocall-go"
 )
 
-// outcome is the package doc's table: the state and cause of a job whose
-// create returned out and err. The order of the cases is the table's.
+// states is the package doc's table: the state of a job whose create
+// failed, by the class the SDK gave the failure where it read the answer.
+var states = map[autocall.Class]State{
+	autocall.ClassInvalid:     Refused, // a bad row: nothing was sent
+	autocall.ClassNotSent:     Unsent,  // no token, or no connection carried it
+	autocall.ClassRateLimited: Unsent,  // refused before any work: it goes again
+	autocall.ClassRefused:     Refused,
+	autocall.ClassUnknown:     Unknown,
+	// A create fails so only when redirected with 307/308: said to do no
+	// work, yet in doubt Unknown, which can never phone twice.
+	autocall.ClassFailed: Unknown,
+}
+
+// outcome is the state and cause of a job whose create returned out and
+// err. An error the SDK did not make is Unknown: in doubt.
 func outcome(out Record, err error) (State, string) {
-	var apiErr *autocall.APIError
 	switch {
-	case errors.Is(err, autocall.ErrValidation):
-		return Refused, causeOf(err) // a bad row: nothing was sent
 	case err == nil && out.State == Refused:
 		return Refused, out.Cause // every callee refused
 	case err == nil:
 		return Placed, ""
-	case errors.Is(err, autocall.ErrNotSent):
-		// No token: the create never left, whatever the token endpoint said.
-		if errors.Is(err, autocall.ErrUnauthorized) {
-			return Unsent, CauseAuth
-		}
-		return Unsent, CauseToken
-	case errors.Is(err, autocall.ErrOutcomeUnknown):
-		return Unknown, ""
-	case errors.Is(err, autocall.ErrRateLimited) && (errors.Is(err, autocall.ErrRefused) || isHTTP429(err)):
-		// Refused before any work, as a 429 is: the job goes again.
-		return Unsent, CauseRate
-	case errors.Is(err, autocall.ErrNetwork):
-		// Not wrapped in ErrOutcomeUnknown: the SDK proved it never left.
-		return Unsent, CauseNetwork
-	case errors.Is(err, autocall.ErrRefused):
-		return Refused, causeOf(err)
-	case errors.As(err, &apiErr) && apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500:
-		// A 4xx whose body is not the envelope: the SDK, which wraps all
-		// that may have been done in ErrOutcomeUnknown, calls it an answer.
-		return Refused, causeOf(err)
 	}
-	return Unknown, ""
+	o := autocall.OutcomeOf(err)
+	state, ok := states[o.Class]
+	if !ok || state == Unknown {
+		return Unknown, ""
+	}
+	return state, causeFromSDK(o.Cause)
 }
 
 // classify turns a send's result into the record the journal keeps, and
@@ -63,11 +57,7 @@ func (st *runState) classify(rec Record, out Record, err error) Record {
 	}
 	switch {
 	case rec.Cause == CauseRate && rec.State == Unsent:
-		var after time.Duration
-		if apiErr != nil {
-			after = apiErr.RetryAfter
-		}
-		st.pause(after)
+		st.pause(autocall.OutcomeOf(err).RetryAfter)
 	case rec.Cause == CauseAuth || (rec.State == Refused && rec.Cause == CauseQuota):
 		st.halt(fmt.Errorf("batch: stopped, every later job would be refused too: %w", err))
 	case rec.Cause == CauseToken:
@@ -78,48 +68,12 @@ func (st *runState) classify(rec Record, out Record, err error) Record {
 	return rec
 }
 
-func isHTTP429(err error) bool {
-	var apiErr *autocall.APIError
-	return errors.As(err, &apiErr) && apiErr.HTTPStatus == 429
-}
-
-// causeOf sorts a refusal into a cause. limit_word (the daily quota) is a
-// quota; limit_word_session concerns one job's text, so its template.
+// causeOf is the cause of a job refused before it was sent (a bad row).
 func causeOf(err error) string {
-	var ve *autocall.ValidationError
-	switch {
-	case errors.Is(err, autocall.ErrUnauthorized):
-		return CauseAuth
-	case errors.Is(err, autocall.ErrLimitWordSession):
-		return CauseTemplate
-	case errors.Is(err, autocall.ErrLimitService), errors.Is(err, autocall.ErrBalanceNotEnough), errors.Is(err, autocall.ErrLimitWord):
-		return CauseQuota
-	case errors.Is(err, autocall.ErrRateLimited):
-		return CauseRate
-	case errors.Is(err, autocall.ErrInvalidCaller):
-		return CauseCaller
-	case errors.Is(err, autocall.ErrInvalidPhone):
-		return CausePhone
-	case errors.As(err, &ve):
-		if templateField(ve.Field) {
-			return CauseTemplate
-		}
-		return CauseInvalid
-	case mentionsTemplate(err.Error()):
-		return CauseTemplate
+	if o := autocall.OutcomeOf(err); o.Class != autocall.ClassNone {
+		return causeFromSDK(o.Cause)
 	}
 	return CauseOther
-}
-
-func templateField(f string) bool {
-	return strings.HasPrefix(f, "Params") || strings.HasPrefix(f, "Template")
-}
-
-// mentionsTemplate: the provider's words for a template it does not have
-// or a key it misses ("Missing TTS Key", "template not found").
-func mentionsTemplate(s string) bool {
-	s = strings.ToLower(s)
-	return strings.Contains(s, "template") || strings.Contains(s, "tts key") || strings.Contains(s, "missing key")
 }
 
 // refusedCallees is the record of an answer that placed nothing: every
@@ -134,8 +88,12 @@ func refusedCallees(rejected []autocall.Rejection) Record {
 			why = r.Err.Error()
 		}
 		reasons = append(reasons, r.Phone+": "+why)
-		phone = phone && r.Err != nil && errors.Is(r.Err, autocall.ErrInvalidPhone)
-		template = template || mentionsTemplate(why)
+		// The SDK sorts each callee's refusal (autocall.CalleeError,
+		// or its own *ValidationError); the job takes the template's
+		// cause if any callee names it, the phone's if every one does.
+		cause := autocall.OutcomeOf(r.Err).Cause
+		phone = phone && cause == autocall.CausePhone
+		template = template || cause == autocall.CauseTemplate
 	}
 	switch {
 	case template:

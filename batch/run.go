@@ -195,8 +195,9 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 		st.limiter = rate.NewLimiter(r.Rate, max(r.Burst, 1))
 	}
 	// Jobs in flight finish after ctx ends: their outcome must be recorded.
-	// A 429 anywhere pauses every worker.
-	sendCtx := autocall.WithRateLimitNotice(context.WithoutCancel(ctx), st.pause)
+	// A 429 anywhere pauses every worker; the SDK leaves its resend to us.
+	sendCtx := context.WithoutCancel(ctx)
+	st.onLimit = autocall.OnRateLimit(st.pause)
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	st.stopCtx, st.stop = stopCtx, stop
@@ -404,6 +405,7 @@ type runState struct {
 
 	pauseMu     sync.Mutex
 	pausedUntil time.Time
+	onLimit     autocall.CreateOption // every create's: a 429 pauses the run
 }
 
 // halt stops the whole run: every later job would meet the same refusal.
@@ -486,7 +488,7 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 				return st.deferred(sendCtx, j, rec, d, true, res)
 			}
 		}
-		out, err := j.Op.send(sendCtx, st.r.client(j.Op))
+		out, err := j.Op.send(sendCtx, st.r.client(j.Op), st.onLimit)
 		final := st.classify(rec, out, err)
 		res.err = err
 		if err == nil && final.State == Refused {

@@ -33,7 +33,9 @@ func TestAdvertisingCSVKeepsTheHours(t *testing.T) {
 	env := tel4vnEnv(srv)
 	env["AUTOCALL_NOW"] = "2026-12-01T17:30:00+07:00"
 	r := run(t, env, append(promo, "--csv", csv, "--journal", csv+".journal")...)
-	require.Equal(t, 0, r.code, "deferred rows are no failure: %s %s", r.stdout, r.stderr)
+	// Deferred rows are no failure, but they wait: exit 8, with when to run again.
+	require.Equal(t, 8, r.code, "%s %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stderr, "Nothing wrong: rows wait for a time. Run the same command again after 2026-12-02 08:00 +07:00.")
 	assert.Contains(t, r.stdout, "3 advertising rows deferred", "km-1, km-2, km-4")
 	assert.Contains(t, r.stdout, "2026-12-02 08:00 +07:00")
 	assert.Len(t, srv.Calls(), 1, "only the subscriber who agreed is called after 17:00")
@@ -64,11 +66,11 @@ func TestAdvertisingCSVKeepsTheHours(t *testing.T) {
 	// again and waits 24 hours. A dry run says so first.
 	env["AUTOCALL_NOW"] = "2026-12-02T08:00:01+07:00"
 	r = run(t, env, append(promo, "--dry-run", "--workers", "1", "--csv", csv, "--journal", csv+".journal")...)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 8, r.code, "the real run's code: a row waits: %s", r.stderr)
 	assert.Contains(t, r.stdout, "2 rows would be sent, 0 refused, 1 deferred by the advertising rules")
 	require.Len(t, srv.Calls(), 1, "a dry run sends nothing")
 	r = run(t, env, append(promo, "--json", "--workers", "1", "--csv", csv, "--journal", csv+".journal")...)
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 8, r.code, "km-4 waits: %s", r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	var rep struct {
 		Report struct {
@@ -168,6 +170,7 @@ func TestAdvertisingCSVNeedsASharedJournal(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	env["AUTOCALL_NOW"] = "2026-12-02T08:05:00+07:00"
 	r = run(t, env, append(promo, "--csv", day2, "--journal", shared)...)
-	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Equal(t, 8, r.code, "deferred by the interval: %s", r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "Run the same command again after 2026-12-02 16:30 +07:00.")
 	assert.Len(t, srv.Calls(), 1, "one advertising call to the number in 24 hours, across the CSVs")
 }

@@ -18,27 +18,6 @@ import (
 	autocall "github.com/autocallvn/autocall-go"
 )
 
-// Exit codes; see the package doc.
-const (
-	exitOK       = 0
-	exitOther    = 1
-	exitUsage    = 2
-	exitAuth     = 3
-	exitRefused  = 4
-	exitUnknown  = 5
-	exitPartial  = 6
-	exitNetwork  = 7
-	exitCodeHelp = `Exit codes:
-  0  done
-  1  anything else
-  2  usage or validation error: nothing was sent
-  3  the credential was refused
-  4  the provider refused (quota, balance, not found, …)
-  5  outcome unknown: a call may have been placed; do not re-run blindly, look at the journal
-  6  partial: this run refused some callees or rows, and placed the others
-  7  network failure before anything reached the provider`
-)
-
 // app holds what every command shares.
 type app struct {
 	stdout, stderr io.Writer
@@ -263,38 +242,6 @@ func (a *app) fail(err error) int {
 	}
 	return code
 }
-
-// exitCode maps an error to the documented exit codes.
-func exitCode(err error) int {
-	var ue *usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ue), errors.Is(err, autocall.ErrValidation):
-		return exitUsage
-	case errors.Is(err, autocall.ErrOutcomeUnknown):
-		return exitUnknown
-	case errors.Is(err, autocall.ErrUnauthorized):
-		return exitAuth
-	case errors.Is(err, autocall.ErrRefused):
-		return exitRefused
-	case errors.Is(err, autocall.ErrNetwork):
-		return exitNetwork
-	}
-	var ce *codeError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	return exitOther
-}
-
-// codeError carries an exit code of its own (a batch's summary).
-type codeError struct {
-	code int
-	msg  string
-}
-
-func (e *codeError) Error() string { return e.msg }
 
 func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{

@@ -32,16 +32,23 @@ func rest(r csvrows.Row, skip ...string) map[string]string {
 	return out
 }
 
-// retryCauses are the causes --retry-refused takes.
-var retryCauses = []string{batch.CauseQuota, batch.CauseRate, batch.CauseTemplate, batch.CausePhone,
-	batch.CauseCaller, batch.CauseAuth, batch.CauseInvalid, batch.CauseOther, batch.CauseDoNotCall}
+// causeNames are the causes --retry-refused takes: those a refused row
+// may carry, from the batch package's one list.
+func causeNames() []string {
+	causes := batch.RefusalCauses()
+	names := make([]string, len(causes))
+	for i, c := range causes {
+		names[i] = string(c)
+	}
+	return names
+}
 
 // addRetry adds --retry-refused: alone, every refused row goes again; with
 // causes, only the rows refused for one of them.
 func (b *batchFlags) addRetry(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringSliceVar(&b.retry, "retry-refused", nil, "send again the rows the journal holds as refused, once the cause is fixed: "+
-		"all of them, or --retry-refused="+strings.Join(retryCauses, ",")+" (some of these causes)")
+		"all of them, or --retry-refused="+strings.Join(causeNames(), ",")+" (some of these causes)")
 	f.Lookup("retry-refused").NoOptDefVal = "all"
 }
 
@@ -52,10 +59,10 @@ func (b *batchFlags) retryOf(r *batch.Runner) error {
 		switch {
 		case c == "all":
 			r.RetryRefused = true
-		case slices.Contains(retryCauses, c):
+		case slices.Contains(batch.RefusalCauses(), batch.Cause(c)):
 			r.RetryCauses = append(r.RetryCauses, c)
 		default:
-			return usagef("--retry-refused: no cause %q (all, or some of %s)", c, strings.Join(retryCauses, ","))
+			return usagef("--retry-refused: no cause %q (all, or some of %s)", c, strings.Join(causeNames(), ","))
 		}
 	}
 	return nil
@@ -133,7 +140,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		path = bf.csv + ".journal"
 	}
 	if len(jobs) == 0 {
-		return a.report(&batch.Report{}, path, file, nil)
+		return a.report(&batch.Report{}, path, file, nil, nil)
 	}
 	var j batch.Journal
 	if a.dryRun {
@@ -170,12 +177,14 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if bf.rate > 0 {
 		r.Rate, r.Burst = rate.Limit(bf.rate), 1
 	}
+	tally := unsentTally{}
+	r.Progress = func(p batch.Progress) { tally.note(p); pr.update(p) }
 	rep, err := r.Run(ctx, jobs)
 	pr.finish()
 	if err != nil {
 		return err
 	}
-	return a.report(rep, path, file, a.rowsOf(j, jobs, r.RunID))
+	return a.report(rep, path, file, a.rowsOf(j, jobs, r.RunID), tally)
 }
 
 // newRunID names a run of the command in the journal's records.
@@ -233,7 +242,7 @@ func recordRow(rec batch.Record, runID string) jsonRow {
 }
 
 // report prints a batch's end and sets the exit code.
-func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []jsonRow) error {
+func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []jsonRow, tally unsentTally) error {
 	fileRefused := len(file.Refused)
 	if a.dryRun {
 		// The code the real run would exit with, for what it can judge
@@ -244,6 +253,8 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 			a.code = exitUnknown
 		case rep.Refused+fileRefused > 0:
 			a.code = exitPartial
+		case len(rep.Deferred) > 0:
+			a.code = exitLater
 		}
 		if a.jsonOut {
 			a.printJSON(map[string]any{"report": map[string]any{"nothing_sent": true, "total": rep.Total + fileRefused,
@@ -267,6 +278,12 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 	if rep.Stopped != nil {
 		stopped = rep.Stopped.Error()
 	}
+	var later time.Time
+	a.code, later = batchCode(rep, fileRefused, tally)
+	runAfter := "" // exit 8's time: the earliest a run may succeed
+	if a.code == exitLater {
+		runAfter = later.Format(time.RFC3339)
+	}
 	if a.jsonOut {
 		a.printJSON(map[string]any{"report": map[string]any{
 			"total": rep.Total, "placed": rep.Placed, "refused": rep.Refused, "unknown": rep.Unknown, "unsent": rep.Unsent,
@@ -274,6 +291,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 			"forgotten": rep.Forgotten, "unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
 			"refused_rows": fileRefused, "held_line": file.Held, "ignored_fields_lines": nonNilInts(file.Extra),
 			"elsewhere": rep.Elsewhere, "elsewhere_keys": nonNilStrings(rep.ElsewhereKeys), "deferred": deferredJSON(rep),
+			"run_after": runAfter,
 		}, "rows": rows})
 	} else {
 		fmt.Fprintf(a.stdout, "%d rows: %d placed, %d refused, %d unknown, %d unsent; from earlier runs %d placed, %d refused, %d unknown (%s)\n",
@@ -293,38 +311,14 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 	}
 	a.deferredNote(rep)
 	a.forgottenNote(rep)
-	// Rows the advertising rules deferred are not a failure: they go later.
-	unsent := rep.Unsent - len(rep.Deferred)
 	interrupted := errors.Is(rep.Stopped, context.Canceled) || errors.Is(rep.Stopped, context.DeadlineExceeded)
 	if interrupted && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Interrupted: %d rows not sent. Run the same command again to resume; nobody is phoned twice.\n", rep.Unsent)
 	} else if rep.Stopped != nil && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Stopped: %v\nThe rows not sent go with the next run.\n", rep.Stopped)
 	}
-	network := errors.Is(rep.Stopped, autocall.ErrNetwork) || (rep.Stopped == nil && rep.Placed+rep.AlreadyPlaced == 0 && unsent > 0)
-	switch {
-	case len(rep.UnknownKeys) > 0:
-		a.code = exitUnknown
-	case errors.Is(rep.Stopped, autocall.ErrUnauthorized):
-		a.code = exitAuth
-	case interrupted:
-		a.code = exitOther
-	// A stop is named by its cause, as a single command's error is: a
-	// token endpoint out of reach is no refusal by the provider.
-	case errors.Is(rep.Stopped, autocall.ErrRefused), errors.Is(rep.Stopped, autocall.ErrRateLimited):
-		a.code = exitRefused // a quota spent, or a pause asked longer than the run waits
-	case rep.Stopped != nil && !network:
-		a.code = exitOther
-	// Rows this run refused come before a network failure: 7 is left to
-	// the next run, which names them without changing the code. Rows an
-	// earlier run refused do not change it either: cron would otherwise
-	// mail every minute for ever.
-	case rep.Refused+fileRefused > 0:
-		a.code = exitPartial
-	case network:
-		a.code = exitNetwork
-	case unsent > 0:
-		a.code = exitPartial
+	if a.code == exitLater && !a.jsonOut {
+		fmt.Fprintf(a.stderr, "Nothing wrong: rows wait for a time. Run the same command again after %s.\n", later.Format(timeLayout))
 	}
 	return nil
 }

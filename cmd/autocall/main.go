@@ -18,10 +18,12 @@
 //	1  anything else
 //	2  usage or validation error: nothing was sent
 //	3  the credential was refused
-//	4  the provider refused (quota, balance, not found, …)
+//	4  the provider refused (quota, balance, not found, rate limit, …)
 //	5  outcome unknown: a call may have been placed; do not re-run blindly, look at the journal
 //	6  partial: this run refused some callees or rows, and placed the others
-//	7  network failure before anything reached the provider
+//	7  not sent: the network (or the token source) failed before anything reached the provider
+//	8  later: nothing wrong, rows wait for a time (the provider's pause, Decree 91's hours or
+//	   interval); run again after the time printed
 package main
 
 import (
