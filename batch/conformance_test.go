@@ -29,7 +29,7 @@ func TestFileJournalConformance(t *testing.T) {
 		}
 		t.Cleanup(func() { again.Close() })
 		return again
-	}))
+	}), fileRetention)
 }
 
 func TestMemJournalConformance(t *testing.T) {
@@ -39,5 +39,5 @@ func TestMemJournalConformance(t *testing.T) {
 			_ = m.Close()
 			return m.Peer() // the same records, a new process's handle
 		}),
-		journaltest.Peer(func(t *testing.T, j batch.Journal) batch.Journal { return j.(*batch.MemJournal).Peer() }))
+		journaltest.Peer(func(t *testing.T, j batch.Journal) batch.Journal { return j.(*batch.MemJournal).Peer() }), memRetention)
 }

@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		os.Exit(crashChild(os.Getenv(crashChildEnv), os.Getenv(crashSandboxEnv)))
 	}
+	if os.Getenv(compactChildEnv) != "" {
+		os.Exit(compactChild(os.Getenv(compactChildEnv), os.Getenv(compactStepEnv)))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -52,6 +52,12 @@ type FileJournal struct {
 	own     map[string]string // this process's unsettled claims: key → run
 	closed  bool
 
+	// Retention (file_compact.go): the keys of forgotten records, and how
+	// many record lines the file holds (superseded ones included).
+	opts  journalOptions
+	tombs tombstones
+	lines int
+
 	// Group commit: writers append under mu, then wait for a sync that
 	// covers their bytes; one goroutine syncs for all of them.
 	syncMu   sync.Mutex
@@ -67,26 +73,61 @@ type FileJournal struct {
 // settleSyncDelay is how soon an outcome is synced when no claim does it.
 const settleSyncDelay = 10 * time.Millisecond
 
-// OpenFile opens (or creates) the journal at path and reads it.
-func OpenFile(path string) (*FileJournal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+// OpenFile opens (or creates) the journal at path and reads it. Options
+// set its Retention (WithRetention; the defaults otherwise): a journal
+// whose stale lines pass a share of the file is compacted on opening and
+// on Close (Compact).
+func OpenFile(path string, opts ...JournalOption) (*FileJournal, error) {
+	f, err := openLocked(path)
 	if err != nil {
-		return nil, fmt.Errorf("batch: opening the journal: %w", err)
+		return nil, err
 	}
-	if err := lockFile(f); err != nil {
-		f.Close()
-		if errors.Is(err, ErrLocked) {
-			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-		}
-		return nil, fmt.Errorf("batch: locking the journal %s: %w", path, err)
-	}
-	j := &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}, own: map[string]string{}}
+	j := newFileJournal(f, path, opts)
+	j.own = map[string]string{}
 	j.syncCond = sync.NewCond(&j.syncMu)
 	if err := j.open(); err != nil {
 		f.Close()
 		return nil, err
 	}
+	if j.shouldCompact() {
+		if _, err := j.Compact(context.Background()); err != nil {
+			j.Close()
+			return nil, err
+		}
+	}
 	return j, nil
+}
+
+func newFileJournal(f *os.File, path string, opts []JournalOption) *FileJournal {
+	return &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}, tombs: tombstones{}, opts: journalOpts(opts)}
+}
+
+// openLocked opens path and takes its lock. A compaction in another
+// process may rename a new file over path between the open and the lock:
+// the file locked must still be the one at path, or it is opened again.
+func openLocked(path string) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("batch: opening the journal: %w", err)
+		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			if errors.Is(err, ErrLocked) {
+				return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+			}
+			return nil, fmt.Errorf("batch: locking the journal %s: %w", path, err)
+		}
+		held, herr := f.Stat()
+		now, nerr := os.Stat(path)
+		if herr == nil && nerr == nil && os.SameFile(held, now) {
+			return f, nil
+		}
+		f.Close()
+		if herr != nil {
+			return nil, fmt.Errorf("batch: opening the journal: %w", herr)
+		}
+	}
 }
 
 // open reads the file and repairs its end: a cut last line is dropped, and
@@ -139,21 +180,34 @@ type lastLine struct {
 // read it, or, in use, as a claim being written. Records are in the order
 // their keys first appeared.
 func ReadFile(path string) (recs []Record, inUseNow bool, err error) {
+	j, live, err := readFile(path, nil)
+	if err != nil {
+		return nil, live, err
+	}
+	defer j.f.Close()
+	recs, err = j.Records(context.Background())
+	return recs, live, err
+}
+
+// readFile loads the journal at path without its lock; the caller closes
+// j.f.
+func readFile(path string, opts []JournalOption) (j *FileJournal, live bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("batch: opening the journal: %w", err)
 	}
-	defer f.Close()
-	live, err := inUse(f)
+	live, err = inUse(f)
 	if err != nil {
+		f.Close()
 		return nil, false, fmt.Errorf("batch: looking at the journal's lock: %w", err)
 	}
-	j := &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}, live: live}
+	j = newFileJournal(f, path, opts)
+	j.live = live
 	if _, _, err := j.load(); err != nil {
+		f.Close()
 		return nil, live, err
 	}
-	recs, err = j.Records(context.Background())
-	return recs, live, err
+	return j, live, nil
 }
 
 // load reads every line; it returns the offset after the last whole
@@ -184,7 +238,12 @@ func (j *FileJournal) load() (int64, lastLine, error) {
 			return 0, tail, fmt.Errorf("batch: reading the journal: %w", err)
 		}
 		var rec Record
-		if jerr := json.Unmarshal(line, &rec); jerr != nil || rec.Key == "" {
+		jerr := json.Unmarshal(line, &rec)
+		if jerr == nil && rec.Key == "" && j.tombstoneLine(line) {
+			off += int64(len(line))
+			continue
+		}
+		if jerr != nil || rec.Key == "" {
 			if jerr == nil {
 				jerr = errors.New("no key")
 			}
@@ -252,6 +311,7 @@ func cutKey(line []byte) (string, bool) {
 }
 
 func (j *FileJournal) put(rec Record) {
+	j.lines++
 	if _, ok := j.records[rec.Key]; !ok {
 		j.order = append(j.order, rec.Key)
 	}
@@ -267,10 +327,15 @@ func (j *FileJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record
 		j.mu.Unlock()
 		return false, Record{}, errClosed
 	}
-	if cur, ok := j.records[rec.Key]; ok && !req.Retry.Claimable(cur) {
+	cur, had := j.records[rec.Key]
+	if had && !req.Retry.Claimable(cur) {
 		cur = j.view(cur)
 		j.mu.Unlock()
 		return false, cur, nil
+	}
+	if f, ok := j.tombs.forgottenOrNone(rec.Key, req.Retry); !had && ok {
+		j.mu.Unlock()
+		return false, f, nil
 	}
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
@@ -446,8 +511,9 @@ func (j *FileJournal) waitSynced(end int64) error {
 		}
 		j.syncing = true
 		target := j.written
+		f := j.f // compaction swaps the file under syncMu
 		j.syncMu.Unlock()
-		err := j.f.Sync()
+		err := f.Sync()
 		j.syncMu.Lock()
 		j.syncing = false
 		if err != nil {
@@ -492,6 +558,12 @@ func (j *FileJournal) Close() error {
 		j.mu.Unlock()
 		return nil
 	}
+	var cerr error
+	if j.shouldCompact() {
+		// The run is over: the rewrite costs no call its time. A failure
+		// leaves the journal whole as it was.
+		_, cerr = j.compactLocked()
+	}
 	j.closed = true
 	if j.later != nil && j.later.Stop() {
 		j.bg.Done() // it will not run
@@ -501,8 +573,8 @@ func (j *FileJournal) Close() error {
 	// the real close, and the lock's release, until it ends.
 	j.bg.Wait()
 	err := j.f.Sync()
-	if cerr := j.f.Close(); err == nil {
-		err = cerr
+	if ferr := j.f.Close(); err == nil {
+		err = ferr
 	}
-	return err
+	return errors.Join(err, cerr)
 }

@@ -105,6 +105,10 @@ func (r Record) Inherit(prev Record) Record {
 type Retry struct {
 	Refused bool     // every refused job
 	Causes  []string // refused jobs whose Cause is one of these
+	// Forgotten: a key the journal forgot (its tombstone stands: it was
+	// placed before the retention) may be claimed, and sent, again. Only
+	// this takes a Forgotten record; Refused and Causes do not.
+	Forgotten bool
 }
 
 // Claimable reports whether a job whose record is cur may be claimed
@@ -116,6 +120,9 @@ func (r Retry) Claimable(cur Record) bool {
 	case Unsent:
 		return true
 	case Refused:
+		if cur.Cause == CauseForgotten {
+			return r.Forgotten
+		}
 		return r.Refused || slices.Contains(r.Causes, cur.Cause)
 	}
 	return false
@@ -157,6 +164,13 @@ type ClaimRequest struct {
 // drop it otherwise (Unsent, Refused: nothing was placed). In doubt, a
 // call.
 //
+// # Retention
+//
+// Every journal takes a Retention (an option of its constructor:
+// WithRetention for OpenFile and NewMemJournal), drops what Retention.Fate
+// lets go, keeps a tombstone of each forgotten key, and implements
+// Compactor; journaltest's retention cases check it.
+//
 // # Live and dead claims
 //
 // A Claimed record is in flight at a live run, or was left by a run that
@@ -176,6 +190,10 @@ type Journal interface {
 	// record or req.Retry.Claimable says its record may go again, decided
 	// atomically with the claim; otherwise it returns false and the record
 	// in the way, read as Get reads it.
+	//
+	// A key with no record whose tombstone stands (Retention: its Placed
+	// record was dropped) is not claimed unless req.Retry.Forgotten: Claim
+	// returns false and Forgotten(key, …), which is not stored.
 	//
 	// An advertising claim with Interval > 0 is checked against the
 	// per-phone index atomically with the claim: when another key called

@@ -30,11 +30,15 @@ type memStore struct {
 	order   []string          // keys, in order of first appearance
 	ads     adIndex
 	leases  map[string]time.Time // run → when its lease lapses
+	tombs   tombstones           // keys of the records compaction forgot
+	opts    journalOptions
 }
 
-// NewMemJournal returns an empty journal in memory.
-func NewMemJournal() *MemJournal {
-	return &MemJournal{s: &memStore{records: map[string]Record{}, ads: adIndex{}, leases: map[string]time.Time{}}, own: map[string]string{}}
+// NewMemJournal returns an empty journal in memory. It compacts when
+// Compact is called (WithRetention, WithClock), never by itself.
+func NewMemJournal(opts ...JournalOption) *MemJournal {
+	return &MemJournal{s: &memStore{records: map[string]Record{}, ads: adIndex{}, leases: map[string]time.Time{},
+		tombs: tombstones{}, opts: journalOpts(opts)}, own: map[string]string{}}
 }
 
 // Peer returns another handle on m's records, as a second process would
@@ -81,6 +85,9 @@ func (m *MemJournal) Claim(_ context.Context, req ClaimRequest) (bool, Record, e
 	cur, had := m.s.records[rec.Key]
 	if had && !req.Retry.Claimable(cur) {
 		return false, m.view(cur), nil
+	}
+	if f, ok := m.s.tombs.forgottenOrNone(rec.Key, req.Retry); !had && ok {
+		return false, f, nil
 	}
 	if rec.Purpose == Advertising && req.Interval > 0 {
 		if d := m.s.ads.holds(rec.Key, rec.Phones, rec.Time, req.Interval); d != nil {
@@ -188,4 +195,54 @@ func (m *MemJournal) Close() error {
 	return nil
 }
 
-var _ Journal = (*MemJournal)(nil)
+// Compact implements Compactor: the records Retention.Fate lets go are
+// dropped, Placed ones leaving a tombstone; the expired tombstones go.
+func (m *MemJournal) Compact(context.Context) (Compaction, error) {
+	m.s.mu.Lock()
+	defer m.s.mu.Unlock()
+	if m.closed {
+		return Compaction{}, errClosed
+	}
+	var c Compaction
+	now := m.s.opts.now()
+	c.Expired = m.s.tombs.expire(m.s.opts.retention, now)
+	order := m.s.order[:0]
+	for _, k := range m.s.order {
+		rec := m.s.records[k]
+		switch m.s.opts.retention.Fate(rec, now) {
+		case Keep:
+			order = append(order, k)
+			c.Kept++
+			continue
+		case Forget:
+			m.s.tombs.add(rec.Time, KeyHash(k))
+			c.Forgotten++
+		case Drop:
+			c.Dropped++
+		}
+		delete(m.s.records, k)
+		m.s.ads.drop(k, rec.Phones)
+	}
+	clear(m.s.order[len(order):])
+	m.s.order = order
+	c.Tombstones = m.s.tombs.count()
+	return c, nil
+}
+
+// Horizon says how far back the journal remembers.
+func (m *MemJournal) Horizon() Horizon {
+	m.s.mu.Lock()
+	defer m.s.mu.Unlock()
+	h := Horizon{Retention: m.s.opts.retention, Records: len(m.s.records), Keys: m.s.tombs.count(), OldestKey: m.s.tombs.oldest()}
+	for _, r := range m.s.records {
+		if h.OldestRecord.IsZero() || r.Time.Before(h.OldestRecord) {
+			h.OldestRecord = r.Time
+		}
+	}
+	return h
+}
+
+var (
+	_ Journal   = (*MemJournal)(nil)
+	_ Compactor = (*MemJournal)(nil)
+)

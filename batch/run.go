@@ -35,6 +35,11 @@ type Runner struct {
 	RetryRefused bool
 	RetryCauses  []string
 	RetryKeys    []string
+	// AllowForgotten sends the jobs whose key the journal forgot: placed
+	// before its Retention, their record dropped, a tombstone kept. Without
+	// it such a job is Refused with CauseForgotten (ErrForgotten) and not
+	// sent: an old job list run again must not phone everyone again.
+	AllowForgotten bool
 	// MaxPause is the longest the run waits when the provider asks it to
 	// slow down (a 429, or a rate-limit code, with its Retry-After; a
 	// second when it names none), even beyond the client's
@@ -106,6 +111,10 @@ type Report struct {
 	// not be written is Unknown, whatever the answer was, since the
 	// journal holds its claim.
 	Placed, Refused, Unknown, Unsent int
+	// Forgotten, of Refused: jobs refused because the journal forgot
+	// their key (placed before its Retention; CauseForgotten): nothing was
+	// sent. Runner.AllowForgotten sends them.
+	Forgotten int
 	// Left as an earlier run (or a peer) settled them.
 	AlreadyPlaced, AlreadyRefused, StillUnknown int
 	// Elsewhere: jobs claimed by another run (a peer on another host
@@ -298,6 +307,7 @@ type jobResult struct {
 	skipped    bool // settled by an earlier run, or a peer
 	elsewhere  bool // claimed by a peer during this run, not settled when met
 	deferred   *Deferral
+	forgotten  bool // refused: the journal forgot the key (CauseForgotten)
 	err        error
 	journalErr error
 }
@@ -308,6 +318,9 @@ func (rep *Report) count(res jobResult) {
 	}
 	if res.deferred != nil {
 		rep.Deferred = append(rep.Deferred, *res.deferred)
+	}
+	if res.forgotten {
+		rep.Forgotten++
 	}
 	switch {
 	case res.journalErr != nil && res.state == "":
@@ -485,7 +498,7 @@ func (st *runState) halt(err error) { st.stop(err) }
 
 // retryFor is which refused records job key may claim again.
 func (st *runState) retryFor(key string) Retry {
-	return Retry{Refused: st.r.RetryRefused || st.retryKeys[key], Causes: st.r.RetryCauses}
+	return Retry{Refused: st.r.RetryRefused || st.retryKeys[key], Causes: st.r.RetryCauses, Forgotten: st.r.AllowForgotten}
 }
 
 // maxRateTries bounds how often one job goes again after the provider
@@ -587,6 +600,12 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 // run: in flight there while that run's lease is live (the journal reads
 // the claim as Claimed), unknown once it lapsed.
 func (st *runState) skip(res jobResult, cur Record) jobResult {
+	if IsForgotten(cur) {
+		// Refused by this run, not left by an earlier one: nothing is
+		// stored for it, and the tombstone stays.
+		res.state, res.err, res.forgotten = Refused, ErrForgotten, true
+		return res
+	}
 	res.skipped, res.state = true, readState(cur.State)
 	res.elsewhere = cur.State == Claimed
 	return res

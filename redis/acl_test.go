@@ -104,7 +104,12 @@ func TestLimitedACLUserCluster(t *testing.T) {
 		return NewJournal(rdb, strings.TrimPrefix(j.(*Journal).hash, "autocall:journal:"))
 	}
 	journaltest.Run(t, func(*testing.T) batch.Journal { return NewJournal(rdb, fmt.Sprintf("cluster-%d", n.Add(1))) },
-		journaltest.Reopen(again), journaltest.Peer(again))
+		journaltest.Reopen(again), journaltest.Peer(again), journaltest.Retention(
+			func(t *testing.T, r batch.Retention, now func() time.Time) (batch.Journal, func(batch.Journal) batch.Journal) {
+				name := fmt.Sprintf("cluster-retention-%d", n.Add(1))
+				opts := []JournalOption{WithRetention(r), WithClock(now)}
+				return NewJournal(rdb, name, opts...), func(batch.Journal) batch.Journal { return NewJournal(rdb, name, opts...) }
+			}))
 }
 
 // An index an older version kept outside the namespace is merged into the

@@ -139,12 +139,15 @@ func (j *Journal) deferClaim(ctx context.Context, rec batch.Record, held []any, 
 		return false, batch.Record{}, err
 	}
 	args = append([]any{rec.Key, line}, args[2:]...)
-	out, err := deferScript.Run(ctx, j.rdb, []string{j.hash}, args...).Slice()
+	out, err := deferScript.Run(ctx, j.rdb, []string{j.hash, j.ads, j.tombs}, args...).Slice()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return false, def, nil
 	case err != nil:
 		return false, batch.Record{}, fmt.Errorf("autocallredis: deferring %s: %w", rec.Key, err)
+	}
+	if len(out) == 2 && out[0] == "forgotten" {
+		return false, forgotten(rec.Key, out[1]), nil
 	}
 	return j.inTheWay(rec.Key, out)
 }

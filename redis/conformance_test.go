@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/autocallvn/autocall-go/batch"
 	"github.com/autocallvn/autocall-go/batch/journaltest"
@@ -19,5 +20,12 @@ func TestJournalConformance(t *testing.T) {
 	}
 	journaltest.Run(t, func(t *testing.T) batch.Journal {
 		return NewJournal(rs.client(t), fmt.Sprintf("conformance-%d", n.Add(1)))
-	}, journaltest.Reopen(again), journaltest.Peer(again))
+	}, journaltest.Reopen(again), journaltest.Peer(again), journaltest.Retention(
+		func(t *testing.T, r batch.Retention, now func() time.Time) (batch.Journal, func(batch.Journal) batch.Journal) {
+			name := fmt.Sprintf("retention-%d", n.Add(1))
+			opts := []JournalOption{WithRetention(r), WithClock(now)}
+			return NewJournal(rs.client(t), name, opts...), func(batch.Journal) batch.Journal {
+				return NewJournal(rs.client(t), name, opts...)
+			}
+		}))
 }

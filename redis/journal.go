@@ -49,6 +49,8 @@ type Journal struct {
 	ads     string // the per-phone index of advertising calls (advertising.go)
 	lease   string // the prefix of the runs' lease keys (lease.go)
 	oldAds  string // the index's key before it moved under "autocall:"
+	tombs   string // the tombstones of forgotten keys (retention.go)
+	sweeper sweeper
 	opts    journalOptions
 	checked readiness
 	moved   atomic.Bool // the old index was merged into ads (migrate.go)
@@ -63,9 +65,12 @@ type Journal struct {
 func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *Journal {
 	j := &Journal{rdb: rdb, hash: "autocall:journal:" + name, own: map[string]string{}}
 	j.ads, j.lease, j.oldAds = subKey(j.hash, "advertising"), subKey(j.hash, "lease:"), oldAdsKey(j.hash)
+	j.tombs = subKey(j.hash, "forgotten")
+	j.opts.now = time.Now
 	for _, o := range opts {
 		o(&j.opts)
 	}
+	j.opts.retention = j.opts.retention.Norm()
 	return j
 }
 
@@ -73,9 +78,10 @@ func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *
 // record of KEYS[1]'s field ARGV[1] if it stands in the way, with whether
 // it is a claim of a run whose lease (key ARGV[5] .. run) is live. Unsent
 // goes; refused goes when ARGV[3] is "1" (every refused job) or its cause
-// is one of ARGV[6…]. A record that is ARGV[2] byte for byte (a claim
-// carries a random nonce) was written by this very call, run again by the
-// client after its reply was lost: it is claimed, and returns false.
+// is one of ARGV[7…]. ARGV[6] is the claim's tombstone check
+// (forgottenCheck, retention.go). A record that is ARGV[2] byte for byte (a
+// claim carries a random nonce) was written by this very call, run again by
+// the client after its reply was lost: it is claimed, and returns false.
 const claimable = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
@@ -85,7 +91,7 @@ if cur then
     if ARGV[3] == '1' then
       ok = true
     else
-      for i = 6, #ARGV do
+      for i = 7, #ARGV do
         if rec['cause'] == ARGV[i] then ok = true end
       end
     end
@@ -101,7 +107,7 @@ if cur then
     return {'cur', cur, live}
   end
 end
-`
+` + forgottenCheck
 
 // claimScript claims KEYS[1]'s field ARGV[1] with record ARGV[2], unless
 // claimable returns the record in the way. ARGV[4], for an advertising
@@ -137,7 +143,7 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 	if err != nil {
 		return false, batch.Record{}, err
 	}
-	args := []any{rec.Key, line, "0", ad, j.lease}
+	args := []any{rec.Key, line, "0", ad, j.lease, j.tombArg(rec.Key, req.Retry)}
 	if req.Retry.Refused {
 		args[2] = "1"
 	}
@@ -150,8 +156,9 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 	prev, had := j.own[rec.Key]
 	j.own[rec.Key] = rec.Run
 	j.mu.Unlock()
-	res, err := j.runClaim(ctx, rec.Key, []string{j.hash, j.ads}, args...).Result()
+	res, err := j.runClaim(ctx, rec.Key, []string{j.hash, j.ads, j.tombs}, args...).Result()
 	if errors.Is(err, redis.Nil) {
+		j.maybeSweep()
 		return true, batch.Record{}, nil
 	}
 	j.mu.Lock()
@@ -165,6 +172,10 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 		return false, batch.Record{}, fmt.Errorf("autocallredis: claiming %s: %w", rec.Key, err)
 	}
 	out, _ := res.([]any)
+	if len(out) == 2 && out[0] == "forgotten" {
+		return false, forgotten(rec.Key, out[1]), nil
+	}
+	j.maybeSweep()
 	if len(out) == 3 && out[0] == "held" {
 		return j.deferClaim(ctx, rec, out, args)
 	}
@@ -273,7 +284,11 @@ func (j *Journal) Records(ctx context.Context) ([]batch.Record, error) {
 	return out, nil
 }
 
-// Close implements batch.Journal; the Redis client is the caller's to close.
-func (j *Journal) Close() error { return nil }
+// Close implements batch.Journal; the Redis client is the caller's to
+// close. It waits for a background sweep under way.
+func (j *Journal) Close() error {
+	j.sweeper.wg.Wait()
+	return nil
+}
 
 var _ batch.Journal = (*Journal)(nil)

@@ -1,6 +1,10 @@
 package autocallredis
 
-import "time"
+import (
+	"time"
+
+	"github.com/autocallvn/autocall-go/batch"
+)
 
 // A JournalOption configures a Journal (NewJournal).
 type JournalOption func(*journalOptions)
@@ -10,6 +14,8 @@ type journalOptions struct {
 	acceptCrash    bool
 	minReplicas    int
 	replicaTimeout time.Duration
+	retention      batch.Retention  // retention.go
+	now            func() time.Time // the clock retention judges ages by
 }
 
 // AcceptDoubleCallsOnEviction lets the journal run on a Redis whose

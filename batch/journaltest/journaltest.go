@@ -29,6 +29,8 @@ type Option func(*config)
 type config struct {
 	reopen func(t *testing.T, j batch.Journal) batch.Journal
 	peer   func(t *testing.T, j batch.Journal) batch.Journal
+	// retention opens journals for the retention cases (retention.go).
+	retention RetentionOpener
 }
 
 // Reopen is a hook that closes j and opens its storage again, as a process
@@ -70,6 +72,12 @@ func Run(t *testing.T, open func(t *testing.T) batch.Journal, opts ...Option) {
 	t.Run("LeaseLiveAndLapsed", s.leaseCase)
 	t.Run("LeaseEndedOwnClaims", s.leaseEndedOwn)
 	t.Run("ReopenAfterCrash", s.reopenCase)
+	t.Run("Retention", func(t *testing.T) {
+		if c.retention == nil {
+			t.Fatal("journaltest: no Retention option: every journal compacts by batch.Retention (issue #27)")
+		}
+		RunRetention(t, c.retention)
+	})
 }
 
 type suite struct {

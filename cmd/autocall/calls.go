@@ -23,8 +23,9 @@ type batchFlags struct {
 	workers      int
 	rate         float64
 	heldGrace    time.Duration
-	retry        []string // --retry-refused: "all", or causes (csvbatch.go)
-	ad           adFlags  // --purpose, --dnc, --agreed-column (advertising.go)
+	retry        []string  // --retry-refused: "all", or causes (csvbatch.go)
+	ad           adFlags   // --purpose, --dnc, --agreed-column (advertising.go)
+	keep         keepFlags // --retention, --key-retention, --allow-forgotten (journal_compact.go)
 	metrics      metricsFlags
 }
 
@@ -39,6 +40,7 @@ func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	b.addRetry(cmd)
 	addMetricsFlags(cmd, &b.metrics)
 	b.ad.add(cmd)
+	b.keep.add(cmd, true)
 }
 
 // alone refuses arguments given with --csv: they would not be called.

@@ -70,11 +70,10 @@ func (b *batchFlags) retryOf(r *batch.Runner) error {
 // of the records of the journal at path, if there is one (read without
 // its lock), so that the dry run skips and defers what the real run
 // would; it writes nothing to disk.
-func dryRunJournal(ctx context.Context, path string) (*batch.MemJournal, error) {
-	m := batch.NewMemJournal()
-	recs, live, err := batch.ReadFile(path)
+func dryRunJournal(_ context.Context, path string, opts []batch.JournalOption) (*batch.MemJournal, error) {
+	m, live, err := batch.MemJournalFromFile(path, opts...)
 	if errors.Is(err, fs.ErrNotExist) {
-		return m, nil
+		return batch.NewMemJournal(opts...), nil
 	}
 	if err != nil {
 		return nil, err
@@ -82,13 +81,6 @@ func dryRunJournal(ctx context.Context, path string) (*batch.MemJournal, error) 
 	if live {
 		// The real run would stop here; its rows in flight are not unknown.
 		return nil, &codeError{exitOther, fmt.Sprintf("%s: another autocall is running this batch (dry run: nothing was sent)", path)}
-	}
-	for _, r := range recs {
-		// Settle writes each as read (a dead claim reads Unknown), and
-		// indexes advertising calls as the file journal does.
-		if err := m.Settle(ctx, r); err != nil {
-			return nil, err
-		}
 	}
 	return m, nil
 }
@@ -103,6 +95,11 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if err := bf.retryOf(&r); err != nil {
 		return err
 	}
+	jopts, err := bf.keep.options()
+	if err != nil {
+		return err
+	}
+	r.AllowForgotten = bf.keep.allowForgotten
 	purpose, err := bf.ad.setup(a, &r)
 	if err != nil {
 		return err
@@ -152,11 +149,11 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	}
 	var j batch.Journal
 	if a.dryRun {
-		if j, err = dryRunJournal(ctx, path); err != nil {
+		if j, err = dryRunJournal(ctx, path, jopts); err != nil {
 			return err
 		}
 	} else {
-		fj, err := batch.OpenFile(path)
+		fj, err := batch.OpenFile(path, jopts...)
 		if errors.Is(err, batch.ErrLocked) {
 			return &codeError{exitOther, fmt.Sprintf("%v: another autocall is running this batch", err)}
 		}
@@ -289,7 +286,7 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 		a.printJSON(map[string]any{"report": map[string]any{
 			"total": rep.Total, "placed": rep.Placed, "refused": rep.Refused, "unknown": rep.Unknown, "unsent": rep.Unsent,
 			"already_placed": rep.AlreadyPlaced, "already_refused": rep.AlreadyRefused, "still_unknown": rep.StillUnknown,
-			"unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
+			"forgotten": rep.Forgotten, "unknown_keys": nonNilStrings(rep.UnknownKeys), "stopped": stopped, "journal": journal, "seconds": rep.Elapsed.Seconds(),
 			"refused_rows": fileRefused, "held_line": file.Held, "ignored_fields_lines": nonNilInts(file.Extra),
 			"elsewhere": rep.Elsewhere, "elsewhere_keys": nonNilStrings(rep.ElsewhereKeys), "deferred": deferredJSON(rep),
 			"run_after": runAfter,
@@ -306,11 +303,12 @@ func (a *app) report(rep *batch.Report, journal string, file *csvFile, rows []js
 		fmt.Fprintf(a.stderr, "Outcome unknown for %s: these are never resent. Once you know, run\n  autocall journal resolve %s KEY placed|unsent\n",
 			strings.Join(rep.UnknownKeys, ", "), journal)
 	}
-	if rep.Refused+rep.AlreadyRefused > 0 && !a.jsonOut {
+	if rep.Refused+rep.AlreadyRefused > rep.Forgotten && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Refused rows are not sent again. Once the cause is fixed, run with --retry-refused (or --retry-refused=CAUSE,…), "+
 			"or mark one to go with the next run: autocall journal resolve %s KEY unsent\n", journal)
 	}
 	a.deferredNote(rep)
+	a.forgottenNote(rep)
 	interrupted := errors.Is(rep.Stopped, context.Canceled) || errors.Is(rep.Stopped, context.DeadlineExceeded)
 	if interrupted && !a.jsonOut {
 		fmt.Fprintf(a.stderr, "Interrupted: %d rows not sent. Run the same command again to resume; nobody is phoned twice.\n", rep.Unsent)
@@ -362,7 +360,8 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 			}
 		}
 		sort.Strings(unknown)
-		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": nonNilStrings(unknown), "in_use": live, "last_run": lastRun, "rows": rows})
+		a.printJSON(map[string]any{"jobs": len(recs), "counts": counts, "unknown": nonNilStrings(unknown), "in_use": live, "last_run": lastRun, "rows": rows,
+			"remembers": rememberedJSON(path)})
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "%d jobs: %d placed, %d refused, %d unsent, %d unknown", len(recs),
@@ -371,6 +370,7 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 		fmt.Fprintf(a.stdout, ", %d in flight (a run holds the journal)", counts[inFlight])
 	}
 	fmt.Fprintln(a.stdout)
+	a.showRemembered(path)
 	a.showDeferred(recs)
 	unknown := 0
 	for _, r := range recs {

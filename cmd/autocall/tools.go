@@ -141,7 +141,7 @@ are listed too, with their cause and when each can go ("can_go" with
 			return nil
 		},
 	}
-	j.AddCommand(show, resolve)
+	j.AddCommand(show, resolve, a.journalCompactCommand())
 	return j
 }
 
