@@ -86,12 +86,17 @@ func TestLimitedACLUserCluster(t *testing.T) {
 	}
 	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	admin := redis.NewClient(&redis.Options{Addr: addrs[0]})
-	t.Cleanup(func() { admin.Close() })
-	require.Eventually(t, func() bool {
-		info, err := admin.ClusterInfo(ctx).Result()
-		return err == nil && strings.Contains(info, "cluster_state:ok")
-	}, 20*time.Second, 50*time.Millisecond)
+	// Each node learns by gossip that every slot is served, at its own
+	// time, and answers CLUSTERDOWN until then: wait for all three, not
+	// only the first (a key in another node's slot failed now and then).
+	for _, addr := range addrs {
+		admin := redis.NewClient(&redis.Options{Addr: addr})
+		t.Cleanup(func() { admin.Close() })
+		require.Eventually(t, func() bool {
+			info, err := admin.ClusterInfo(ctx).Result()
+			return err == nil && strings.Contains(info, "cluster_state:ok")
+		}, 20*time.Second, 50*time.Millisecond, "node %s", addr)
+	}
 
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Username: aclUser, Password: aclPass})
 	t.Cleanup(func() { rdb.Close() })

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,8 +27,8 @@ import (
 const (
 	sandboxEnv = "AUTOCALLREDIS_SANDBOX"
 	jobsEnv    = "AUTOCALLREDIS_JOBS"
-	leaseEnv   = "AUTOCALLREDIS_LEASE"  // Runner.LeaseTTL of a worker
-	lingerEnv  = "AUTOCALLREDIS_LINGER" // a worker's last job takes this long more
+	leaseEnv   = "AUTOCALLREDIS_LEASE" // Runner.LeaseTTL of a worker
+	waitEnv    = "AUTOCALLREDIS_WAIT"  // set: a worker's last job ends once its stdin is closed
 	workers    = 4
 )
 
@@ -45,17 +47,18 @@ func jobs(n int) []batch.Job {
 func workerChild() int {
 	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(redisEnv)})
 	defer rdb.Close()
-	c, err := autocall.NewClient(os.Getenv(sandboxEnv), autocall.WithSecretKey(autocalltest.SecretKey))
+	c, err := autocall.NewClient(os.Getenv(sandboxEnv), autocall.WithSecretKey(autocalltest.SecretKey),
+		autocall.WithUserAgent(os.Getenv(workerEnv)))
 	if err != nil {
 		return 4
 	}
 	n, _ := strconv.Atoi(os.Getenv(jobsEnv))
 	r := &batch.Runner{TEL4VN: c, Journal: NewJournal(rdb, "shared"), Workers: workers}
 	r.LeaseTTL, _ = time.ParseDuration(os.Getenv(leaseEnv))
-	if linger, err := time.ParseDuration(os.Getenv(lingerEnv)); err == nil {
+	if os.Getenv(waitEnv) != "" {
 		r.Progress = func(p batch.Progress) {
-			if p.Done == p.Total {
-				time.Sleep(linger)
+			if p.Done == p.Total { // before the run reads again the jobs it met in flight elsewhere
+				_, _ = io.Copy(io.Discard, os.Stdin)
 			}
 		}
 	}
@@ -124,51 +127,102 @@ func TestJournalAcrossProcesses(t *testing.T) {
 }
 
 // Issue #25.3: two of four workers SIGKILLed mid-batch. Their claims in
-// flight read Unknown once their leases lapse (a 300 ms LeaseTTL here):
-// each survivor reports them in UnknownKeys, never as Elsewhere ("in
-// flight at a live peer"), and Records says which run left each.
+// flight read Unknown once their leases lapse: each survivor reports them
+// in UnknownKeys, never as Elsewhere ("in flight at a live peer"), and
+// Records says which run left each.
+//
+// Nothing here rests on timing. The workers reach the sandbox through a
+// holdProxy, so that the two about to die have a job in flight for
+// certain (killed at a random instant, they sometimes had none). The held
+// creates are closed unanswered, not forwarded: those jobs were never
+// phoned, so a survivor sending one again would show as a call to its
+// phone, which the test rules out. The survivors read again the jobs they
+// met in flight only once the journal shows the dead workers' leases
+// lapsed (a 2 s LeaseTTL: one renewal late by 1.5 s on a loaded machine
+// would stop a run; the survivors' is 10 s, as they must not lapse).
 func TestDeadWorkersAreUnknownToSurvivors(t *testing.T) {
 	const n = 3000
+	const createPath = "/api/v2/campaigns/1/otp"
 	rs := startRedis(t, t.TempDir(), 0)
 	sb := autocalltest.NewServer()
 	defer sb.Close()
-	sb.FailNext("/api/v2/campaigns/1/otp", 1_000_000, autocalltest.Fault{Process: true, Delay: time.Millisecond})
-	env := []string{redisEnv + "=" + rs.addr(), sandboxEnv + "=" + sb.URL, jobsEnv + "=" + strconv.Itoa(n),
-		leaseEnv + "=300ms", lingerEnv + "=700ms"}
+	sb.FailNext(createPath, 1_000_000, autocalltest.Fault{Process: true, Delay: time.Millisecond})
+	px := newHoldProxy(t, sb.URL, createPath)
+	env := []string{redisEnv + "=" + rs.addr(), sandboxEnv + "=" + px.URL, jobsEnv + "=" + strconv.Itoa(n), waitEnv + "=1"}
 	procs := make([]*exec.Cmd, 4)
 	outs := make([]*bytes.Buffer, 4)
+	var ends []io.Closer // the survivors' stdin: closed, they end
 	for i := range procs {
+		lease := "10s"
+		if i < 2 {
+			lease = "2s" // to be killed
+		}
 		procs[i] = exec.Command(os.Args[0], "-test.run=^$")
-		procs[i].Env = append(append(os.Environ(), childEnv+"=worker"), env...)
+		procs[i].Env = append(append(os.Environ(), childEnv+"=worker", workerEnv+"="+worker(i), leaseEnv+"="+lease), env...)
 		outs[i] = &bytes.Buffer{}
 		procs[i].Stdout, procs[i].Stderr = outs[i], os.Stderr
+		if i >= 2 {
+			w, err := procs[i].StdinPipe()
+			require.NoError(t, err)
+			ends = append(ends, w)
+		}
 		require.NoError(t, procs[i].Start())
+		t.Cleanup(func() { _ = procs[i].Process.Kill() }) // after a failed require
 	}
 	for len(sb.Calls()) < n/4 {
 		time.Sleep(2 * time.Millisecond)
 	}
+	px.hold(worker(0), worker(1))
+	px.waitHeld(t, worker(0), worker(1))
 	for _, p := range procs[:2] {
 		require.NoError(t, p.Process.Signal(syscall.SIGKILL))
 		_ = p.Wait()
 	}
-	for _, p := range procs[2:] {
-		require.NoError(t, p.Wait())
+	px.releaseHeld()
+	// Every job claimed, none in flight at a live run: the survivors are
+	// done sending, and the dead workers' leases have lapsed.
+	j := NewJournal(rs.client(t), "shared")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		recs, err := j.Records(ctx)
+		require.NoError(t, err)
+		if len(recs) == n && !slices.ContainsFunc(recs, func(r batch.Record) bool { return r.State == batch.Claimed }) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "jobs still in flight")
 	}
-	for p, k := range callsPerPhone(sb) {
+	for i, w := range ends {
+		require.NoError(t, w.Close())
+		require.NoError(t, procs[2+i].Wait())
+	}
+	calls := callsPerPhone(sb)
+	for p, k := range calls {
 		require.Equal(t, 1, k, "%s phoned %d times", p, k)
 	}
 
-	recs, err := NewJournal(rs.client(t), "shared").Records(ctx)
+	recs, err := j.Records(ctx)
 	require.NoError(t, err)
+	require.Len(t, recs, n)
 	var dead []string
+	state := map[string]batch.State{} // by phone
 	for _, r := range recs {
 		require.NotEqual(t, batch.Claimed, r.State, "%s: no live run is left", r.Key)
+		state[r.Phones[0]] = r.State
 		if r.State == batch.Unknown {
 			assert.Contains(t, r.Reason, "claimed by run "+r.Run, "the record names the run that left it")
 			dead = append(dead, r.Key)
+		} else {
+			require.Equal(t, batch.Placed, r.State, r.Key)
+			require.Equal(t, 1, calls[r.Phones[0]], "%s placed: phoned once", r.Key)
 		}
 	}
-	require.NotEmpty(t, dead, "the killed workers had jobs in flight")
+	for _, w := range []string{worker(0), worker(1)} {
+		held := px.heldCallees(w)
+		require.NotEmpty(t, held, w)
+		for _, p := range held {
+			assert.Equal(t, batch.Unknown, state[p], "%s: %s's job in flight when it died is unknown", p, w)
+			assert.Zero(t, calls[p], "%s: the job %s died sending was never phoned, nor sent again", p, w)
+		}
+	}
 	for i, out := range outs[2:] {
 		var rep batch.Report
 		require.NoError(t, json.Unmarshal(out.Bytes(), &rep), "survivor %d: %s", i, out)
@@ -177,6 +231,8 @@ func TestDeadWorkersAreUnknownToSurvivors(t *testing.T) {
 		assert.Equal(t, dead, rep.UnknownKeys, "survivor %d lists the dead workers' jobs as unknown", i)
 	}
 }
+
+func worker(i int) string { return "worker-" + strconv.Itoa(i) }
 
 // Redis restarted mid-batch: the run fails clearly; run again once Redis is
 // back, nothing is resent.
