@@ -112,14 +112,14 @@ func onlyOwner(recs []Record, jobs []int, at time.Time) (int, bool) {
 	owner := -1
 	for _, i := range jobs {
 		rec := recs[i]
-		if rec.State == Unknown && at.After(claimTime(rec)) {
+		if rec.State == Unknown && !at.Before(toSecond(claimTime(rec))) {
 			if owner >= 0 {
 				return 0, false // two keys for one phone: whose call is it?
 			}
 			owner = i
 			continue
 		}
-		if len(rec.CallIDs) == 0 && (rec.Claimed.IsZero() || !rec.Claimed.After(at)) {
+		if len(rec.CallIDs) == 0 && (rec.Claimed.IsZero() || !toSecond(rec.Claimed).After(at)) {
 			return 0, false
 		}
 	}
@@ -133,6 +133,11 @@ func eventTime(ev *autocall.CallEvent) time.Time {
 	}
 	return ev.EndedAt
 }
+
+// toSecond is a claim's time as an event can tell it: the providers write
+// a call's time to the second, so a call made in its claim's own second
+// reads as earlier than the claim.
+func toSecond(t time.Time) time.Time { return t.Truncate(time.Second) }
 
 // claimTime is when rec's job was last claimed: Claimed, or for a record
 // written before it was kept, its time (later than the claim: safe).

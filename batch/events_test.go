@@ -53,3 +53,29 @@ func TestSettleFromEventsAmbiguousWithAJobPlacedByHand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"A"}, keys)
 }
+
+// Providers write a call's time to the second: a call made in its claim's
+// own second reads as earlier than the claim (claimed 10:00:00.700, called
+// "10:00:00"). It is still the job's call; one from the second before is not.
+func TestSettleFromEventsInTheClaimsSecond(t *testing.T) {
+	j := NewMemJournal()
+	phone := "0912000014"
+	claimed := time.Date(2026, 12, 1, 10, 0, 0, 700_000_000, Vietnam())
+	ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "A", Kind: "otp", Campaign: "1", Phones: []string{phone}, Time: claimed}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, j.Settle(ctx, Record{Key: "A", State: Unknown, Reason: "timeout"}))
+
+	before := &autocall.CallEvent{CallID: "1_1_1_7_u_84912000014", CampaignID: "1", Phone: phone, StartedAt: claimed.Truncate(time.Second).Add(-time.Second)}
+	keys, err := SettleFromEvents(ctx, j, []*autocall.CallEvent{before})
+	require.NoError(t, err)
+	assert.Empty(t, keys, "a call from the second before the claim is not its call")
+
+	same := &autocall.CallEvent{CallID: "1_1_1_8_u_84912000014", CampaignID: "1", Phone: phone, StartedAt: claimed.Truncate(time.Second)}
+	keys, err = SettleFromEvents(ctx, j, []*autocall.CallEvent{same})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A"}, keys)
+	rec, _, _ := j.Get(ctx, "A")
+	assert.Equal(t, Placed, rec.State)
+	assert.Equal(t, []string{string(same.CallID)}, rec.CallIDs)
+}

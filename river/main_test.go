@@ -7,11 +7,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/autocallvn/autocall-go/river/internal/pgtest"
+	"github.com/autocallvn/autocall-go/river/pgtest"
 )
 
 // The tests run against a real PostgreSQL (Debian's package), started for
-// the package in a temporary directory by internal/pgtest and stopped at
+// the package in a temporary directory by pgtest and stopped at
 // the end; each test has a database of its own. No mock database.
 var pg *pgtest.Server
 

@@ -32,7 +32,7 @@ type batchFlags struct {
 func (b *batchFlags) add(cmd *cobra.Command, columns string) {
 	f := cmd.Flags()
 	f.StringVar(&b.csv, "csv", "", "run every row of this CSV through the journal ("+columns+")")
-	f.StringVar(&b.journal, "journal", "", "the batch journal (default: the CSV's path + .journal)")
+	f.StringVar(&b.journal, "journal", "", journalSpecHelp)
 	f.IntVar(&b.workers, "workers", 4, "requests in flight at once, for --csv")
 	f.Float64Var(&b.rate, "rate", 10, "at most this many requests a second, for --csv (0: no limit)")
 	f.DurationVar(&b.heldGrace, "held-grace", 2*time.Minute, "a last line without its newline is left for the next run (it may be\n"+

@@ -85,6 +85,52 @@ func dryRunJournal(_ context.Context, path string, opts []batch.JournalOption) (
 	return m, nil
 }
 
+// batchJournal opens the journal a CSV run writes: a file (locked: one run
+// at a time) or a shared one; a dry run gets a copy in memory.
+func (a *app) batchJournal(ctx context.Context, spec string, keep keepFlags) (batch.Journal, error) {
+	ret, err := keep.retention()
+	if err != nil {
+		return nil, err
+	}
+	jopts := []batch.JournalOption{batch.WithRetention(ret)}
+	shared := kindOf(spec) != fileJournal
+	switch {
+	case a.dryRun && !shared:
+		return dryRunJournal(ctx, spec, jopts)
+	case a.dryRun:
+		real, err := openShared(ctx, spec, ret)
+		if err != nil {
+			return nil, err
+		}
+		defer real.Close()
+		return copyJournal(ctx, real, jopts)
+	case shared:
+		return openShared(ctx, spec, ret)
+	}
+	fj, err := batch.OpenFile(spec, jopts...)
+	if errors.Is(err, batch.ErrLocked) {
+		return nil, &codeError{exitOther, fmt.Sprintf("%v: another autocall is running this batch", err)}
+	}
+	return fj, err
+}
+
+// copyJournal is a dry run's copy of a shared journal's records. Its
+// forgotten keys are not copied: a dry run may show as sent a row the real
+// run would refuse as forgotten.
+func copyJournal(ctx context.Context, real batch.Journal, jopts []batch.JournalOption) (*batch.MemJournal, error) {
+	recs, err := real.Records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := batch.NewMemJournal(jopts...)
+	for _, r := range recs {
+		if err := m.Settle(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
 // runCSV runs every row through the batch journal.
 func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, need []string, op func(csvrows.Row) (batch.Op, error)) error {
 	file, err := readCSV(bf.csv, append(need, bf.ad.need()...), bf.heldGrace)
@@ -95,8 +141,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if err := bf.retryOf(&r); err != nil {
 		return err
 	}
-	jopts, err := bf.keep.options()
-	if err != nil {
+	if _, err := bf.keep.retention(); err != nil { // a bad flag stops the run before anything is read
 		return err
 	}
 	r.AllowForgotten = bf.keep.allowForgotten
@@ -140,29 +185,19 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		lines[r.Get("key")] = r.Line
 	}
 	a.fileNotes(file)
-	path := bf.journal
-	if path == "" {
-		path = bf.csv + ".journal"
+	spec := bf.journal
+	if spec == "" {
+		spec = bf.csv + ".journal"
 	}
+	path := shownJournal(spec) // a shared journal's URL, without its password
 	if len(jobs) == 0 {
 		return a.report(&batch.Report{}, path, file, nil, nil)
 	}
-	var j batch.Journal
-	if a.dryRun {
-		if j, err = dryRunJournal(ctx, path, jopts); err != nil {
-			return err
-		}
-	} else {
-		fj, err := batch.OpenFile(path, jopts...)
-		if errors.Is(err, batch.ErrLocked) {
-			return &codeError{exitOther, fmt.Sprintf("%v: another autocall is running this batch", err)}
-		}
-		if err != nil {
-			return err
-		}
-		defer fj.Close()
-		j = fj
+	j, err := a.batchJournal(ctx, spec, bf.keep)
+	if err != nil {
+		return err
 	}
+	defer j.Close()
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	pr := a.newProgress(len(jobs), lines)

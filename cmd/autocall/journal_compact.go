@@ -28,20 +28,29 @@ func (k *keepFlags) add(cmd *cobra.Command, run bool) {
 	}
 }
 
-// options are the journal's options from the flags.
-func (k *keepFlags) options() ([]batch.JournalOption, error) {
+// retention is the journal's retention from the flags.
+func (k *keepFlags) retention() (batch.Retention, error) {
 	r, err := parseDays("--retention", k.records)
 	if err != nil {
-		return nil, err
+		return batch.Retention{}, err
 	}
 	keys, err := parseDays("--key-retention", k.keys)
 	if err != nil {
-		return nil, err
+		return batch.Retention{}, err
 	}
 	if r > 0 && keys > 0 && keys < r {
-		return nil, usagef("--key-retention (%s) is shorter than --retention (%s): a key must be remembered at least as long as its record", k.keys, k.records)
+		return batch.Retention{}, usagef("--key-retention (%s) is shorter than --retention (%s): a key must be remembered at least as long as its record", k.keys, k.records)
 	}
-	return []batch.JournalOption{batch.WithRetention(batch.Retention{Records: r, Keys: keys})}, nil
+	return batch.Retention{Records: r, Keys: keys}, nil
+}
+
+// options are a file or memory journal's options from the flags.
+func (k *keepFlags) options() ([]batch.JournalOption, error) {
+	r, err := k.retention()
+	if err != nil {
+		return nil, err
+	}
+	return []batch.JournalOption{batch.WithRetention(r)}, nil
 }
 
 // parseDays reads a duration that may be given in days ("30d"); -1 is for
@@ -82,6 +91,9 @@ it over the old one: a crash leaves one of them whole.`,
 		Example: "  autocall journal compact pending.csv.journal\n  autocall journal compact --retention 90d ads.journal",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if kindOf(args[0]) != fileJournal {
+				return usagef("journal compact takes a FILE: a shared journal drops what its retention lets go as it is used (Redis: a sweep every 256 claims; PostgreSQL: autocall-worker)")
+			}
 			opts, err := keep.options()
 			if err != nil {
 				return err
@@ -126,6 +138,9 @@ func size(n int64) string {
 // remembered reads how far back the journal at path remembers (with the
 // default retention: journal show reads it without options).
 func remembered(path string) (batch.Horizon, bool) {
+	if kindOf(path) != fileJournal {
+		return batch.Horizon{}, false
+	}
 	_, _, h, err := batch.ReadFileHorizon(path)
 	return h, err == nil
 }

@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	for _, s := range pgTestServers {
+		s.Stop()
+	}
 	os.RemoveAll(dir)
 	if code == 0 {
 		// After every test, whatever file it is in and whatever order ran it.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/autocallvn/autocall-go/autocalltest"
-	"github.com/autocallvn/autocall-go/river/internal/pgtest"
+	"github.com/autocallvn/autocall-go/river/pgtest"
 )
 
 var pg *pgtest.Server

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	autocallriver "github.com/autocallvn/autocall-go/river"
-	"github.com/autocallvn/autocall-go/river/internal/pgtest"
+	"github.com/autocallvn/autocall-go/river/pgtest"
 )
 
 var pg *pgtest.Server

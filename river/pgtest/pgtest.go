@@ -1,4 +1,5 @@
-// Package pgtest starts a real PostgreSQL server for the module's tests:
+// Package pgtest starts a real PostgreSQL server for tests: the module's
+// own, the command's, and an order service's that uses autocallriver:
 // Debian's binaries (/usr/lib/postgresql/N/bin), initdb and pg_ctl in a
 // temporary directory, a free loopback port, the unix socket in that
 // directory. Postgres refuses to run as root, so when the tests run as

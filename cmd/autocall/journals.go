@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	autocall "github.com/autocallvn/autocall-go"
+	"github.com/autocallvn/autocall-go/batch"
+	autocallredis "github.com/autocallvn/autocall-go/redis"
+	autocallriver "github.com/autocallvn/autocall-go/river"
+)
+
+// A --journal names a file, or a journal shared by hosts: redis://… (the
+// Redis module's journal) or postgres://… (the River module's, the same
+// tables an order service's workers use), so that a cron CSV and a service
+// share one truth.
+const journalSpecHelp = "the journal: a FILE (default: the CSV's path + .journal), " +
+	"redis://[user:password@]host:port[/db]?journal=NAME (shared by hosts; NAME defaults to \"autocall\"), " +
+	"or postgres://… (the River module's journal, migrated by autocall-worker migrate)"
+
+// journalKind is what a --journal names.
+type journalKind int
+
+const (
+	fileJournal journalKind = iota
+	redisJournal
+	postgresJournal
+)
+
+func kindOf(spec string) journalKind {
+	switch {
+	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
+		return redisJournal
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return postgresJournal
+	}
+	return fileJournal
+}
+
+// shownJournal is how a journal is named in output: a URL without its
+// password, which is a secret.
+func shownJournal(spec string) string {
+	if kindOf(spec) == fileJournal {
+		return spec
+	}
+	u, err := url.Parse(spec)
+	if err != nil {
+		return "(a journal URL that cannot be parsed)"
+	}
+	return u.Redacted()
+}
+
+// openShared opens a redis:// or postgres:// journal. Its close releases
+// what it opened (the Redis client, the connection pool).
+func openShared(ctx context.Context, spec string, ret batch.Retention) (batch.Journal, error) {
+	switch kindOf(spec) {
+	case redisJournal:
+		u, err := url.Parse(spec)
+		if err != nil {
+			return nil, usagef("--journal: not a redis:// URL: %v", redactURLError(err))
+		}
+		q := u.Query()
+		name := q.Get("journal")
+		if name == "" {
+			name = "autocall"
+		}
+		q.Del("journal")
+		u.RawQuery = q.Encode()
+		opt, err := goredis.ParseURL(u.String())
+		if err != nil {
+			return nil, usagef("--journal %s: %v", shownJournal(spec), redactURLError(err))
+		}
+		rdb := goredis.NewClient(opt)
+		j := autocallredis.NewJournal(rdb, name, autocallredis.WithRetention(ret))
+		if err := j.Check(ctx); err != nil {
+			_ = rdb.Close()
+			return nil, fmt.Errorf("--journal %s: %w", shownJournal(spec), err)
+		}
+		return &closingJournal{Journal: j, close: rdb.Close}, nil
+	case postgresJournal:
+		j, err := autocallriver.OpenJournal(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("--journal %s: %w", shownJournal(spec), redactURLError(err))
+		}
+		return j, nil
+	}
+	return nil, errors.New("not a shared journal: " + spec)
+}
+
+// closingJournal closes what the journal was opened on after the journal.
+type closingJournal struct {
+	batch.Journal
+	close func() error
+}
+
+func (c *closingJournal) Close() error {
+	return errors.Join(c.Journal.Close(), c.close())
+}
+
+// redactURLError drops a *url.Error's URL, which may hold a password.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// eventsSettler is a journal that settles from events by reading only the
+// records they may concern (the PostgreSQL journal); any other is read
+// whole by batch.SettleFromEvents.
+type eventsSettler interface {
+	SettleFromEvents(ctx context.Context, events []*autocall.CallEvent) ([]string, error)
+}
+
+// eventSettler is listen's: it settles the unknown job an event provably
+// belongs to, in the shared journal spec names (none: it does nothing).
+func (a *app) eventSettler(ctx context.Context, spec string) (func(context.Context, *autocall.CallEvent) error, func(), error) {
+	if spec == "" {
+		return func(context.Context, *autocall.CallEvent) error { return nil }, func() {}, nil
+	}
+	if kindOf(spec) == fileJournal {
+		return nil, nil, usagef("listen --journal takes a shared journal (redis://… or postgres://…): a file journal is locked by the run that writes it")
+	}
+	j, err := openShared(ctx, spec, batch.Retention{})
+	if err != nil {
+		return nil, nil, err
+	}
+	settle := func(ctx context.Context, events []*autocall.CallEvent) ([]string, error) {
+		return batch.SettleFromEvents(ctx, j, events)
+	}
+	if es, ok := j.(eventsSettler); ok {
+		settle = es.SettleFromEvents
+	}
+	return func(ctx context.Context, ev *autocall.CallEvent) error {
+		keys, err := settle(ctx, []*autocall.CallEvent{ev})
+		if err != nil {
+			fmt.Fprintf(a.stderr, "autocall: settling from an event: %v\n", err)
+			return err
+		}
+		for _, k := range keys {
+			fmt.Fprintf(a.stderr, "settled %s: placed (call %s)\n", k, ev.CallID)
+		}
+		return nil
+	}, func() { _ = j.Close() }, nil
+}

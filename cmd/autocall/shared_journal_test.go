@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/autocallvn/autocall-go/autocalltest"
+	autocallriver "github.com/autocallvn/autocall-go/river"
+	"github.com/autocallvn/autocall-go/river/pgtest"
+)
+
+// A cron CSV and an order service share one truth: the command's
+// --journal takes the Redis journal and the PostgreSQL journal (the River
+// worker's), and a second run through either phones nobody.
+func TestSharedJournals(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		spec func(t *testing.T) string
+	}{
+		{"redis", startRedisJournal},
+		{"postgres", startPostgresJournal},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec := c.spec(t)
+			srv := sandbox(t)
+			csv := writeFile(t, "pending.csv", "key,phone,code\ns-1,0912300281,1111\ns-2,0912300282,2222\ns-3,12345,3333\n")
+			r := run(t, tel4vnEnv(srv), otpCSV(csv, "--journal", spec)...)
+			assert.Equal(t, 6, r.code, "a bad phone is refused, the others placed: %s", r.stdout+r.stderr)
+			assert.NoFileExists(t, csv+".journal", "the shared journal, not a file")
+
+			r = run(t, tel4vnEnv(srv), otpCSV(csv, "--journal", spec)...)
+			assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stdout, "from earlier runs 2 placed, 1 refused")
+			assert.Equal(t, map[string][]string{"0912300281": {"1111"}, "0912300282": {"2222"}}, codesSent(t, srv), "nobody twice")
+
+			r = run(t, nil, "--json", "journal", "show", spec)
+			require.Equal(t, 0, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stdout, `"jobs":3`)
+			assert.Contains(t, r.stdout, `"placed":2`)
+
+			r = run(t, nil, "journal", "resolve", spec, "s-3", "unsent")
+			require.Equal(t, 0, r.code, r.stdout+r.stderr)
+			r = run(t, nil, "--json", "journal", "show", spec)
+			assert.Contains(t, r.stdout, `"unsent":1`)
+		})
+	}
+}
+
+// A password in a journal's URL is a secret: never printed.
+func TestSharedJournalPasswordNeverPrinted(t *testing.T) {
+	const password = "pg-SECRET-pw-4711"
+	spec := "postgres://autocall:" + password + "@127.0.0.1:1/none?connect_timeout=1"
+	csv := writeFile(t, "pending.csv", "key,phone,code\np-1,0912300291,1\n")
+	srv := sandbox(t)
+	r := run(t, tel4vnEnv(srv), otpCSV(csv, "--journal", spec)...)
+	assert.NotEqual(t, 0, r.code)
+	assert.NotContains(t, r.stdout+r.stderr, password)
+	assert.Contains(t, r.stderr, "127.0.0.1", "the error names where it went")
+	assert.Empty(t, srv.Calls(), "no journal, no call")
+
+	r = run(t, nil, "journal", "show", "redis://:"+password+"@127.0.0.1:1/0?journal=x&dial_timeout=1s")
+	assert.NotEqual(t, 0, r.code)
+	assert.NotContains(t, r.stdout+r.stderr, password)
+}
+
+// listen --journal settles an unknown OTP job from the provider's event.
+func TestListenSettlesASharedJournal(t *testing.T) {
+	spec := startRedisJournal(t)
+	srv := sandbox(t)
+	// The call is placed, its answer lost: unknown.
+	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Process: true, Reset: true})
+	csv := writeFile(t, "pending.csv", "key,phone,code\nu-1,0912300301,1\n")
+	r := run(t, tel4vnEnv(srv), otpCSV(csv, "--journal", spec)...)
+	require.Equal(t, 5, r.code, r.stdout+r.stderr)
+	calls := srv.Calls()
+	require.Len(t, calls, 1)
+
+	cmd := exec.Command(binary, "listen", "--addr", "127.0.0.1:0", "--key", "hook-key", "--journal", spec)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	errs := bufio.NewReader(stderr)
+	line, err := errs.ReadString('\n')
+	require.NoError(t, err)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "listening for events at "))
+
+	event := fmt.Sprintf(`{"call_id":%q,"campaign_id":"1","phone_number":"0912300301","status":"ANSWERED","start_time":%q}`,
+		calls[0].ID, time.Now().In(time.FixedZone("ICT", 7*3600)).Format("2006-01-02 15:04:05"))
+	req, _ := http.NewRequest("POST", url, strings.NewReader(event))
+	req.Header.Set("X-API-Key", "hook-key")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := errs.ReadString('\n')
+		lines <- line
+	}()
+	select {
+	case settled := <-lines:
+		assert.Equal(t, "settled u-1: placed (call "+calls[0].ID+")\n", settled)
+	case <-time.After(10 * time.Second):
+		t.Fatal("listen settled nothing from the event")
+	}
+	r = run(t, nil, "--json", "journal", "show", spec)
+	assert.Contains(t, r.stdout, `"placed":1`)
+	assert.Contains(t, r.stdout, calls[0].ID)
+}
+
+// startRedisJournal starts a redis-server configured as the journal's check
+// requires and names a journal in it.
+func startRedisJournal(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server is not installed: .ci/run installs it")
+		}
+		t.Skip("redis-server is not installed (apt-get install redis-server)")
+	}
+	port := freePort(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
+		"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	rdb := goredis.NewClient(&goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	defer rdb.Close()
+	require.Eventually(t, func() bool { return rdb.Ping(context.Background()).Err() == nil }, 10*time.Second, 20*time.Millisecond)
+	return fmt.Sprintf("redis://127.0.0.1:%d/0?journal=%s", port, strings.ReplaceAll(t.Name(), "/", "-"))
+}
+
+// pgTestServers are stopped by TestMain.
+var pgTestServers []*pgtest.Server
+
+var pgServer struct {
+	srv *pgtest.Server
+	err error
+}
+
+// startPostgresJournal is a new database on a PostgreSQL the tests start, with
+// River's and the journal's tables (autocall-worker migrate).
+func startPostgresJournal(t *testing.T) string {
+	t.Helper()
+	if pgServer.srv == nil && pgServer.err == nil {
+		pgServer.srv, pgServer.err = pgtest.Start()
+		if pgServer.err == nil {
+			pgTestServers = append(pgTestServers, pgServer.srv)
+		}
+	}
+	if errors.Is(pgServer.err, pgtest.ErrNoPostgres) && os.Getenv("CI") == "" {
+		t.Skip(pgServer.err)
+	}
+	require.NoError(t, pgServer.err)
+	url := pgServer.srv.DB(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(t, err)
+	defer pool.Close()
+	require.NoError(t, autocallriver.MigrateAll(context.Background(), pool))
+	return url
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
