@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
@@ -202,6 +204,18 @@ func (e *JobError) Is(target error) bool {
 }
 
 func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
+	err := attempt(ctx, w, job)
+	if err != nil && !errors.As(err, new(*rivertype.JobCancelError)) && !errors.As(err, new(*rivertype.JobSnoozeError)) {
+		// Every other error River retries ends an attempt that sent
+		// nothing and refused nothing (see river): say so in the job's
+		// errors list, where the next attempt reads it.
+		err = &nothingSentError{err}
+	}
+	return err
+}
+
+// attempt is one attempt at job: the package doc's table.
+func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 	w.start()
 	bj, err := job.Args.batchJob(w)
 	if err != nil {
@@ -227,10 +241,10 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 		return err
 	}}
 	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.Now}
-	// A refused job goes again when the args ask, at its first attempt only:
-	// a delivery River repeats (its worker died after writing the refusal)
-	// does not send it again.
-	if job.Attempt <= 1 {
+	// A refused job goes again when the args ask, unless an earlier
+	// attempt of this job may have written that refusal itself: a delivery
+	// River repeats after its worker died does not send it again.
+	if mayRetryRefused(job.JobRow) {
 		r.RetryRefused, r.RetryCauses = c.RetryRefused, c.RetryCauses
 	}
 	if w.Limiter != nil {
@@ -243,6 +257,36 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 	}
 	out, err := r.RunOne(ctx, bj)
 	return w.river(ctx, bj.Key, out, err)
+}
+
+// nothingSentError is an attempt's error that River retries: the attempt
+// neither placed nor refused anything (a journal or network failure, an
+// unsent outcome). Its text starts with nothingSentPrefix.
+type nothingSentError struct{ err error }
+
+const nothingSentPrefix = "autocallriver: nothing sent, River tries again: "
+
+func (e *nothingSentError) Error() string { return nothingSentPrefix + e.err.Error() }
+func (e *nothingSentError) Unwrap() error { return e.err }
+
+// mayRetryRefused: the job's retry_refused / retry_causes may take its key
+// back from Refused at this attempt: no earlier attempt of this job can
+// have written that refusal, because each ended with a nothingSentError
+// (snoozes are not attempts). An attempt River rescued after its worker
+// died, or one that panicked, may have; then the refusal stands.
+func mayRetryRefused(job *rivertype.JobRow) bool {
+	if job.Attempt <= 1 {
+		return true
+	}
+	if len(job.Errors) < job.Attempt-1 {
+		return false
+	}
+	for _, e := range job.Errors {
+		if !strings.HasPrefix(e.Error, nothingSentPrefix) {
+			return false
+		}
+	}
+	return true
 }
 
 // river is the package doc's table: a job's outcome as River's.
