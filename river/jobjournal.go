@@ -2,9 +2,11 @@ package autocallriver
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/autocallvn/autocall-go/batch"
 )
@@ -64,6 +66,9 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 // isConnErr: err may be the database being unreachable (or restarting),
 // not a refusal of the statement.
 func isConnErr(err error) bool {
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return false // JobCompleteTx: River no longer has the job
+	}
 	var pgErr interface{ SQLState() string }
 	if asSQLState(err, &pgErr) {
 		s := pgErr.SQLState()
