@@ -31,12 +31,9 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 	for {
 		var err error
 		if rec.State == batch.Placed && !completed {
-			err = pgx.BeginFunc(ctx, jj.pool, func(tx pgx.Tx) error {
-				if err := jj.SettleTx(ctx, tx, rec); err != nil {
-					return err
-				}
-				return jj.complete(ctx, tx)
-			})
+			if err = jj.isClosed(); err == nil {
+				_, err = jj.settle(ctx, rec, nil, jj.complete)
+			}
 			if err == nil {
 				jj.Settled(rec.Key)
 				return nil
