@@ -217,12 +217,15 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 // attempt is one attempt at job: the package doc's table.
 func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 	w.start()
+	c := job.Args.common()
 	bj, err := job.Args.batchJob(w)
+	if err == nil {
+		err = strictArgs[T](job.EncodedArgs)
+	}
 	if err != nil {
 		// Args no program could send: nothing was sent, nor will be.
-		return river.JobCancel(fmt.Errorf("autocallriver: job %d (%s): %w", job.ID, job.Kind, err))
+		return w.refuseArgs(ctx, job.JobRow, c, err)
 	}
-	c := job.Args.common()
 	// The account's pause and bucket, checked before each create: a pause
 	// (a 429 anywhere) snoozes the job, a short wait for a token is slept.
 	if w.Limiter != nil {
