@@ -60,6 +60,41 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 	}
 }
 
+// Claim is the journal's, and when its COMMIT's answer is lost (the
+// connection failed: the claim may have been written) the claim is taken
+// back: batch sends nothing after a failed claim, so this worker knows
+// that nothing left, and the job is Unsent, for River's next attempt. Left
+// alone, the claim would read Claimed (in flight) under this worker's live
+// lease for as long as the worker runs, and the job be snoozed as another
+// worker's until then.
+func (jj *jobJournal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batch.Record, error) {
+	ok, cur, err := jj.Journal.Claim(ctx, req)
+	if err != nil && isConnErr(err) && !req.Record.Time.IsZero() {
+		jj.unclaim(context.WithoutCancel(ctx), req.Record)
+	}
+	return ok, cur, err
+}
+
+// unclaim writes rec's key Unsent if it holds the claim rec made (same
+// time), trying while the database is unreachable for up to SettleFor.
+func (jj *jobJournal) unclaim(ctx context.Context, rec batch.Record) {
+	expect := batch.Record{Key: rec.Key, State: batch.Claimed, Time: rec.Time}
+	unsent := batch.Record{Key: rec.Key, State: batch.Unsent, Time: time.Now(),
+		Reason: "the claim's commit was not confirmed (the database connection failed) and nothing was sent"}
+	deadline := time.Now().Add(jj.w.settleFor())
+	for wait := 50 * time.Millisecond; ; wait = min(wait*2, 2*time.Second) {
+		_, err := jj.SettleIf(ctx, unsent, expect)
+		if err == nil || !isConnErr(err) {
+			return
+		}
+		if time.Now().Add(wait).After(deadline) {
+			jj.w.log("taking back a claim whose commit was not confirmed: the database is unreachable; it reads Unknown once this worker stops", "key", rec.Key, "err", err)
+			return
+		}
+		time.Sleep(wait)
+	}
+}
+
 // isConnErr: err may be the database being unreachable (or restarting),
 // not a refusal of the statement.
 func isConnErr(err error) bool {
