@@ -21,6 +21,10 @@ type jobJournal struct {
 	*Journal
 	w        *Worker
 	complete func(ctx context.Context, tx pgx.Tx) error
+	// held is the outcome Settle gave up writing after Worker.SettleFor:
+	// the worker writes it later (writeLater), and tells River what it
+	// says.
+	held *batch.Record
 }
 
 func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
@@ -52,12 +56,42 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 			}
 		}
 		if time.Now().Add(wait).After(deadline) {
+			jj.held = &rec
+			jj.w.writeLater(rec)
 			return err
 		}
 		jj.w.log("writing an outcome: the database is unreachable, trying again", "key", rec.Key, "err", err)
 		time.Sleep(wait)
 		wait = min(wait*2, 2*time.Second)
 	}
+}
+
+// writeLater writes an outcome the worker holds once the database is
+// back, until the worker is closed: left as it was, the job's claim would
+// read Claimed (in flight) under this worker's live lease for as long as
+// the worker ran, out of reach of Resolve and SettleFromEvents. If the
+// worker stops first, its lease ends and the claim reads Unknown.
+func (w *Worker) writeLater(rec batch.Record) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for wait := time.Second; ; wait = min(wait*2, 15*time.Second) {
+			err := w.Journal.Settle(context.Background(), rec)
+			if err == nil {
+				w.log("an outcome held while the database was unreachable is written", "key", rec.Key, "state", rec.State)
+				return
+			}
+			if !isConnErr(err) {
+				w.log("an outcome held while the database was unreachable could not be written; the job reads Unknown once this worker stops", "key", rec.Key, "err", err)
+				return
+			}
+			select {
+			case <-w.stopped:
+				return
+			case <-time.After(wait):
+			}
+		}
+	}()
 }
 
 // Claim is the journal's, and when its COMMIT's answer is lost (the

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
 )
@@ -63,6 +65,49 @@ func TestPlacedIsWrittenWhenRiverNoLongerRunsTheJob(t *testing.T) {
 			t.Fatalf("the placed outcome is not written: %+v (%v)", rec, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(srv.Calls()); n != 1 {
+		t.Fatalf("%d calls", n)
+	}
+}
+
+// The database down for longer than Worker.SettleFor just as a call's
+// answer comes: the placed outcome, held by the worker, is written once
+// the database is back, and the River job completes. It used to stay
+// "claimed" under the worker's live lease for as long as the worker ran
+// (out of reach of Resolve and SettleFromEvents), its River job
+// cancelled as unknown.
+func TestOutcomeHeldThroughALongOutageIsWrittenLater(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	base, arrived, release := heldProxy(t, srv)
+	pool, url := newPool(t)
+	r := startReplica(t, url, srv, replicaOpts{baseURL: base, settleFor: time.Second})
+	res := insertOrder(t, r.client, pool, otpArgs(1), true)
+	select {
+	case <-arrived:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no create reached the provider")
+	}
+	if err := pg.StopFast(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	time.Sleep(3 * time.Second) // the job gives up writing after SettleFor
+	if err := pg.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rec, _, err := r.j.Get(ctx, "order-1")
+		job, jerr := r.client.JobGet(ctx, res.Job.ID)
+		if err == nil && jerr == nil && rec.State == batch.Placed && len(rec.CallIDs) == 1 && job.State == rivertype.JobStateCompleted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journal %+v (%v), River job %+v (%v)", rec, err, job, jerr)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if n := len(srv.Calls()); n != 1 {
 		t.Fatalf("%d calls", n)

@@ -44,9 +44,11 @@ type Worker struct {
 	// renewal (default batch.DefaultLeaseTTL): once the process dies, its
 	// claims read Unknown after it, and a job River rescues finds that.
 	LeaseTTL time.Duration
-	// SettleFor is how long a worker keeps trying to write an outcome it
+	// SettleFor is how long a job keeps trying to write an outcome it
 	// holds while the database is unreachable (default 2 minutes); then
-	// the job is left to its claim: Unknown.
+	// the worker writes it in the background once the database is back
+	// (until Close: then the claim reads Unknown), and River is told what
+	// it says.
 	SettleFor time.Duration
 	// Logger, when set, gets a line per job outcome (no secret).
 	Logger *slog.Logger
@@ -259,6 +261,11 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 		}
 	}
 	out, err := r.RunOne(ctx, bj)
+	if jj.held != nil && err != nil {
+		// The outcome is known and will be written (writeLater): River is
+		// told what it says, as if it were written now.
+		out.State, out.Record, err = jj.held.State, *jj.held, nil
+	}
 	return w.river(ctx, bj.Key, out, err)
 }
 
