@@ -94,7 +94,8 @@ func (w *Worker) writeLater(rec batch.Record) {
 	}()
 }
 
-// Claim is the journal's, and when its COMMIT's answer is lost (the
+// Claim is the journal's, checking the account's pause in the claim's
+// transaction (claimUnpaused); and when its COMMIT's answer is lost (the
 // connection failed: the claim may have been written) the claim is taken
 // back: batch sends nothing after a failed claim, so this worker knows
 // that nothing left, and the job is Unsent, for River's next attempt. Left
@@ -102,7 +103,11 @@ func (w *Worker) writeLater(rec batch.Record) {
 // lease for as long as the worker runs, and the job be snoozed as another
 // worker's until then.
 func (jj *jobJournal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batch.Record, error) {
-	ok, cur, err := jj.Journal.Claim(ctx, req)
+	var account string
+	if jj.w.Limiter != nil {
+		account = jj.w.Limiter.account()
+	}
+	ok, cur, err := jj.Journal.claimUnpaused(ctx, req, account)
 	if err != nil && isConnErr(err) && !req.Record.Time.IsZero() {
 		jj.unclaim(context.WithoutCancel(ctx), req.Record)
 	}

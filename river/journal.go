@@ -150,6 +150,16 @@ func (j *Journal) isClosed() error {
 // Claim implements batch.Journal: atomic across replicas, committed before
 // it returns.
 func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batch.Record, error) {
+	return j.claimUnpaused(ctx, req, "")
+}
+
+// claimUnpaused is Claim that, with account set, also reads that
+// account's pause (Limiter) in the claim's transaction: while it is
+// paused, the job is written Unsent with CauseRate and NotBefore the
+// pause's end instead of claimed, and that record returned with claimed
+// false. A 429 seen by any replica then holds back every create not yet
+// claimed, however long the claim waited.
+func (j *Journal) claimUnpaused(ctx context.Context, req batch.ClaimRequest, account string) (bool, batch.Record, error) {
 	if err := j.isClosed(); err != nil {
 		return false, batch.Record{}, err
 	}
@@ -157,7 +167,7 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
-	claimed, existing, err := j.claim(ctx, req, rec)
+	claimed, existing, err := j.claim(ctx, req, rec, account)
 	if err != nil {
 		return false, batch.Record{}, fmt.Errorf("autocallriver: claiming %q: %w", rec.Key, err)
 	}
@@ -172,7 +182,7 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 // claim is Claim's transaction: the key's lock (and each advertising
 // phone's), its record and the index's hold in one round trip, then the
 // write and COMMIT in another.
-func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.Record) (bool, batch.Record, error) {
+func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.Record, account string) (bool, batch.Record, error) {
 	adv := rec.Purpose == batch.Advertising
 	p, err := j.begin(ctx)
 	if err != nil {
@@ -190,11 +200,27 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 	if adv && req.Interval > 0 {
 		queueHolds(p.b, rec.Key, rec.Phones, rec.Time, req.Interval, &d)
 	}
+	var pausedFor float64
+	if account != "" {
+		p.b.Queue(pausedSQL, account).QueryRow(func(row pgx.Row) error { return row.Scan(&pausedFor) })
+	}
 	if err := p.flush(ctx); err != nil {
 		return false, batch.Record{}, err
 	}
 	if had && !req.Retry.Claimable(cur.Record) {
 		return false, j.view(cur), p.commit(ctx)
+	}
+	if pausedFor > 0 {
+		wait := time.Duration(pausedFor * float64(time.Second))
+		def := rec
+		def.State, def.Cause, def.NotBefore = batch.Unsent, batch.CauseRate, rec.Time.Add(wait)
+		def.Reason = "the account is paused (the provider asked to slow down): not sent before the pause ends"
+		def.CallIDs, def.SessionID, def.Code, def.Claimed = nil, "", "", time.Time{}
+		if had {
+			def = def.Inherit(cur.Record)
+		}
+		queuePut(p.b, def)
+		return false, def, p.commit(ctx)
 	}
 	if d != nil {
 		def := deferral(rec, d)

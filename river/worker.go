@@ -228,9 +228,10 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 		// Args no program could send: nothing was sent, nor will be.
 		return w.refuseArgs(ctx, job.JobRow, c, err)
 	}
-	// The account's pause and bucket, checked before each create: a pause
-	// (a 429 anywhere) snoozes the job, a short wait for a token is slept.
-	if w.Limiter != nil {
+	// The account's bucket, before each create: a short wait for a token
+	// is slept, a pause (a 429 anywhere) snoozes the job. With no rate the
+	// pause alone is read, in the claim's transaction (jobJournal.Claim).
+	if w.Limiter != nil && w.Limiter.Rate > 0 {
 		rest, err := w.Limiter.Wait(ctx, maxInlineWait)
 		switch {
 		case ctx.Err() != nil:
@@ -328,6 +329,11 @@ func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err e
 		return river.JobCancel(&JobError{Key: key, State: batch.Unknown, Reason: rec.Reason})
 	case batch.Unsent:
 		if rec.Cause == batch.CauseRate {
+			if out.Skipped {
+				// Held back by the account's pause at the claim (a 429
+				// elsewhere): snoozed until it ends.
+				return river.JobSnooze(max(rec.NotBefore.Sub(now()), time.Millisecond))
+			}
 			if w.Limiter != nil {
 				_ = w.Limiter.Pause(context.WithoutCancel(ctx), out.RetryAfter)
 			}
