@@ -72,6 +72,11 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 // the worker ran, out of reach of Resolve and SettleFromEvents. If the
 // worker stops first, its lease ends and the claim reads Unknown.
 func (w *Worker) writeLater(rec batch.Record) {
+	w.closeMu.Lock()
+	defer w.closeMu.Unlock()
+	if w.closing {
+		return // the worker is stopping: its lease ends, the claim reads Unknown
+	}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()

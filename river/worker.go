@@ -57,6 +57,10 @@ type Worker struct {
 	run     string
 	stopped chan struct{}
 	wg      sync.WaitGroup
+	// closing: Close has begun; no background writer starts after it
+	// (a job still running past River's Stop may give up its settle).
+	closeMu sync.Mutex
+	closing bool
 }
 
 // Register adds the worker for each call kind to workers.
@@ -129,6 +133,9 @@ func (w *Worker) Close(ctx context.Context) error {
 	if w.stopped == nil {
 		return nil
 	}
+	w.closeMu.Lock()
+	w.closing = true
+	w.closeMu.Unlock()
 	close(w.stopped)
 	w.wg.Wait()
 	return w.Journal.Lease(ctx, w.run, 0)
