@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -44,10 +43,7 @@ func (w *Worker) refuseArgs(ctx context.Context, job *rivertype.JobRow, c Common
 	if strings.TrimSpace(c.Key) == "" {
 		return cancel(why)
 	}
-	now := time.Now
-	if w.Now != nil {
-		now = w.Now
-	}
+	now := w.now
 	rec := batch.Record{Key: c.Key, Kind: batchKinds[job.Kind], Run: w.run, Time: now()}
 	var retry batch.Retry
 	if mayRetryRefused(job) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,7 +36,10 @@ type Worker struct {
 	Limiter *Limiter
 	// Policy holds advertising jobs to Decree 91 (nil: the decree's rules).
 	Policy *batch.Policy
-	// Now is the Policy's clock (default time.Now).
+	// Now is the Policy's clock and the journal records' (default: the
+	// database's clock, read at start and at each lease renewal, so that
+	// every replica holds advertising jobs to Decree 91's hours by one
+	// clock whatever its own reads).
 	Now func() time.Time
 	// CallbackAPIKey is sent with each job's callback_url (the key the
 	// webhook checks); it is kept here, not in the jobs' rows.
@@ -61,6 +65,30 @@ type Worker struct {
 	// (a job still running past River's Stop may give up its settle).
 	closeMu sync.Mutex
 	closing bool
+	// dbOffset is the database's clock minus this host's, in ns.
+	dbOffset atomic.Int64
+}
+
+// now is the Worker's clock: Now, or this host's corrected to the
+// database's.
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return hostNow().Add(time.Duration(w.dbOffset.Load()))
+}
+
+// syncClock reads the database's clock and keeps its offset from this
+// host's (half the round trip taken as the way there).
+func (w *Worker) syncClock(ctx context.Context) error {
+	t0 := hostNow()
+	var db time.Time
+	if err := w.Journal.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&db); err != nil {
+		return err
+	}
+	t1 := hostNow()
+	w.dbOffset.Store(int64(db.Sub(t0.Add(t1.Sub(t0) / 2))))
+	return nil
 }
 
 // Register adds the worker for each call kind to workers.
@@ -103,6 +131,13 @@ func (w *Worker) start() {
 		_, _ = crand.Read(b[:])
 		w.run = "river-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 		w.stopped = make(chan struct{})
+		if w.Now == nil {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := w.syncClock(c); err != nil {
+				w.log("reading the database's clock: this host's is used until the next lease renewal", "err", err)
+			}
+			cancel()
+		}
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
@@ -120,6 +155,9 @@ func (w *Worker) start() {
 					// which only keeps them from being sent twice.
 					if err := w.Journal.Lease(context.Background(), w.run, ttl); err != nil {
 						w.log("renewing the lease", "err", err)
+					}
+					if w.Now == nil {
+						_ = w.syncClock(context.Background())
 					}
 				}
 			}
@@ -253,7 +291,7 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	}}
-	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.Now}
+	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.now}
 	// A refused job goes again when the args ask, unless an earlier
 	// attempt of this job may have written that refusal itself: a delivery
 	// River repeats after its worker died does not send it again.
@@ -310,10 +348,7 @@ func mayRetryRefused(job *rivertype.JobRow) bool {
 // river is the package doc's table: a job's outcome as River's.
 func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err error) error {
 	rec := out.Record
-	now := time.Now
-	if w.Now != nil {
-		now = w.Now
-	}
+	now := w.now
 	switch {
 	case err != nil && out.State == batch.Unknown:
 		// The outcome could not be written: the claim holds, Unknown.
@@ -364,3 +399,7 @@ func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err e
 	}
 	return fmt.Errorf("autocallriver: job %q: nothing was recorded", key)
 }
+
+// hostNow is this host's clock (a variable for the tests: a host whose
+// clock is off).
+var hostNow = time.Now
