@@ -208,9 +208,14 @@ type callArgs interface {
 
 func (c Common) common() Common { return c }
 
-// maxInlineWait: a wait for the account's bucket up to this is slept in
-// the worker; a longer one (a pause) snoozes the job and frees the worker.
-const maxInlineWait = time.Second
+// maxInlineWait: a token of the account's bucket due within this is
+// reserved and slept for in the worker; a longer wait (a pause, or more
+// workers on all replicas than the rate serves in this time) snoozes the
+// job and frees the worker. Each worker holds at most one reservation,
+// so the wait is at most the workers of every replica over the rate: 5 s
+// keeps 100 workers at 20/s in turn without one snooze (a snoozed job's
+// slot takes another job, which asks the row again).
+const maxInlineWait = 5 * time.Second
 
 // Errors a job ends with in River (the job's errors list).
 var (
