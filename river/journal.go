@@ -30,6 +30,7 @@ import (
 type Journal struct {
 	pool     *pgxpool.Pool
 	ownsPool bool
+	opts     journalOptions // retention.go
 
 	mu     sync.Mutex
 	own    map[string]string // this handle's unsettled claims: key → run
@@ -40,24 +41,24 @@ type Journal struct {
 var ErrClosed = errors.New("autocallriver: journal closed")
 
 // NewJournal returns the journal in pool's database; it fails with
-// ErrNotMigrated unless Migrate has created its tables. Close leaves the
-// pool open.
-func NewJournal(ctx context.Context, pool *pgxpool.Pool) (*Journal, error) {
+// ErrNotMigrated unless Migrate has created (or upgraded) its tables.
+// Close leaves the pool open. Options: WithRetention, WithClock.
+func NewJournal(ctx context.Context, pool *pgxpool.Pool, opts ...JournalOption) (*Journal, error) {
 	if err := checkMigrated(ctx, pool); err != nil {
 		return nil, err
 	}
-	return &Journal{pool: pool, own: map[string]string{}}, nil
+	return &Journal{pool: pool, own: map[string]string{}, opts: journalOpts(opts)}, nil
 }
 
 // OpenJournal connects to url (postgres://…) and returns the journal
 // there, for a program that has no pool of its own (the command's
 // --journal postgres://…). Close closes the connection pool.
-func OpenJournal(ctx context.Context, url string) (*Journal, error) {
+func OpenJournal(ctx context.Context, url string, opts ...JournalOption) (*Journal, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("autocallriver: %w", err)
 	}
-	j, err := NewJournal(ctx, pool)
+	j, err := NewJournal(ctx, pool, opts...)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -236,6 +237,14 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 		if had && !req.Retry.Claimable(cur.Record) {
 			existing = j.view(cur)
 			return nil
+		}
+		if !had {
+			// A forgotten key (Retention): refused, nothing stored.
+			f, ok, err := j.forgotten(ctx, tx, rec.Key, req.Retry)
+			if ok || err != nil {
+				existing = f
+				return err
+			}
 		}
 		if adv {
 			if err := lockPhones(ctx, tx, rec.Phones); err != nil {
