@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
 )
 
@@ -221,5 +224,35 @@ func TestCompactEvery(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("CompactEvery did not return when its context ended")
+	}
+}
+
+// A River job of a forgotten key is cancelled, refused as forgotten, and
+// nobody is phoned.
+func TestForgottenJobIsCancelledNotSent(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	pool, url := newPool(t)
+	j := newJournal(t, pool)
+	old := time.Now().Add(-40 * day)
+	seed(t, j, batch.Record{Key: otpArgs(1).Key, Kind: "otp", Time: old}, batch.Record{State: batch.Placed})
+	if res, err := j.Compact(ctx); err != nil || res.Forgotten != 1 {
+		t.Fatalf("Compact = %+v, %v", res, err)
+	}
+	r := startReplica(t, url, srv, replicaOpts{})
+	res := insertOrder(t, r.client, pool, otpArgs(1), true)
+	waitSettled(t, pool, 0, 20*time.Second)
+	job, err := r.client.JobGet(ctx, res.Job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.State != rivertype.JobStateCancelled || len(srv.Calls()) != 0 {
+		t.Fatalf("River job %s, %d calls", job.State, len(srv.Calls()))
+	}
+	if len(job.Errors) == 0 || !strings.Contains(job.Errors[len(job.Errors)-1].Error, batch.CauseForgotten) {
+		t.Fatalf("errors: %+v", job.Errors)
+	}
+	if _, ok, _ := r.j.Get(ctx, otpArgs(1).Key); ok {
+		t.Fatal("the forgotten job's refusal was stored")
 	}
 }
