@@ -22,9 +22,9 @@ import (
 // transaction, under the key's advisory lock (compaction drops a record
 // and writes its tombstone in one transaction, under the same lock), and
 // refuses a key whose tombstone stands (batch.Forgotten) unless the
-// claim's Retry.Forgotten. A year of 10,000 keys a day is 3.65 million
-// rows of 12 bytes (with the row's and the two indexes' overhead, about
-// 350 MiB).
+// claim's Retry.Forgotten. A tombstone takes about 80 bytes with its
+// row's and its two indexes' overhead (54 MiB for 700,000, BENCHMARKS.md):
+// a year of 10,000 keys a day, about 280 MiB.
 
 // migrationRetention is migration 2: the tombstones, and an index that
 // finds the settled records by time (an existing database builds it when
