@@ -53,7 +53,11 @@
 // Limiter keeps the account's rate limit (a token bucket) and the pause a
 // 429 asked for in one row of autocall_account: every replica takes a
 // token there before each create (one UPDATE, about a millisecond), and a
-// 429 seen by one pauses all of them.
+// 429 seen by one pauses all of them. The pause is read again in each
+// claim's transaction (no extra round trip): a job claimed while the
+// account is paused is written Unsent (rate) and snoozed, however long
+// it took to reach its claim; only creates already past their claim when
+// the 429 came still leave.
 //
 // # Tables
 //

@@ -33,6 +33,11 @@ type Limiter struct {
 	Burst int
 }
 
+// pausedSQL reads the seconds left of an account's pause (0: none), by
+// the database's clock.
+const pausedSQL = `SELECT coalesce(max(greatest(extract(epoch FROM paused_until - clock_timestamp()), 0)), 0)::float8
+	FROM autocall_account WHERE name = $1`
+
 // NewLimiter returns the limiter of account in pool's database (migrated).
 func NewLimiter(pool *pgxpool.Pool, account string, rate float64, burst int) *Limiter {
 	return &Limiter{pool: pool, Account: account, Rate: rate, Burst: burst}
@@ -54,8 +59,7 @@ func (l *Limiter) Take(ctx context.Context) (wait time.Duration, paused bool, er
 	if rate <= 0 {
 		// No bound: only the pause, read without the row's lock.
 		var left float64
-		err := l.pool.QueryRow(ctx, `SELECT coalesce(max(greatest(extract(epoch FROM paused_until - clock_timestamp()), 0)), 0)::float8
-			FROM autocall_account WHERE name = $1`, l.account()).Scan(&left)
+		err := l.pool.QueryRow(ctx, pausedSQL, l.account()).Scan(&left)
 		if err != nil {
 			return 0, false, fmt.Errorf("autocallriver: the account's pause: %w", err)
 		}
@@ -145,8 +149,7 @@ ON CONFLICT (name) DO UPDATE SET paused_until = greatest(autocall_account.paused
 // read as this host's), zero when it is not paused.
 func (l *Limiter) PausedUntil(ctx context.Context) (time.Time, error) {
 	var left float64
-	err := l.pool.QueryRow(ctx, `SELECT coalesce(max(greatest(extract(epoch FROM paused_until - clock_timestamp()), 0)), 0)::float8
-		FROM autocall_account WHERE name = $1`, l.account()).Scan(&left)
+	err := l.pool.QueryRow(ctx, pausedSQL, l.account()).Scan(&left)
 	if err != nil || left <= 0 {
 		return time.Time{}, err
 	}

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
@@ -42,9 +44,11 @@ type Worker struct {
 	// renewal (default batch.DefaultLeaseTTL): once the process dies, its
 	// claims read Unknown after it, and a job River rescues finds that.
 	LeaseTTL time.Duration
-	// SettleFor is how long a worker keeps trying to write an outcome it
+	// SettleFor is how long a job keeps trying to write an outcome it
 	// holds while the database is unreachable (default 2 minutes); then
-	// the job is left to its claim: Unknown.
+	// the worker writes it in the background once the database is back
+	// (until Close: then the claim reads Unknown), and River is told what
+	// it says.
 	SettleFor time.Duration
 	// Logger, when set, gets a line per job outcome (no secret).
 	Logger *slog.Logger
@@ -202,16 +206,32 @@ func (e *JobError) Is(target error) bool {
 }
 
 func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
+	err := attempt(ctx, w, job)
+	if err != nil && !errors.As(err, new(*rivertype.JobCancelError)) && !errors.As(err, new(*rivertype.JobSnoozeError)) {
+		// Every other error River retries ends an attempt that sent
+		// nothing and refused nothing (see river): say so in the job's
+		// errors list, where the next attempt reads it.
+		err = &nothingSentError{err}
+	}
+	return err
+}
+
+// attempt is one attempt at job: the package doc's table.
+func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 	w.start()
+	c := job.Args.common()
 	bj, err := job.Args.batchJob(w)
+	if err == nil {
+		err = strictArgs[T](job.EncodedArgs)
+	}
 	if err != nil {
 		// Args no program could send: nothing was sent, nor will be.
-		return river.JobCancel(fmt.Errorf("autocallriver: job %d (%s): %w", job.ID, job.Kind, err))
+		return w.refuseArgs(ctx, job.JobRow, c, err)
 	}
-	c := job.Args.common()
-	// The account's pause and bucket, checked before each create: a pause
-	// (a 429 anywhere) snoozes the job, a short wait for a token is slept.
-	if w.Limiter != nil {
+	// The account's bucket, before each create: a short wait for a token
+	// is slept, a pause (a 429 anywhere) snoozes the job. With no rate the
+	// pause alone is read, in the claim's transaction (jobJournal.Claim).
+	if w.Limiter != nil && w.Limiter.Rate > 0 {
 		rest, err := w.Limiter.Wait(ctx, maxInlineWait)
 		switch {
 		case ctx.Err() != nil:
@@ -227,10 +247,10 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 		return err
 	}}
 	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.Now}
-	// A refused job goes again when the args ask, at its first attempt only:
-	// a delivery River repeats (its worker died after writing the refusal)
-	// does not send it again.
-	if job.Attempt <= 1 {
+	// A refused job goes again when the args ask, unless an earlier
+	// attempt of this job may have written that refusal itself: a delivery
+	// River repeats after its worker died does not send it again.
+	if mayRetryRefused(job.JobRow) {
 		r.RetryRefused, r.RetryCauses = c.RetryRefused, c.RetryCauses
 	}
 	if w.Limiter != nil {
@@ -242,7 +262,42 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 		}
 	}
 	out, err := r.RunOne(ctx, bj)
+	if jj.held != nil && err != nil {
+		// The outcome is known and will be written (writeLater): River is
+		// told what it says, as if it were written now.
+		out.State, out.Record, err = jj.held.State, *jj.held, nil
+	}
 	return w.river(ctx, bj.Key, out, err)
+}
+
+// nothingSentError is an attempt's error that River retries: the attempt
+// neither placed nor refused anything (a journal or network failure, an
+// unsent outcome). Its text starts with nothingSentPrefix.
+type nothingSentError struct{ err error }
+
+const nothingSentPrefix = "autocallriver: nothing sent, River tries again: "
+
+func (e *nothingSentError) Error() string { return nothingSentPrefix + e.err.Error() }
+func (e *nothingSentError) Unwrap() error { return e.err }
+
+// mayRetryRefused: the job's retry_refused / retry_causes may take its key
+// back from Refused at this attempt: no earlier attempt of this job can
+// have written that refusal, because each ended with a nothingSentError
+// (snoozes are not attempts). An attempt River rescued after its worker
+// died, or one that panicked, may have; then the refusal stands.
+func mayRetryRefused(job *rivertype.JobRow) bool {
+	if job.Attempt <= 1 {
+		return true
+	}
+	if len(job.Errors) < job.Attempt-1 {
+		return false
+	}
+	for _, e := range job.Errors {
+		if !strings.HasPrefix(e.Error, nothingSentPrefix) {
+			return false
+		}
+	}
+	return true
 }
 
 // river is the package doc's table: a job's outcome as River's.
@@ -274,6 +329,11 @@ func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err e
 		return river.JobCancel(&JobError{Key: key, State: batch.Unknown, Reason: rec.Reason})
 	case batch.Unsent:
 		if rec.Cause == batch.CauseRate {
+			if out.Skipped {
+				// Held back by the account's pause at the claim (a 429
+				// elsewhere): snoozed until it ends.
+				return river.JobSnooze(max(rec.NotBefore.Sub(now()), time.Millisecond))
+			}
 			if w.Limiter != nil {
 				_ = w.Limiter.Pause(context.WithoutCancel(ctx), out.RetryAfter)
 			}

@@ -16,6 +16,7 @@ import (
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
 	autocallriver "github.com/autocallvn/autocall-go/river"
 )
 
@@ -33,6 +34,7 @@ type app struct {
 	rescueAfter time.Duration
 	waitDB      time.Duration
 	keep        keepFlags // retention.go
+	dnc         string
 }
 
 func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
@@ -77,6 +79,7 @@ func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(stri
 	f.DurationVar(&a.rescueAfter, "rescue-after", 0, "when River re-delivers a job whose worker died (default: job timeout + 1 hour, River's)")
 	f.DurationVar(&a.waitDB, "wait-db", 0, "how long to wait for the database at start (0: until stopped)")
 	a.keep.add(run)
+	f.StringVar(&a.dnc, "dnc", "", "the Do-Not-Call list advertising jobs are held to, one number a line (default: AUTOCALL_DNC_FILE)")
 	root.AddCommand(migrate, run)
 	return root
 }
@@ -156,6 +159,9 @@ func (a *app) run(ctx context.Context) error {
 	if err := a.clients(w); err != nil {
 		return err
 	}
+	if w.Policy, err = a.policy(); err != nil {
+		return err
+	}
 	client, err := autocallriver.NewClient(pool, w, a.workers, &river.Config{
 		JobTimeout: a.jobTimeout, RescueStuckJobsAfter: a.rescueAfter, Logger: a.log,
 		FetchCooldown: 20 * time.Millisecond,
@@ -178,6 +184,26 @@ func (a *app) run(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// policy is Decree 91's rules for advertising jobs, with the Do-Not-Call
+// list of --dnc (or AUTOCALL_DNC_FILE), read once at start: restart the
+// worker when the list changes. A file with a line that is not a number
+// stops the worker: a number left out would be called.
+func (a *app) policy() (*batch.Policy, error) {
+	path := a.dnc
+	if path == "" {
+		path = a.getenv("AUTOCALL_DNC_FILE")
+	}
+	if path == "" {
+		a.log.Warn("no Do-Not-Call list (--dnc or AUTOCALL_DNC_FILE): advertising jobs are held to the decree's hours and frequency only")
+		return &batch.Policy{}, nil
+	}
+	list, err := batch.LoadDoNotCall(path)
+	if err != nil {
+		return nil, fmt.Errorf("the Do-Not-Call list: %w", err)
+	}
+	return &batch.Policy{DoNotCall: list}, nil
 }
 
 // clients are the providers' clients from the environment, or the built-in

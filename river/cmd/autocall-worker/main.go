@@ -13,6 +13,8 @@
 //	AUTOCALL_SECRET_KEY      TEL4VN's secret key (OTP and TTS jobs)
 //	AUTOCALL_API_KEY         OMICall's API key (auto-call jobs)
 //	AUTOCALL_CALLBACK_KEY    sent with each job's callback_url
+//	AUTOCALL_DNC_FILE        the Do-Not-Call list advertising jobs are held
+//	                         to (or --dnc), read at start
 //
 // With no AUTOCALL_BASE_URL the worker runs against the built-in sandbox
 // (package autocalltest): nobody is phoned, as in the SDK's quickstart.
