@@ -97,25 +97,55 @@ func dayEnd(d int32) time.Time   { return dayStart(d + 1) }
 // keyHash is batch.KeyHash as Postgres's bigint holds it.
 func keyHash(key string) int64 { return int64(batch.KeyHash(key)) }
 
+// tombstone is a key's row in autocall_forgotten, as a claim reads it.
+type tombstone struct {
+	day   int32
+	found bool
+}
+
+// queueTombstone queues the read of key's tombstone into ts on b, in the
+// claim's transaction, after the key's lock: compaction drops a record
+// and writes its tombstone in one transaction, under the same lock. A
+// claim with Retry.Forgotten does not read it.
+func queueTombstone(b *pgx.Batch, key string, retry batch.Retry, ts *tombstone) {
+	if retry.Forgotten {
+		return
+	}
+	b.Queue(`SELECT day FROM autocall_forgotten WHERE hash = $1`, keyHash(key)).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&ts.day)
+		ts.found = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+}
+
+// forgottenBy is the record in the way of a claim of key that found no
+// record and ts: batch.Forgotten while the tombstone stands.
+func (j *Journal) forgottenBy(key string, ts tombstone) (batch.Record, bool) {
+	if !ts.found {
+		return batch.Record{}, false
+	}
+	if at := dayEnd(ts.day); j.opts.retention.TombstoneLive(at, j.opts.now()) {
+		return batch.Forgotten(key, at), true
+	}
+	return batch.Record{}, false // expired: forgotten for good
+}
+
 // forgotten is the record in the way of a claim of key, which has no
 // record: batch.Forgotten while its tombstone stands, unless retry allows
 // it. It runs in the claim's transaction, under the key's lock.
 func (j *Journal) forgotten(ctx context.Context, tx pgx.Tx, key string, retry batch.Retry) (batch.Record, bool, error) {
-	if retry.Forgotten {
-		return batch.Record{}, false, nil
+	var ts tombstone
+	b := &pgx.Batch{}
+	if queueTombstone(b, key, retry, &ts); b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return batch.Record{}, false, err
+		}
 	}
-	var day int32
-	err := tx.QueryRow(ctx, `SELECT day FROM autocall_forgotten WHERE hash = $1`, keyHash(key)).Scan(&day)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return batch.Record{}, false, nil
-	}
-	if err != nil {
-		return batch.Record{}, false, err
-	}
-	if at := dayEnd(day); j.opts.retention.TombstoneLive(at, j.opts.now()) {
-		return batch.Forgotten(key, at), true, nil
-	}
-	return batch.Record{}, false, nil // expired: forgotten for good
+	f, ok := j.forgottenBy(key, ts)
+	return f, ok, nil
 }
 
 // Compact implements batch.Compactor: the settled records past
