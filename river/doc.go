@@ -62,6 +62,17 @@
 // # Tables
 //
 // Migrate creates the journal's tables (autocall_job, autocall_adcall,
-// autocall_lease, autocall_account, autocall_schema) beside River's
-// (rivermigrate); MigrateAll does both, as `autocall-worker migrate` does.
+// autocall_lease, autocall_account, autocall_forgotten, autocall_schema)
+// beside River's (rivermigrate); MigrateAll does both, as `autocall-worker
+// migrate` does. It upgrades an older database in place (a worker refuses
+// one until it is upgraded).
+//
+// # Retention
+//
+// The journal drops what batch.Retention lets go (WithRetention; the
+// defaults: settled records after 30 days, their keys after a year) when
+// Compact runs: `autocall-worker run` runs it at start and every
+// --compact-every (an hour); a program of its own calls CompactEvery.
+// A job whose record was dropped but whose key is remembered is refused
+// as forgotten (batch.Forgotten), not sent again.
 package autocallriver

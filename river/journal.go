@@ -29,6 +29,7 @@ import (
 type Journal struct {
 	pool     *pgxpool.Pool
 	ownsPool bool
+	opts     journalOptions // retention.go
 
 	mu     sync.Mutex
 	own    map[string]string // this handle's unsettled claims: key → run
@@ -41,22 +42,22 @@ var ErrClosed = errors.New("autocallriver: journal closed")
 // NewJournal returns the journal in pool's database; it fails with
 // ErrNotMigrated unless Migrate has created its tables. Close leaves the
 // pool open.
-func NewJournal(ctx context.Context, pool *pgxpool.Pool) (*Journal, error) {
+func NewJournal(ctx context.Context, pool *pgxpool.Pool, opts ...JournalOption) (*Journal, error) {
 	if err := checkMigrated(ctx, pool); err != nil {
 		return nil, err
 	}
-	return &Journal{pool: pool, own: map[string]string{}}, nil
+	return &Journal{pool: pool, own: map[string]string{}, opts: journalOpts(opts)}, nil
 }
 
 // OpenJournal connects to url (postgres://…) and returns the journal
 // there, for a program that has no pool of its own (the command's
 // --journal postgres://…). Close closes the connection pool.
-func OpenJournal(ctx context.Context, url string) (*Journal, error) {
+func OpenJournal(ctx context.Context, url string, opts ...JournalOption) (*Journal, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("autocallriver: %w", err)
 	}
-	j, err := NewJournal(ctx, pool)
+	j, err := NewJournal(ctx, pool, opts...)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -197,6 +198,8 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 		queueLockPhones(p.b, rec.Phones)
 	}
 	queueGet(p.b, rec.Key, &cur, &had)
+	var ts tombstone
+	queueTombstone(p.b, rec.Key, req.Retry, &ts) // retention.go
 	if adv && req.Interval > 0 {
 		queueHolds(p.b, rec.Key, rec.Phones, rec.Time, req.Interval, &d)
 	}
@@ -209,6 +212,9 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 	}
 	if had && !req.Retry.Claimable(cur.Record) {
 		return false, j.view(cur), p.commit(ctx)
+	}
+	if f, ok := j.forgottenBy(rec.Key, ts); !had && ok {
+		return false, f, p.commit(ctx) // a forgotten key (Retention): nothing stored
 	}
 	if pausedFor > 0 {
 		wait := time.Duration(pausedFor * float64(time.Second))

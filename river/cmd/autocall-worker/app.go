@@ -33,6 +33,7 @@ type app struct {
 	jobTimeout  time.Duration
 	rescueAfter time.Duration
 	waitDB      time.Duration
+	keep        keepFlags // retention.go
 	dnc         string
 }
 
@@ -77,6 +78,7 @@ func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(stri
 	f.DurationVar(&a.jobTimeout, "job-timeout", time.Minute, "a job's longest run")
 	f.DurationVar(&a.rescueAfter, "rescue-after", 0, "when River re-delivers a job whose worker died (default: job timeout + 1 hour, River's)")
 	f.DurationVar(&a.waitDB, "wait-db", 0, "how long to wait for the database at start (0: until stopped)")
+	a.keep.add(run)
 	f.StringVar(&a.dnc, "dnc", "", "the Do-Not-Call list advertising jobs are held to, one number a line (default: AUTOCALL_DNC_FILE)")
 	root.AddCommand(migrate, run)
 	return root
@@ -134,6 +136,10 @@ func (a *app) pool(ctx context.Context) (*pgxpool.Pool, error) {
 }
 
 func (a *app) run(ctx context.Context) error {
+	opts, err := a.keep.options()
+	if err != nil {
+		return err
+	}
 	pool, err := a.pool(ctx)
 	if err != nil {
 		return err
@@ -142,11 +148,12 @@ func (a *app) run(ctx context.Context) error {
 	if err := autocallriver.CheckMigrated(ctx, pool); err != nil {
 		return err
 	}
-	j, err := autocallriver.NewJournal(ctx, pool)
+	j, err := autocallriver.NewJournal(ctx, pool, opts...)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
+	defer a.compact(ctx, j)()
 	w := &autocallriver.Worker{Journal: j, Limiter: autocallriver.NewLimiter(pool, a.account, a.rate, a.burst),
 		LeaseTTL: a.leaseTTL, Logger: a.log}
 	if err := a.clients(w); err != nil {

@@ -18,6 +18,11 @@
 //
 // With no AUTOCALL_BASE_URL the worker runs against the built-in sandbox
 // (package autocalltest): nobody is phoned, as in the SDK's quickstart.
+//
+// The journal is compacted at start and every --compact-every (1h): a
+// settled job's record goes after --retention (30d), its key after
+// --key-retention (365d); a job whose key is remembered but whose record
+// is gone is refused as forgotten (batch.Retention).
 package main
 
 import (
