@@ -566,17 +566,24 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 			}
 			return st.skip(res, cur)
 		}
-		// The window is checked again under the claim: a run that reaches
-		// its end takes no more advertising jobs.
+		// The window is checked again under the claim, at the last moment
+		// before the create leaves: a run that reaches its end takes no
+		// more advertising jobs. The token is had first, since its fetch
+		// can take seconds, and the window must hold when the call leaves.
+		var out Record
+		err = nil
 		if adv {
-			if d := st.policy.hours(st.r.now(), j.Agreed); d != nil {
+			err = st.r.client(j.Op).Authenticate(sendCtx)
+			if d := st.policy.hours(st.r.now(), j.Agreed); err == nil && d != nil {
 				return st.deferred(sendCtx, j, rec, d, true, res)
 			}
 		}
-		if live, since := st.leaseLive(); !live {
-			return st.leaseLapsed(sendCtx, j.Key, since, res)
+		if err == nil {
+			if live, since := st.leaseLive(); !live {
+				return st.leaseLapsed(sendCtx, j.Key, since, res)
+			}
+			out, err = j.Op.send(sendCtx, st.r.client(j.Op), st.onLimit)
 		}
-		out, err := j.Op.send(sendCtx, st.r.client(j.Op), st.onLimit)
 		final := st.classify(rec, out, err)
 		res.err = err
 		if err == nil && final.State == Refused {
