@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -49,18 +50,29 @@ func (w *Worker) refuseArgs(ctx context.Context, job *rivertype.JobRow, c Common
 	if mayRetryRefused(job) {
 		retry = batch.Retry{Refused: c.RetryRefused, Causes: c.RetryCauses}
 	}
+	start := time.Now()
 	ok, cur, err := w.Journal.Claim(ctx, batch.ClaimRequest{Record: rec, Retry: retry})
+	w.journalOp(ctx, "claim", start, err)
 	switch {
 	case err != nil:
+		w.jobEnd(ctx, batch.JobEnd{State: batch.Unsent, JournalFailed: true})
 		return err // nothing claimed, nothing sent: River tries again
 	case !ok:
 		// The key is held (placed, refused, in flight…): it stands.
+		if cur.State != batch.Claimed { // in flight elsewhere: its worker tells
+			w.jobEnd(ctx, batch.JobEnd{State: cur.State, Skipped: true})
+		}
 		return cancel(fmt.Errorf("%w (the journal holds %q %s)", why, c.Key, cur.State))
 	}
 	rec.State, rec.Cause, rec.Reason, rec.Time = batch.Refused, batch.CauseInvalid, why.Error(), now()
-	if err := w.Journal.Settle(context.WithoutCancel(ctx), rec); err != nil {
+	start = time.Now()
+	err = w.Journal.Settle(context.WithoutCancel(ctx), rec)
+	w.journalOp(ctx, "settle", start, err)
+	if err != nil {
 		// The claim holds: the job reads Unknown, though nothing was sent.
+		w.jobEnd(ctx, batch.JobEnd{State: batch.Unknown, JournalFailed: true})
 		return river.JobCancel(&JobError{Key: c.Key, State: batch.Unknown, Reason: err.Error()})
 	}
+	w.jobEnd(ctx, batch.JobEnd{State: batch.Refused})
 	return river.JobCancel(&JobError{Key: c.Key, State: batch.Refused, Cause: batch.CauseInvalid, Reason: why.Error()})
 }

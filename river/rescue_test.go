@@ -82,7 +82,8 @@ func TestOutcomeHeldThroughALongOutageIsWrittenLater(t *testing.T) {
 	defer srv.Close()
 	base, arrived, release := heldProxy(t, srv)
 	pool, url := newPool(t)
-	r := startReplica(t, url, srv, replicaOpts{baseURL: base, settleFor: time.Second})
+	obs := &jobCounter{}
+	r := startReplica(t, url, srv, replicaOpts{baseURL: base, settleFor: time.Second, observer: obs})
 	res := insertOrder(t, r.client, pool, otpArgs(1), true)
 	select {
 	case <-arrived:
@@ -111,5 +112,9 @@ func TestOutcomeHeldThroughALongOutageIsWrittenLater(t *testing.T) {
 	}
 	if n := len(srv.Calls()); n != 1 {
 		t.Fatalf("%d calls", n)
+	}
+	// Counted as River is told: placed, once, not as the journal's failure.
+	if got := obs.ends(); len(got) != 1 || got[0] != (batch.JobEnd{State: batch.Placed}) {
+		t.Fatalf("the Observer was told %+v", got)
 	}
 }

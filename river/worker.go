@@ -56,6 +56,12 @@ type Worker struct {
 	SettleFor time.Duration
 	// Logger, when set, gets a line per job outcome (no secret).
 	Logger *slog.Logger
+	// Observer, when set, is told of each job's end (by its state) and
+	// of the journal's claims and settles (github.com/autocallvn/
+	// autocall-go/otel implements it; give the clients
+	// autocall.WithObserver for the calls themselves). Like the journal,
+	// it counts a job at each River attempt that ends it in a state.
+	Observer batch.Observer
 
 	once    sync.Once
 	run     string
@@ -297,6 +303,11 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 		return err
 	}}
 	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.now}
+	var jo *jobObserver
+	if w.Observer != nil {
+		jo = &jobObserver{Observer: w.Observer}
+		r.Observer = jo
+	}
 	// A refused job goes again when the args ask, unless an earlier
 	// attempt of this job may have written that refusal itself: a delivery
 	// River repeats after its worker died does not send it again.
@@ -316,7 +327,11 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 		// The outcome is known and will be written (writeLater): River is
 		// told what it says, as if it were written now.
 		out.State, out.Record, err = jj.held.State, *jj.held, nil
+		if jo != nil && jo.end != nil {
+			jo.end.State, jo.end.JournalFailed = jj.held.State, false
+		}
 	}
+	jo.report(ctx)
 	return w.river(ctx, bj.Key, out, err)
 }
 

@@ -33,13 +33,14 @@ require (
 	github.com/tidwall/sjson v1.2.5 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/net v0.43.0 // indirect
+	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace (
 	github.com/autocallvn/autocall-go => ../..
+	github.com/autocallvn/autocall-go/otel => ../../otel
 	github.com/autocallvn/autocall-go/redis => ../../redis
 	github.com/autocallvn/autocall-go/river => ../../river
 )

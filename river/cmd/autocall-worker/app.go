@@ -35,6 +35,7 @@ type app struct {
 	waitDB      time.Duration
 	keep        keepFlags // retention.go
 	dnc         string
+	metricsAddr string
 }
 
 func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
@@ -80,6 +81,7 @@ func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(stri
 	f.DurationVar(&a.waitDB, "wait-db", 0, "how long to wait for the database at start (0: until stopped)")
 	a.keep.add(run)
 	f.StringVar(&a.dnc, "dnc", "", "the Do-Not-Call list advertising jobs are held to, one number a line (default: AUTOCALL_DNC_FILE)")
+	f.StringVar(&a.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464): the calls, jobs and journal writes, and River's own")
 	root.AddCommand(migrate, run)
 	return root
 }
@@ -154,18 +156,26 @@ func (a *app) run(ctx context.Context) error {
 	}
 	defer j.Close()
 	defer a.compact(ctx, j)()
+	tel, err := a.serveMetrics()
+	if err != nil {
+		return err
+	}
+	defer tel.stop()
 	w := &autocallriver.Worker{Journal: j, Limiter: autocallriver.NewLimiter(pool, a.account, a.rate, a.burst),
 		LeaseTTL: a.leaseTTL, Logger: a.log}
-	if err := a.clients(w); err != nil {
+	tel.worker(w)
+	if err := a.clients(w, tel.clientOption()); err != nil {
 		return err
 	}
 	if w.Policy, err = a.policy(); err != nil {
 		return err
 	}
-	client, err := autocallriver.NewClient(pool, w, a.workers, &river.Config{
+	cfg := &river.Config{
 		JobTimeout: a.jobTimeout, RescueStuckJobsAfter: a.rescueAfter, Logger: a.log,
 		FetchCooldown: 20 * time.Millisecond,
-	})
+	}
+	tel.river(cfg)
+	client, err := autocallriver.NewClient(pool, w, a.workers, cfg)
 	if err != nil {
 		return err
 	}
@@ -208,7 +218,7 @@ func (a *app) policy() (*batch.Policy, error) {
 
 // clients are the providers' clients from the environment, or the built-in
 // sandbox's when no AUTOCALL_BASE_URL is set.
-func (a *app) clients(w *autocallriver.Worker) error {
+func (a *app) clients(w *autocallriver.Worker, obs autocall.Option) error {
 	base, err := a.env("AUTOCALL_BASE_URL")
 	if err != nil {
 		return err
@@ -230,12 +240,12 @@ func (a *app) clients(w *autocallriver.Worker) error {
 		fmt.Fprintf(a.stdout, "autocall-worker: no AUTOCALL_BASE_URL: the built-in sandbox at %s (nobody is phoned)\n", srv.URL)
 	}
 	if secret != "" {
-		if w.TEL4VN, err = autocall.NewClient(base, autocall.WithSecretKey(secret)); err != nil {
+		if w.TEL4VN, err = autocall.NewClient(base, autocall.WithSecretKey(secret), obs); err != nil {
 			return err
 		}
 	}
 	if apiKey != "" {
-		if w.OMICall, err = autocall.NewClient(base, autocall.WithAPIKey(apiKey)); err != nil {
+		if w.OMICall, err = autocall.NewClient(base, autocall.WithAPIKey(apiKey), obs); err != nil {
 			return err
 		}
 	}

@@ -23,6 +23,12 @@
 // settled job's record goes after --retention (30d), its key after
 // --key-retention (365d); a job whose key is remembered but whose record
 // is gone is refused as forgotten (batch.Retention).
+//
+// With --metrics-addr ADDR the worker serves Prometheus metrics at
+// http://ADDR/metrics (package autocallotel's, through OpenTelemetry's
+// Prometheus exporter): calls by operation and outcome, jobs by state,
+// journal claim and settle latency, and River's own (otelriver). No label
+// holds a key, a phone number or a call id.
 package main
 
 import (
