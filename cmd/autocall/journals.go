@@ -43,7 +43,8 @@ func kindOf(spec string) journalKind {
 }
 
 // shownJournal is how a journal is named in output: a URL without its
-// password, which is a secret.
+// password, which is a secret in its userinfo and, for PostgreSQL, in its
+// query too (?password=…, ?sslpassword=…, as pgx and libpq take them).
 func shownJournal(spec string) string {
 	if kindOf(spec) == fileJournal {
 		return spec
@@ -51,6 +52,21 @@ func shownJournal(spec string) string {
 	u, err := url.Parse(spec)
 	if err != nil {
 		return "(a journal URL that cannot be parsed)"
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		// A pair it cannot read may be a password: none is shown.
+		u.RawQuery = "…"
+		return u.Redacted()
+	}
+	hid := false
+	for k := range q {
+		if strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword") {
+			q[k], hid = []string{"xxxxx"}, true
+		}
+	}
+	if hid {
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
