@@ -98,14 +98,14 @@ func (a *app) batchJournal(ctx context.Context, spec string, keep keepFlags) (ba
 	case a.dryRun && !shared:
 		return dryRunJournal(ctx, spec, jopts)
 	case a.dryRun:
-		real, err := openShared(ctx, spec, ret)
+		real, err := openShared(ctx, spec, ret, readOnly)
 		if err != nil {
 			return nil, err
 		}
 		defer real.Close()
 		return copyJournal(ctx, real, jopts)
 	case shared:
-		return openShared(ctx, spec, ret)
+		return openShared(ctx, spec, ret, writing)
 	}
 	fj, err := batch.OpenFile(spec, jopts...)
 	if errors.Is(err, batch.ErrLocked) {

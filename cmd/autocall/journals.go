@@ -71,9 +71,18 @@ func shownJournal(spec string) string {
 	return u.Redacted()
 }
 
+// Whether a command writes the shared journal it opens.
+const (
+	readOnly = false
+	writing  = true
+)
+
 // openShared opens a redis:// or postgres:// journal. Its close releases
-// what it opened (the Redis client, the connection pool).
-func openShared(ctx context.Context, spec string, ret batch.Retention) (batch.Journal, error) {
+// what it opened (the Redis client, the connection pool). One that will
+// write a Redis journal is checked (autocallredis.Journal.Check: settings
+// that lose claims; it takes off an expiry an operator set); a read-only
+// one (journal show, --dry-run) is only reached, so that it changes nothing.
+func openShared(ctx context.Context, spec string, ret batch.Retention, write bool) (batch.Journal, error) {
 	switch kindOf(spec) {
 	case redisJournal:
 		u, err := url.Parse(spec)
@@ -93,7 +102,11 @@ func openShared(ctx context.Context, spec string, ret batch.Retention) (batch.Jo
 		}
 		rdb := goredis.NewClient(opt)
 		j := autocallredis.NewJournal(rdb, name, autocallredis.WithRetention(ret))
-		if err := j.Check(ctx); err != nil {
+		check := j.Check
+		if !write {
+			check = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		}
+		if err := check(ctx); err != nil {
 			_ = rdb.Close()
 			return nil, fmt.Errorf("--journal %s: %w", shownJournal(spec), err)
 		}
@@ -143,7 +156,7 @@ func (a *app) eventSettler(ctx context.Context, spec string) (func(context.Conte
 	if kindOf(spec) == fileJournal {
 		return nil, nil, usagef("listen --journal takes a shared journal (redis://… or postgres://…): a file journal is locked by the run that writes it")
 	}
-	j, err := openShared(ctx, spec, batch.Retention{})
+	j, err := openShared(ctx, spec, batch.Retention{}, writing)
 	if err != nil {
 		return nil, nil, err
 	}
