@@ -90,9 +90,9 @@ func openShared(ctx context.Context, spec string, ret batch.Retention, write boo
 			return nil, usagef("--journal: not a redis:// URL: %v", redactURLError(err))
 		}
 		q := u.Query()
-		name := q.Get("journal")
-		if name == "" {
-			name = "autocall"
+		name, err := journalName(q["journal"])
+		if err != nil {
+			return nil, usagef("--journal %s: %v", shownJournal(spec), err)
 		}
 		q.Del("journal")
 		u.RawQuery = q.Encode()
@@ -112,6 +112,9 @@ func openShared(ctx context.Context, spec string, ret batch.Retention, write boo
 		}
 		return &closingJournal{Journal: j, close: rdb.Close}, nil
 	case postgresJournal:
+		if u, err := url.Parse(spec); err == nil && u.Query().Has("journal") {
+			return nil, usagef("--journal %s: the PostgreSQL journal has no name (one per database): drop ?journal=", shownJournal(spec))
+		}
 		j, err := autocallriver.OpenJournal(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("--journal %s: %w", shownJournal(spec), redactURLError(err))
@@ -119,6 +122,25 @@ func openShared(ctx context.Context, spec string, ret batch.Retention, write boo
 		return j, nil
 	}
 	return nil, errors.New("not a shared journal: " + spec)
+}
+
+// journalName is a Redis journal's name from its URL's ?journal= values:
+// "autocall" when there is none; given, it is one name, not blank, with no
+// space around it. A blank one (a cron line's unset variable) would share
+// "autocall" or a journal of spaces with other batches, where rows of the
+// same keys read as already placed, or are sent again.
+func journalName(values []string) (string, error) {
+	switch {
+	case values == nil:
+		return "autocall", nil
+	case len(values) > 1:
+		return "", errors.New("?journal= is given more than once")
+	case strings.TrimSpace(values[0]) == "":
+		return "", errors.New("?journal= is empty: name the journal, or leave ?journal= out for \"autocall\"")
+	case strings.TrimSpace(values[0]) != values[0]:
+		return "", fmt.Errorf("?journal=%q has spaces around it", values[0])
+	}
+	return values[0], nil
 }
 
 // closingJournal closes what the journal was opened on after the journal.
