@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,4 +72,53 @@ func TestSharedJournalLostMidRun(t *testing.T) {
 	assert.NotContains(t, r.stdout, `{"key":"m-1","state":"unsent"`, "a row that may have been called is never reported unsent")
 	assert.Contains(t, r.stdout, `"key":"m-2","line":3,"state":"unsent"`, "its claim failed: nothing was sent, and its progress line says so")
 	assert.Contains(t, r.stdout, `{"key":"m-2","state":"unsent"`)
+}
+
+// SIGTERM during a batch on a shared journal: the calls in flight finish
+// and are recorded, the run's lease ends (no claim of it is left in
+// flight), and the next run sends the rest, nobody twice.
+func TestSharedJournalBatchTerminated(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		spec func(t *testing.T) string
+	}{
+		{"redis", startRedisJournal},
+		{"postgres", startPostgresJournal},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec := c.spec(t)
+			srv := sandbox(t)
+			srv.FailNext("/api/v2/campaigns/1/otp", 100000, autocalltest.Fault{Process: true, Delay: 50 * time.Millisecond})
+			csv := writeCSV(t, 100)
+			cmd := exec.Command(binary, "otp", "send", "--campaign", "1", "--caller", "02873001234", "--csv", csv, "--rate", "0", "--journal", spec)
+			cmd.Env = append(os.Environ(), "AUTOCALL_BASE_URL="+srv.URL, "AUTOCALL_SECRET_KEY="+autocalltest.SecretKey)
+			require.NoError(t, cmd.Start())
+			for len(srv.Calls()) < 8 {
+				time.Sleep(time.Millisecond)
+			}
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, 1, ee.ExitCode())
+
+			show := run(t, nil, "--json", "journal", "show", spec)
+			var js struct {
+				Counts map[string]int
+				InUse  bool `json:"in_use"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(show.stdout), &js), show.stdout)
+			assert.Zero(t, js.Counts["unknown"], "the rows in flight finished and were recorded")
+			assert.Zero(t, js.Counts["in_flight"], "the run's lease ended with it")
+			assert.False(t, js.InUse)
+			assert.Equal(t, len(srv.Calls()), js.Counts["placed"])
+
+			r := run(t, tel4vnEnv(srv), otpCSV(csv, "--journal", spec)...)
+			assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+			for phone, n := range callsPerPhone(srv) {
+				assert.Equal(t, 1, n, phone)
+			}
+			assert.Len(t, srv.Calls(), 100)
+		})
+	}
 }
