@@ -714,6 +714,11 @@ func (st *runState) progress(rep *Report, res jobResult, done, elsewhere int) {
 		LastKey: res.key, LastState: res.state, LastErr: res.err,
 		Stopped: st.stopCtx.Err() != nil,
 	}
+	if res.state == "" && res.journalErr != nil {
+		// Not claimed, nothing sent (the report counts it Unsent): the
+		// journal's error is why.
+		p.LastState, p.LastErr = Unsent, res.journalErr
+	}
 	if secs := elapsed.Seconds(); secs > 0 {
 		p.Rate = float64(done) / secs
 		if p.Rate > 0 {

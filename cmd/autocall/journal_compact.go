@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/autocallvn/autocall-go/batch"
 )
@@ -16,12 +17,19 @@ import (
 type keepFlags struct {
 	records, keys  string
 	allowForgotten bool
+	flags          *pflag.FlagSet
+}
+
+// given: --retention or --key-retention is on the command line.
+func (k *keepFlags) given() bool {
+	return k.flags != nil && (k.flags.Changed("retention") || k.flags.Changed("key-retention"))
 }
 
 func (k *keepFlags) add(cmd *cobra.Command, run bool) {
 	f := cmd.Flags()
+	k.flags = f
 	f.StringVar(&k.records, "retention", "30d", "the journal keeps a settled row's record this long (e.g. 30d, 720h; -1: for ever);\n"+
-		"unknown, refused and in-flight rows are kept until resolved")
+		"unknown, refused and in-flight rows are kept until resolved (a file or Redis journal: the PostgreSQL journal keeps every record)")
 	f.StringVar(&k.keys, "key-retention", "365d", "a row whose record was dropped keeps its key this long: run again, it is refused as forgotten")
 	if run {
 		f.BoolVar(&k.allowForgotten, "allow-forgotten", false, "send the rows the journal forgot (placed before --retention; it kept their keys): they were phoned once already")
@@ -92,7 +100,10 @@ it over the old one: a crash leaves one of them whole.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if kindOf(args[0]) != fileJournal {
-				return usagef("journal compact takes a FILE: a shared journal drops what its retention lets go as it is used (Redis: a sweep every 256 claims; PostgreSQL: autocall-worker)")
+				if kindOf(args[0]) == postgresJournal {
+					return usagef("journal compact takes a FILE: the PostgreSQL journal keeps every record (it has no retention), nothing to compact")
+				}
+				return usagef("journal compact takes a FILE: a Redis journal drops what its retention (--retention, --key-retention of the runs) lets go as it is used, a page every 256 claims")
 			}
 			opts, err := keep.options()
 			if err != nil {
