@@ -144,10 +144,6 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 	if _, err := bf.keep.retention(); err != nil { // a bad flag stops the run before anything is read
 		return err
 	}
-	if kindOf(bf.journal) == postgresJournal && bf.keep.given() {
-		// Silently kept for ever would be a lie to whoever set it.
-		return usagef("--retention and --key-retention do not apply to the PostgreSQL journal: it keeps every record; nothing was sent")
-	}
 	r.AllowForgotten = bf.keep.allowForgotten
 	purpose, err := bf.ad.setup(a, &r)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/autocallvn/autocall-go/batch"
 )
@@ -17,19 +16,12 @@ import (
 type keepFlags struct {
 	records, keys  string
 	allowForgotten bool
-	flags          *pflag.FlagSet
-}
-
-// given: --retention or --key-retention is on the command line.
-func (k *keepFlags) given() bool {
-	return k.flags != nil && (k.flags.Changed("retention") || k.flags.Changed("key-retention"))
 }
 
 func (k *keepFlags) add(cmd *cobra.Command, run bool) {
 	f := cmd.Flags()
-	k.flags = f
 	f.StringVar(&k.records, "retention", "30d", "the journal keeps a settled row's record this long (e.g. 30d, 720h; -1: for ever);\n"+
-		"unknown, refused and in-flight rows are kept until resolved (a file or Redis journal: the PostgreSQL journal keeps every record)")
+		"unknown, refused and in-flight rows are kept until resolved")
 	f.StringVar(&k.keys, "key-retention", "365d", "a row whose record was dropped keeps its key this long: run again, it is refused as forgotten")
 	if run {
 		f.BoolVar(&k.allowForgotten, "allow-forgotten", false, "send the rows the journal forgot (placed before --retention; it kept their keys): they were phoned once already")
@@ -82,7 +74,7 @@ func parseDays(flag, v string) (time.Duration, error) {
 func (a *app) journalCompactCommand() *cobra.Command {
 	var keep keepFlags
 	cmd := &cobra.Command{
-		Use:   "compact FILE",
+		Use:   "compact FILE|postgres://…",
 		Short: "Drop the records the journal's retention lets go, now, and print what was dropped",
 		Long: `Rewrites the journal with what its retention keeps: every unknown,
 in-flight and refused row, every row still deferred, every advertising
@@ -99,22 +91,30 @@ it over the old one: a crash leaves one of them whole.`,
 		Example: "  autocall journal compact pending.csv.journal\n  autocall journal compact --retention 90d ads.journal",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if kindOf(args[0]) != fileJournal {
-				if kindOf(args[0]) == postgresJournal {
-					return usagef("journal compact takes a FILE: the PostgreSQL journal keeps every record (it has no retention), nothing to compact")
+			if kindOf(args[0]) == redisJournal {
+				return usagef("journal compact takes a FILE or a postgres:// URL: a Redis journal drops what its retention (--retention, --key-retention of the runs) lets go as it is used, a page every 256 claims")
+			}
+			var j batch.Journal
+			var err error
+			if kindOf(args[0]) == postgresJournal {
+				// The workers compact it every --compact-every; this does it now.
+				ret, rerr := keep.retention()
+				if rerr != nil {
+					return rerr
 				}
-				return usagef("journal compact takes a FILE: a Redis journal drops what its retention (--retention, --key-retention of the runs) lets go as it is used, a page every 256 claims")
+				j, err = openShared(cmd.Context(), args[0], ret, true)
+			} else {
+				opts, oerr := keep.options()
+				if oerr != nil {
+					return oerr
+				}
+				j, err = batch.OpenFile(args[0], opts...)
 			}
-			opts, err := keep.options()
 			if err != nil {
 				return err
 			}
-			fj, err := batch.OpenFile(args[0], opts...)
-			if err != nil {
-				return err
-			}
-			res, err := fj.Compact(cmd.Context())
-			if cerr := fj.Close(); err == nil {
+			res, err := j.(batch.Compactor).Compact(cmd.Context())
+			if cerr := j.Close(); err == nil {
 				err = cerr
 			}
 			if err != nil {

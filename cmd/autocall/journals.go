@@ -115,7 +115,7 @@ func openShared(ctx context.Context, spec string, ret batch.Retention, write boo
 		if u, err := url.Parse(spec); err == nil && u.Query().Has("journal") {
 			return nil, usagef("--journal %s: the PostgreSQL journal has no name (one per database): drop ?journal=", shownJournal(spec))
 		}
-		j, err := autocallriver.OpenJournal(ctx, spec)
+		j, err := autocallriver.OpenJournal(ctx, spec, autocallriver.WithRetention(ret))
 		if err != nil {
 			return nil, fmt.Errorf("--journal %s: %w", shownJournal(spec), redactURLError(err))
 		}
