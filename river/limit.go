@@ -33,7 +33,19 @@ type Limiter struct {
 	// at most Rate+Burst creates leave.
 	Rate  float64
 	Burst int
+	// Headroom is the share of Rate kept back (0: DefaultHeadroom; below
+	// 0: none): tokens are handed out at Rate/(1+Headroom), so that the
+	// time between a token and its create reaching the provider (the
+	// claim, a busy host's scheduler) cannot bunch more than Rate+Burst
+	// creates into one of the provider's seconds.
+	Headroom float64
 }
+
+// DefaultHeadroom is Limiter.Headroom when it is zero: measured on a
+// loaded 2-core host, tokens handed out at exactly 20/s reached the
+// provider as 22 or 23 creates in some second, and at 20/1.1 still as 21
+// now and then; at 20/1.15 an account of 20/s gets some 17.4 a second.
+const DefaultHeadroom = 0.15
 
 // pausedSQL reads the seconds left of an account's pause (0: none), by
 // the database's clock.
@@ -72,6 +84,12 @@ func (l *Limiter) Take(ctx context.Context) (wait time.Duration, paused bool, er
 func (l *Limiter) take(ctx context.Context, maxWait time.Duration) (wait time.Duration, took, paused bool, err error) {
 	burst := float64(max(l.Burst, 1))
 	rate := l.Rate
+	switch {
+	case l.Headroom == 0:
+		rate /= 1 + DefaultHeadroom
+	case l.Headroom > 0:
+		rate /= 1 + l.Headroom
+	}
 	if rate <= 0 {
 		// No bound: only the pause, read without the row's lock.
 		var left float64
