@@ -236,6 +236,9 @@ func (j *FileJournal) load() (int64, lastLine, error) {
 			line = append(long, more...)
 		}
 		if err == io.EOF {
+			if err := j.decodeClaims(); err != nil {
+				return 0, tail, err
+			}
 			if len(line) == 0 {
 				return off, tail, nil
 			}

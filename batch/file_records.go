@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,8 +21,8 @@ import (
 // whole (in FileJournal.whole).
 type slot struct {
 	key string
-	// pos is the line's offset << 24 | its length (without the newline)
-	// << 3 | its state's code << 1 | 1 if the record is advertising; 0 for
+	// pos is the line's offset << 25 | its length (without the newline)
+	// << 4 | its state's code << 1 | 1 if the record is advertising; 0 for
 	// a record kept whole.
 	pos   uint64
 	nanos int64 // the record's time, Unix nanoseconds
@@ -30,7 +31,12 @@ type slot struct {
 const (
 	slotLenBits = 21 // lines up to 2 MiB; a longer one is kept whole
 	slotLenMax  = 1<<slotLenBits - 1
-	slotOffMax  = 1<<(64-slotLenBits-3) - 1 // 1 TiB
+	slotLow     = slotLenBits + 4
+	slotOffMax  = 1<<(64-slotLow) - 1 // 512 GiB
+	// codeDecode: a claim's line, or an unknown record's, found while
+	// opening; decoded (and kept whole) once the file is read, if it is
+	// still its key's latest: most claims are followed by their outcome.
+	codeDecode = 4
 )
 
 // settledStates are the states a slot keeps, by code (0: whole).
@@ -71,7 +77,7 @@ func fitsSlot(off int64, n int, t time.Time) bool {
 }
 
 func packSlot(off int64, n int, code uint64, adv bool) uint64 {
-	p := uint64(off)<<(slotLenBits+3) | uint64(n)<<3 | code<<1
+	p := uint64(off)<<slotLow | uint64(n)<<4 | code<<1
 	if adv {
 		p |= 1
 	}
@@ -80,19 +86,19 @@ func packSlot(off int64, n int, code uint64, adv bool) uint64 {
 
 func (s slot) whole() bool { return s.pos == 0 }
 func (s slot) line() (int64, int) {
-	return int64(s.pos >> (slotLenBits + 3)), int(s.pos >> 3 & slotLenMax)
+	return int64(s.pos >> slotLow), int(s.pos >> 4 & slotLenMax)
 }
 
 // moved is s with its line at off (in a compacted file).
 func (s slot) moved(off int64) slot {
-	s.pos = s.pos&(1<<(slotLenBits+3)-1) | uint64(off)<<(slotLenBits+3)
+	s.pos = s.pos&(1<<slotLow-1) | uint64(off)<<slotLow
 	return s
 }
 
 // stub is what Retention.Fate and Horizon read of a settled record: its
 // state, time and purpose (its NotBefore is zero, or it would be whole).
 func (s slot) stub() Record {
-	rec := Record{Key: s.key, State: settledStates[s.pos>>1&3], Time: time.Unix(0, s.nanos).UTC()}
+	rec := Record{Key: s.key, State: settledStates[s.pos>>1&7], Time: time.Unix(0, s.nanos).UTC()}
 	if s.pos&1 != 0 {
 		rec.Purpose = Advertising
 	}
@@ -125,6 +131,30 @@ func (j *FileJournal) put(rec Record, off int64, n int) {
 		j.whole[j.recs[j.keys[rec.Key]].key] = rec
 	}
 	j.ads.record(rec)
+}
+
+// decodeClaims decodes, once the file is read, the lines of claims and
+// unknown records that are still their key's latest (codeDecode), and
+// keeps their records whole.
+func (j *FileJournal) decodeClaims() error {
+	var buf []byte
+	for i, s := range j.recs {
+		if s.whole() || s.pos>>1&7 != codeDecode {
+			continue
+		}
+		off, n := s.line()
+		buf = slices.Grow(buf[:0], n)[:n]
+		if _, err := j.f.ReadAt(buf, off); err != nil {
+			return fmt.Errorf("batch: reading the journal: %w", err)
+		}
+		var rec Record
+		if err := json.Unmarshal(buf, &rec); err != nil || rec.Key != s.key {
+			return fmt.Errorf("%w: %s, the record of %q at byte %d no longer reads (%v): the file was changed while it was read", ErrDamaged, j.path, s.key, off, err)
+		}
+		j.recs[i].pos = 0
+		j.whole[s.key] = j.loaded(rec)
+	}
+	return nil
 }
 
 // record returns key's latest record as stored, read back from the file
@@ -161,12 +191,13 @@ func (j *FileJournal) read(s slot, buf []byte) (Record, []byte, error) {
 	return rec, buf, nil
 }
 
-// scanLine reads a settled record's line, as the journal writes it
+// scanLine reads a record's line, as the journal writes it
 // (`{"key":"…","state":"…","time":"…",…}`, without its newline), without
-// decoding it: its key, its state's code and its time. It returns false
-// for any other line — not settled, deferred (not_before), advertising
-// (the per-phone index needs its phones), written otherwise — which is
-// then decoded whole, and so for any line that is not valid JSON.
+// decoding it: its key, its state's code (codeDecode for a claim or an
+// unknown record) and its time. It returns false for any other line —
+// deferred (not_before), advertising (the per-phone index needs its
+// phones), of another state, written otherwise — which is then decoded
+// whole, and so for any line that is not valid JSON.
 func scanLine(line []byte) (key []byte, code uint64, t time.Time, ok bool) {
 	rest, ok := bytes.CutPrefix(line, []byte(`{"key":"`))
 	if !ok {
@@ -189,7 +220,10 @@ func scanLine(line []byte) (key []byte, code uint64, t time.Time, ok bool) {
 	if !ok || !settledTail(rest) {
 		return nil, 0, t, false
 	}
-	if code = settledCode(State(state)); code == 0 {
+	if code = settledCode(State(state)); code == 0 && (State(state) == Claimed || State(state) == Unknown) {
+		code = codeDecode
+	}
+	if code == 0 {
 		return nil, 0, t, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(at))

@@ -137,9 +137,14 @@ func TestScanLine(t *testing.T) {
 		assert.NotZero(t, code)
 		assert.Equal(t, 123456789, tm.Nanosecond())
 	}
+	// A claim, or an unknown record, is decoded once the file is read, if
+	// it is still its key's latest.
+	for _, state := range []string{"claimed", "unknown"} {
+		_, code, _, ok := scanLine([]byte(`{"key":"k","state":"` + state + `","time":` + at + `,"run":"r"}`))
+		assert.True(t, ok)
+		assert.Equal(t, uint64(codeDecode), code)
+	}
 	for _, line := range []string{
-		`{"key":"k","state":"claimed","time":` + at + `}`,                                // not settled: whole
-		`{"key":"k","state":"unknown","time":` + at + `}`,                                // not settled: whole
 		`{"key":"k","state":"unsent","time":` + at + `,"not_before":` + at + `}`,         // deferred: whole
 		`{"key":"k","state":"placed","time":` + at + `,"purpose":"advertising"}`,         // the index needs its phones
 		`{"key":"k\u00e9","state":"placed","time":` + at + `}`,                           // an escape in the key
