@@ -37,6 +37,13 @@ import (
 //
 // One process at a time: OpenFile takes an exclusive lock on the file and
 // fails with ErrLocked while another process holds it.
+//
+// Memory: a settled record (Placed, Refused, Unsent) is held as its line's
+// place in the file, its state and time (32 bytes and its key), and read
+// back from the file by Get, Records and a claim of its key; claims,
+// unknown and deferred records are held whole. A year of a daily
+// 10,000-row cron, 300,000 records and 3.3 million tombstones, opens in
+// under a second with about 55 MiB of heap (BENCHMARKS.md).
 type FileJournal struct {
 	f    *os.File
 	path string
