@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -300,4 +301,29 @@ func TestAdvertisingOutOfHoursClaimsHoldNobody(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Placed, "at 8:00 one of them calls the number")
 	assert.Len(t, rep.Deferred, 19)
+}
+
+// A token fetched after the hours check could let the call leave after
+// 17:00: the fetch (here, one the clock crosses 17:00 during) comes first,
+// and the window is judged when the create leaves.
+func TestAdvertisingTokenFetchCrossing1700SendsNothing(t *testing.T) {
+	srv := autocalltest.NewServer(autocalltest.WithStartTime(hcm(1, 16, 59, 59)))
+	t.Cleanup(srv.Close)
+	fetch, err := autocall.NewTokenFetcher(srv.URL, autocall.WithSecretKey(autocalltest.SecretKey))
+	require.NoError(t, err)
+	slow := autocall.TokenSourceFunc(func(ctx context.Context) (autocall.Token, error) {
+		srv.Advance(2 * time.Second) // the fetch takes the clock past 17:00
+		return fetch.Token(ctx)
+	})
+	tel, err := autocall.NewClient(srv.URL, autocall.WithTokenSource(slow), autocall.WithProvider(autocall.TEL4VN))
+	require.NoError(t, err)
+	t.Cleanup(tel.CloseIdleConnections)
+	j, _ := openTemp(t)
+	rep, err := (&Runner{TEL4VN: tel, Journal: j, Now: srv.Now}).Run(ctx, []Job{adJob("km-late", "0912000013")})
+	require.NoError(t, err)
+	assertAddsUp(t, rep)
+	assert.Zero(t, srv.Count(otpPath), "no create after 17:00")
+	require.Len(t, rep.Deferred, 1)
+	assert.Equal(t, CauseHours, rep.Deferred[0].Cause)
+	assert.Equal(t, Unsent, recordOf(t, j, "km-late").State)
 }

@@ -566,17 +566,24 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 			}
 			return st.skip(res, cur)
 		}
-		// The window is checked again under the claim: a run that reaches
-		// its end takes no more advertising jobs.
+		// The window is checked again under the claim, at the last moment
+		// before the create leaves: a run that reaches its end takes no
+		// more advertising jobs. The token is had first, since its fetch
+		// can take seconds, and the window must hold when the call leaves.
+		var out Record
+		err = nil
 		if adv {
-			if d := st.policy.hours(st.r.now(), j.Agreed); d != nil {
+			err = st.r.client(j.Op).Authenticate(sendCtx)
+			if d := st.policy.hours(st.r.now(), j.Agreed); err == nil && d != nil {
 				return st.deferred(sendCtx, j, rec, d, true, res)
 			}
 		}
-		if live, since := st.leaseLive(); !live {
-			return st.leaseLapsed(sendCtx, j.Key, since, res)
+		if err == nil {
+			if live, since := st.leaseLive(); !live {
+				return st.leaseLapsed(sendCtx, j.Key, since, res)
+			}
+			out, err = j.Op.send(sendCtx, st.r.client(j.Op), st.onLimit)
 		}
-		out, err := j.Op.send(sendCtx, st.r.client(j.Op), st.onLimit)
 		final := st.classify(rec, out, err)
 		res.err = err
 		if err == nil && final.State == Refused {
@@ -706,6 +713,11 @@ func (st *runState) progress(rep *Report, res jobResult, done, elsewhere int) {
 		Skipped: rep.AlreadyPlaced + rep.AlreadyRefused + rep.StillUnknown + elsewhere,
 		LastKey: res.key, LastState: res.state, LastErr: res.err,
 		Stopped: st.stopCtx.Err() != nil,
+	}
+	if res.state == "" && res.journalErr != nil {
+		// Not claimed, nothing sent (the report counts it Unsent): the
+		// journal's error is why.
+		p.LastState, p.LastErr = Unsent, res.journalErr
 	}
 	if secs := elapsed.Seconds(); secs > 0 {
 		p.Rate = float64(done) / secs

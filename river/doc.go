@@ -53,11 +53,26 @@
 // Limiter keeps the account's rate limit (a token bucket) and the pause a
 // 429 asked for in one row of autocall_account: every replica takes a
 // token there before each create (one UPDATE, about a millisecond), and a
-// 429 seen by one pauses all of them.
+// 429 seen by one pauses all of them. The pause is read again in each
+// claim's transaction (no extra round trip): a job claimed while the
+// account is paused is written Unsent (rate) and snoozed, however long
+// it took to reach its claim; only creates already past their claim when
+// the 429 came still leave.
 //
 // # Tables
 //
 // Migrate creates the journal's tables (autocall_job, autocall_adcall,
-// autocall_lease, autocall_account, autocall_schema) beside River's
-// (rivermigrate); MigrateAll does both, as `autocall-worker migrate` does.
+// autocall_lease, autocall_account, autocall_forgotten, autocall_schema)
+// beside River's (rivermigrate); MigrateAll does both, as `autocall-worker
+// migrate` does. It upgrades an older database in place (a worker refuses
+// one until it is upgraded).
+//
+// # Retention
+//
+// The journal drops what batch.Retention lets go (WithRetention; the
+// defaults: settled records after 30 days, their keys after a year) when
+// Compact runs: `autocall-worker run` runs it at start and every
+// --compact-every (an hour); a program of its own calls CompactEvery.
+// A job whose record was dropped but whose key is remembered is refused
+// as forgotten (batch.Forgotten), not sent again.
 package autocallriver

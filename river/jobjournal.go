@@ -2,9 +2,11 @@ package autocallriver
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/autocallvn/autocall-go/batch"
 )
@@ -19,6 +21,10 @@ type jobJournal struct {
 	*Journal
 	w        *Worker
 	complete func(ctx context.Context, tx pgx.Tx) error
+	// held is the outcome Settle gave up writing after Worker.SettleFor:
+	// the worker writes it later (writeLater), and tells River what it
+	// says.
+	held *batch.Record
 }
 
 func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
@@ -29,12 +35,9 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 	for {
 		var err error
 		if rec.State == batch.Placed && !completed {
-			err = pgx.BeginFunc(ctx, jj.pool, func(tx pgx.Tx) error {
-				if err := jj.SettleTx(ctx, tx, rec); err != nil {
-					return err
-				}
-				return jj.complete(ctx, tx)
-			})
+			if err = jj.isClosed(); err == nil {
+				_, err = jj.settle(ctx, rec, nil, jj.complete)
+			}
 			if err == nil {
 				jj.Settled(rec.Key)
 				return nil
@@ -53,6 +56,8 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 			}
 		}
 		if time.Now().Add(wait).After(deadline) {
+			jj.held = &rec
+			jj.w.writeLater(rec)
 			return err
 		}
 		jj.w.log("writing an outcome: the database is unreachable, trying again", "key", rec.Key, "err", err)
@@ -61,9 +66,85 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 	}
 }
 
+// writeLater writes an outcome the worker holds once the database is
+// back, until the worker is closed: left as it was, the job's claim would
+// read Claimed (in flight) under this worker's live lease for as long as
+// the worker ran, out of reach of Resolve and SettleFromEvents. If the
+// worker stops first, its lease ends and the claim reads Unknown.
+func (w *Worker) writeLater(rec batch.Record) {
+	w.closeMu.Lock()
+	defer w.closeMu.Unlock()
+	if w.closing {
+		return // the worker is stopping: its lease ends, the claim reads Unknown
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for wait := time.Second; ; wait = min(wait*2, 15*time.Second) {
+			err := w.Journal.Settle(context.Background(), rec)
+			if err == nil {
+				w.log("an outcome held while the database was unreachable is written", "key", rec.Key, "state", rec.State)
+				return
+			}
+			if !isConnErr(err) {
+				w.log("an outcome held while the database was unreachable could not be written; the job reads Unknown once this worker stops", "key", rec.Key, "err", err)
+				return
+			}
+			select {
+			case <-w.stopped:
+				return
+			case <-time.After(wait):
+			}
+		}
+	}()
+}
+
+// Claim is the journal's, checking the account's pause in the claim's
+// transaction (claimUnpaused); and when its COMMIT's answer is lost (the
+// connection failed: the claim may have been written) the claim is taken
+// back: batch sends nothing after a failed claim, so this worker knows
+// that nothing left, and the job is Unsent, for River's next attempt. Left
+// alone, the claim would read Claimed (in flight) under this worker's live
+// lease for as long as the worker runs, and the job be snoozed as another
+// worker's until then.
+func (jj *jobJournal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batch.Record, error) {
+	var account string
+	if jj.w.Limiter != nil {
+		account = jj.w.Limiter.account()
+	}
+	ok, cur, err := jj.Journal.claimUnpaused(ctx, req, account)
+	if err != nil && isConnErr(err) && !req.Record.Time.IsZero() {
+		jj.unclaim(context.WithoutCancel(ctx), req.Record)
+	}
+	return ok, cur, err
+}
+
+// unclaim writes rec's key Unsent if it holds the claim rec made (same
+// time), trying while the database is unreachable for up to SettleFor.
+func (jj *jobJournal) unclaim(ctx context.Context, rec batch.Record) {
+	expect := batch.Record{Key: rec.Key, State: batch.Claimed, Time: rec.Time}
+	unsent := batch.Record{Key: rec.Key, State: batch.Unsent, Time: time.Now(),
+		Reason: "the claim's commit was not confirmed (the database connection failed) and nothing was sent"}
+	deadline := time.Now().Add(jj.w.settleFor())
+	for wait := 50 * time.Millisecond; ; wait = min(wait*2, 2*time.Second) {
+		_, err := jj.SettleIf(ctx, unsent, expect)
+		if err == nil || !isConnErr(err) {
+			return
+		}
+		if time.Now().Add(wait).After(deadline) {
+			jj.w.log("taking back a claim whose commit was not confirmed: the database is unreachable; it reads Unknown once this worker stops", "key", rec.Key, "err", err)
+			return
+		}
+		time.Sleep(wait)
+	}
+}
+
 // isConnErr: err may be the database being unreachable (or restarting),
 // not a refusal of the statement.
 func isConnErr(err error) bool {
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return false // JobCompleteTx: River no longer has the job
+	}
 	var pgErr interface{ SQLState() string }
 	if asSQLState(err, &pgErr) {
 		s := pgErr.SQLState()

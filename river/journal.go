@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +29,7 @@ import (
 type Journal struct {
 	pool     *pgxpool.Pool
 	ownsPool bool
+	opts     journalOptions // retention.go
 
 	mu     sync.Mutex
 	own    map[string]string // this handle's unsettled claims: key → run
@@ -42,22 +42,22 @@ var ErrClosed = errors.New("autocallriver: journal closed")
 // NewJournal returns the journal in pool's database; it fails with
 // ErrNotMigrated unless Migrate has created its tables. Close leaves the
 // pool open.
-func NewJournal(ctx context.Context, pool *pgxpool.Pool) (*Journal, error) {
+func NewJournal(ctx context.Context, pool *pgxpool.Pool, opts ...JournalOption) (*Journal, error) {
 	if err := checkMigrated(ctx, pool); err != nil {
 		return nil, err
 	}
-	return &Journal{pool: pool, own: map[string]string{}}, nil
+	return &Journal{pool: pool, own: map[string]string{}, opts: journalOpts(opts)}, nil
 }
 
 // OpenJournal connects to url (postgres://…) and returns the journal
 // there, for a program that has no pool of its own (the command's
 // --journal postgres://…). Close closes the connection pool.
-func OpenJournal(ctx context.Context, url string) (*Journal, error) {
+func OpenJournal(ctx context.Context, url string, opts ...JournalOption) (*Journal, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("autocallriver: %w", err)
 	}
-	j, err := NewJournal(ctx, pool)
+	j, err := NewJournal(ctx, pool, opts...)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -129,77 +129,14 @@ func (j *Journal) view(s stored) batch.Record {
 	return rec
 }
 
-// lockKey serialises every write of one key, across replicas, until the
-// transaction ends.
-func lockKey(ctx context.Context, tx pgx.Tx, key string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('autocall:job:' || $1, 0))`, key)
-	return err
-}
-
-// lockPhones serialises the index's checks and writes of each phone, in
-// one order (no deadlock), after the key's lock.
-func lockPhones(ctx context.Context, tx pgx.Tx, phones []string) error {
-	ps := slices.Clone(phones)
-	slices.Sort(ps)
-	ps = slices.Compact(ps)
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('autocall:phone:' || p, 0))
-		FROM unnest($1::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n`, ps)
-	return err
-}
-
 func get(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, key string) (stored, bool, error) {
-	s, err := scanRecord(q.QueryRow(ctx, `SELECT `+recordColumns+`
-		FROM autocall_job j LEFT JOIN autocall_lease l ON l.run = j.run AND j.state = 'claimed'
-		WHERE j.key = $1`, key))
+	s, err := scanRecord(q.QueryRow(ctx, getSQL, key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return stored{}, false, nil
 	}
 	return s, err == nil, err
-}
-
-// put writes rec as the key's record and brings the index up to date (the
-// locks are held).
-func put(ctx context.Context, tx pgx.Tx, rec batch.Record) error {
-	_, err := tx.Exec(ctx, `INSERT INTO autocall_job (key, state, time_ns, claimed_ns, kind, campaign, phones,
-			call_ids, session_id, code, reason, cause, run, purpose, not_before_ns)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (key) DO UPDATE SET state = $2, time_ns = $3, claimed_ns = $4, kind = $5, campaign = $6,
-			phones = $7, call_ids = $8, session_id = $9, code = $10, reason = $11, cause = $12, run = $13,
-			purpose = $14, not_before_ns = $15`,
-		rec.Key, string(rec.State), rec.Time.UnixNano(), nsOf(rec.Claimed), rec.Kind, rec.Campaign, rec.Phones,
-		rec.CallIDs, rec.SessionID, rec.Code, rec.Reason, rec.Cause, rec.Run, string(rec.Purpose), nsOf(rec.NotBefore))
-	if err != nil || rec.Purpose != batch.Advertising || len(rec.Phones) == 0 {
-		return err
-	}
-	// State.MayHaveCalled: the entry moves to this record's time; a job
-	// that placed nothing frees its numbers.
-	if rec.State.MayHaveCalled() {
-		_, err = tx.Exec(ctx, `INSERT INTO autocall_adcall (phone, key, at_ns)
-			SELECT p, $2, $3 FROM unnest($1::text[]) AS p
-			ON CONFLICT (phone, key) DO UPDATE SET at_ns = excluded.at_ns`, rec.Phones, rec.Key, rec.Time.UnixNano())
-	} else {
-		_, err = tx.Exec(ctx, `DELETE FROM autocall_adcall WHERE key = $2 AND phone = ANY($1)`, rec.Phones, rec.Key)
-	}
-	return err
-}
-
-// holds is the Deferral of an advertising claim: the latest call by
-// another job to one of phones less than interval before now.
-func holds(ctx context.Context, tx pgx.Tx, key string, phones []string, now time.Time, interval time.Duration) (*batch.Deferral, error) {
-	var phone string
-	var until int64
-	err := tx.QueryRow(ctx, `SELECT phone, at_ns + $4 AS until FROM autocall_adcall
-		WHERE phone = ANY($1) AND key <> $2 AND at_ns + $4 > $3
-		ORDER BY until DESC LIMIT 1`, phones, key, now.UnixNano(), int64(interval)).Scan(&phone, &until)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &batch.Deferral{Cause: batch.CauseFrequency, Phone: phone, NotBefore: time.Unix(0, until)}, nil
 }
 
 func (j *Journal) isClosed() error {
@@ -214,6 +151,16 @@ func (j *Journal) isClosed() error {
 // Claim implements batch.Journal: atomic across replicas, committed before
 // it returns.
 func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batch.Record, error) {
+	return j.claimUnpaused(ctx, req, "")
+}
+
+// claimUnpaused is Claim that, with account set, also reads that
+// account's pause (Limiter) in the claim's transaction: while it is
+// paused, the job is written Unsent with CauseRate and NotBefore the
+// pause's end instead of claimed, and that record returned with claimed
+// false. A 429 seen by any replica then holds back every create not yet
+// claimed, however long the claim waited.
+func (j *Journal) claimUnpaused(ctx context.Context, req batch.ClaimRequest, account string) (bool, batch.Record, error) {
 	if err := j.isClosed(); err != nil {
 		return false, batch.Record{}, err
 	}
@@ -221,45 +168,7 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
-	adv := rec.Purpose == batch.Advertising
-	var claimed bool
-	var existing batch.Record
-	err := pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
-		claimed, existing = false, batch.Record{}
-		if err := lockKey(ctx, tx, rec.Key); err != nil {
-			return err
-		}
-		cur, had, err := get(ctx, tx, rec.Key)
-		if err != nil {
-			return err
-		}
-		if had && !req.Retry.Claimable(cur.Record) {
-			existing = j.view(cur)
-			return nil
-		}
-		if adv {
-			if err := lockPhones(ctx, tx, rec.Phones); err != nil {
-				return err
-			}
-		}
-		if adv && req.Interval > 0 {
-			d, err := holds(ctx, tx, rec.Key, rec.Phones, rec.Time, req.Interval)
-			if err != nil {
-				return err
-			}
-			if d != nil {
-				def := deferral(rec, d)
-				if had {
-					def = def.Inherit(cur.Record)
-				}
-				existing = def
-				return put(ctx, tx, def)
-			}
-		}
-		rec.State, rec.Claimed = batch.Claimed, rec.Time
-		claimed = true
-		return put(ctx, tx, rec)
-	})
+	claimed, existing, err := j.claim(ctx, req, rec, account)
 	if err != nil {
 		return false, batch.Record{}, fmt.Errorf("autocallriver: claiming %q: %w", rec.Key, err)
 	}
@@ -269,6 +178,67 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 		j.mu.Unlock()
 	}
 	return claimed, existing, nil
+}
+
+// claim is Claim's transaction: the key's lock (and each advertising
+// phone's), its record and the index's hold in one round trip, then the
+// write and COMMIT in another.
+func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.Record, account string) (bool, batch.Record, error) {
+	adv := rec.Purpose == batch.Advertising
+	p, err := j.begin(ctx)
+	if err != nil {
+		return false, batch.Record{}, err
+	}
+	defer p.release()
+	var cur stored
+	var had bool
+	var d *batch.Deferral
+	queueLockKey(p.b, rec.Key)
+	if adv {
+		queueLockPhones(p.b, rec.Phones)
+	}
+	queueGet(p.b, rec.Key, &cur, &had)
+	var ts tombstone
+	queueTombstone(p.b, rec.Key, req.Retry, &ts) // retention.go
+	if adv && req.Interval > 0 {
+		queueHolds(p.b, rec.Key, rec.Phones, rec.Time, req.Interval, &d)
+	}
+	var pausedFor float64
+	if account != "" {
+		p.b.Queue(pausedSQL, account).QueryRow(func(row pgx.Row) error { return row.Scan(&pausedFor) })
+	}
+	if err := p.flush(ctx); err != nil {
+		return false, batch.Record{}, err
+	}
+	if had && !req.Retry.Claimable(cur.Record) {
+		return false, j.view(cur), p.commit(ctx)
+	}
+	if f, ok := j.forgottenBy(rec.Key, ts); !had && ok {
+		return false, f, p.commit(ctx) // a forgotten key (Retention): nothing stored
+	}
+	if pausedFor > 0 {
+		wait := time.Duration(pausedFor * float64(time.Second))
+		def := rec
+		def.State, def.Cause, def.NotBefore = batch.Unsent, batch.CauseRate, rec.Time.Add(wait)
+		def.Reason = "the account is paused (the provider asked to slow down): not sent before the pause ends"
+		def.CallIDs, def.SessionID, def.Code, def.Claimed = nil, "", "", time.Time{}
+		if had {
+			def = def.Inherit(cur.Record)
+		}
+		queuePut(p.b, def)
+		return false, def, p.commit(ctx)
+	}
+	if d != nil {
+		def := deferral(rec, d)
+		if had {
+			def = def.Inherit(cur.Record)
+		}
+		queuePut(p.b, def)
+		return false, def, p.commit(ctx)
+	}
+	rec.State, rec.Claimed = batch.Claimed, rec.Time
+	queuePut(p.b, rec)
+	return true, batch.Record{}, p.commit(ctx)
 }
 
 // deferral is the record of an advertising job the index holds back
@@ -284,11 +254,7 @@ func (j *Journal) Settle(ctx context.Context, rec batch.Record) error {
 	if err := j.isClosed(); err != nil {
 		return err
 	}
-	err := pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
-		_, err := j.settleTx(ctx, tx, rec, nil)
-		return err
-	})
-	if err != nil {
+	if _, err := j.settle(ctx, rec, nil, nil); err != nil {
 		return fmt.Errorf("autocallriver: settling %q: %w", rec.Key, err)
 	}
 	j.forget(rec.Key)
@@ -302,8 +268,7 @@ func (j *Journal) SettleTx(ctx context.Context, tx pgx.Tx, rec batch.Record) err
 	if err := j.isClosed(); err != nil {
 		return err
 	}
-	_, err := j.settleTx(ctx, tx, rec, nil)
-	return err
+	return j.settleTx(ctx, tx, rec)
 }
 
 // Settled tells the journal that key's claim is settled (after SettleTx's
@@ -316,31 +281,72 @@ func (j *Journal) forget(key string) {
 	j.mu.Unlock()
 }
 
-// settleTx writes rec Inherit'ed from the stored record; with expect, only
-// while the stored record, read as Get reads it, is still expect.
-func (j *Journal) settleTx(ctx context.Context, tx pgx.Tx, rec batch.Record, expect *batch.Record) (bool, error) {
+// settleTx writes rec Inherit'ed from the stored record, in the caller's
+// tx (SettleTx).
+func (j *Journal) settleTx(ctx context.Context, tx pgx.Tx, rec batch.Record) error {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
-	if err := lockKey(ctx, tx, rec.Key); err != nil {
-		return false, err
+	var cur stored
+	var had bool
+	b := &pgx.Batch{}
+	queueLockKey(b, rec.Key)
+	queueGet(b, rec.Key, &cur, &had)
+	if err := run(ctx, tx, b); err != nil {
+		return err
 	}
-	cur, had, err := get(ctx, tx, rec.Key)
-	if err != nil {
-		return false, err
-	}
-	if expect != nil && (!had || !batch.SameRecord(j.view(cur), *expect)) {
-		return false, nil
-	}
+	b = &pgx.Batch{}
+	queueRecord(b, inherit(rec, cur, had))
+	return run(ctx, tx, b)
+}
+
+func inherit(rec batch.Record, cur stored, had bool) batch.Record {
 	if had {
 		rec = rec.Inherit(cur.Record)
 	}
+	return rec
+}
+
+// queueRecord queues the write of a settled record: the phones' locks
+// (after the key's) and the record.
+func queueRecord(b *pgx.Batch, rec batch.Record) {
 	if rec.Purpose == batch.Advertising {
-		if err := lockPhones(ctx, tx, rec.Phones); err != nil {
+		queueLockPhones(b, rec.Phones)
+	}
+	queuePut(b, rec)
+}
+
+// settle writes rec Inherit'ed from the stored record in a transaction of
+// its own; with expect, only while the stored record, read as Get reads
+// it, is still expect. complete, when set, runs in the transaction before
+// the write (River's JobCompleteTx: the job completes exactly when its
+// outcome is written).
+func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Record, complete func(context.Context, pgx.Tx) error) (bool, error) {
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	p, err := j.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer p.release()
+	var cur stored
+	var had bool
+	queueLockKey(p.b, rec.Key)
+	queueGet(p.b, rec.Key, &cur, &had)
+	if err := p.flush(ctx); err != nil {
+		return false, err
+	}
+	if expect != nil && (!had || !batch.SameRecord(j.view(cur), *expect)) {
+		return false, p.commit(ctx)
+	}
+	if complete != nil {
+		if err := complete(ctx, p.tx()); err != nil {
 			return false, err
 		}
 	}
-	return true, put(ctx, tx, rec)
+	queueRecord(p.b, inherit(rec, cur, had))
+	return true, p.commit(ctx)
 }
 
 // SettleIf implements batch.Journal: a compare and set under the key's lock.
@@ -348,12 +354,7 @@ func (j *Journal) SettleIf(ctx context.Context, rec, expect batch.Record) (bool,
 	if err := j.isClosed(); err != nil {
 		return false, err
 	}
-	var settled bool
-	err := pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
-		var err error
-		settled, err = j.settleTx(ctx, tx, rec, &expect)
-		return err
-	})
+	settled, err := j.settle(ctx, rec, &expect, nil)
 	if err != nil {
 		return false, fmt.Errorf("autocallriver: settling %q: %w", rec.Key, err)
 	}

@@ -40,11 +40,11 @@ func poolOn(t testing.TB, url string) *pgxpool.Pool {
 	return pool
 }
 
-func newJournal(t testing.TB, pool *pgxpool.Pool) *Journal {
+func newJournal(t testing.TB, pool *pgxpool.Pool, opts ...JournalOption) *Journal {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	j, err := NewJournal(c, pool)
+	j, err := NewJournal(c, pool, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // SchemaVersion is the version of the journal's tables this package needs.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrNotMigrated: the database lacks the journal's tables (or River's), or
 // holds an older version of them: run `autocall-worker migrate` (or
@@ -69,6 +69,7 @@ CREATE TABLE autocall_account (
 	updated      timestamptz NOT NULL DEFAULT clock_timestamp(),
 	paused_until timestamptz NOT NULL DEFAULT 'epoch'
 );`,
+	2: migrationRetention, // retention.go
 }
 
 // Migrate creates or upgrades the journal's tables. It is safe to run from

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
@@ -33,7 +36,10 @@ type Worker struct {
 	Limiter *Limiter
 	// Policy holds advertising jobs to Decree 91 (nil: the decree's rules).
 	Policy *batch.Policy
-	// Now is the Policy's clock (default time.Now).
+	// Now is the Policy's clock and the journal records' (default: the
+	// database's clock, read at start and at each lease renewal, so that
+	// every replica holds advertising jobs to Decree 91's hours by one
+	// clock whatever its own reads).
 	Now func() time.Time
 	// CallbackAPIKey is sent with each job's callback_url (the key the
 	// webhook checks); it is kept here, not in the jobs' rows.
@@ -42,17 +48,53 @@ type Worker struct {
 	// renewal (default batch.DefaultLeaseTTL): once the process dies, its
 	// claims read Unknown after it, and a job River rescues finds that.
 	LeaseTTL time.Duration
-	// SettleFor is how long a worker keeps trying to write an outcome it
+	// SettleFor is how long a job keeps trying to write an outcome it
 	// holds while the database is unreachable (default 2 minutes); then
-	// the job is left to its claim: Unknown.
+	// the worker writes it in the background once the database is back
+	// (until Close: then the claim reads Unknown), and River is told what
+	// it says.
 	SettleFor time.Duration
 	// Logger, when set, gets a line per job outcome (no secret).
 	Logger *slog.Logger
+	// Observer, when set, is told of each job's end (by its state) and
+	// of the journal's claims and settles (github.com/autocallvn/
+	// autocall-go/otel implements it; give the clients
+	// autocall.WithObserver for the calls themselves). Like the journal,
+	// it counts a job at each River attempt that ends it in a state.
+	Observer batch.Observer
 
 	once    sync.Once
 	run     string
 	stopped chan struct{}
 	wg      sync.WaitGroup
+	// closing: Close has begun; no background writer starts after it
+	// (a job still running past River's Stop may give up its settle).
+	closeMu sync.Mutex
+	closing bool
+	// dbOffset is the database's clock minus this host's, in ns.
+	dbOffset atomic.Int64
+}
+
+// now is the Worker's clock: Now, or this host's corrected to the
+// database's.
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return hostNow().Add(time.Duration(w.dbOffset.Load()))
+}
+
+// syncClock reads the database's clock and keeps its offset from this
+// host's (half the round trip taken as the way there).
+func (w *Worker) syncClock(ctx context.Context) error {
+	t0 := hostNow()
+	var db time.Time
+	if err := w.Journal.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&db); err != nil {
+		return err
+	}
+	t1 := hostNow()
+	w.dbOffset.Store(int64(db.Sub(t0.Add(t1.Sub(t0) / 2))))
+	return nil
 }
 
 // Register adds the worker for each call kind to workers.
@@ -95,6 +137,13 @@ func (w *Worker) start() {
 		_, _ = crand.Read(b[:])
 		w.run = "river-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 		w.stopped = make(chan struct{})
+		if w.Now == nil {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := w.syncClock(c); err != nil {
+				w.log("reading the database's clock: this host's is used until the next lease renewal", "err", err)
+			}
+			cancel()
+		}
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
@@ -113,6 +162,9 @@ func (w *Worker) start() {
 					if err := w.Journal.Lease(context.Background(), w.run, ttl); err != nil {
 						w.log("renewing the lease", "err", err)
 					}
+					if w.Now == nil {
+						_ = w.syncClock(context.Background())
+					}
 				}
 			}
 		}()
@@ -125,6 +177,9 @@ func (w *Worker) Close(ctx context.Context) error {
 	if w.stopped == nil {
 		return nil
 	}
+	w.closeMu.Lock()
+	w.closing = true
+	w.closeMu.Unlock()
 	close(w.stopped)
 	w.wg.Wait()
 	return w.Journal.Lease(ctx, w.run, 0)
@@ -159,9 +214,14 @@ type callArgs interface {
 
 func (c Common) common() Common { return c }
 
-// maxInlineWait: a wait for the account's bucket up to this is slept in
-// the worker; a longer one (a pause) snoozes the job and frees the worker.
-const maxInlineWait = time.Second
+// maxInlineWait: a token of the account's bucket due within this is
+// reserved and slept for in the worker; a longer wait (a pause, or more
+// workers on all replicas than the rate serves in this time) snoozes the
+// job and frees the worker. Each worker holds at most one reservation,
+// so the wait is at most the workers of every replica over the rate: 5 s
+// keeps 100 workers at 20/s in turn without one snooze (a snoozed job's
+// slot takes another job, which asks the row again).
+const maxInlineWait = 5 * time.Second
 
 // Errors a job ends with in River (the job's errors list).
 var (
@@ -202,16 +262,32 @@ func (e *JobError) Is(target error) bool {
 }
 
 func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
+	err := attempt(ctx, w, job)
+	if err != nil && !errors.As(err, new(*rivertype.JobCancelError)) && !errors.As(err, new(*rivertype.JobSnoozeError)) {
+		// Every other error River retries ends an attempt that sent
+		// nothing and refused nothing (see river): say so in the job's
+		// errors list, where the next attempt reads it.
+		err = &nothingSentError{err}
+	}
+	return err
+}
+
+// attempt is one attempt at job: the package doc's table.
+func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 	w.start()
+	c := job.Args.common()
 	bj, err := job.Args.batchJob(w)
+	if err == nil {
+		err = strictArgs[T](job.EncodedArgs)
+	}
 	if err != nil {
 		// Args no program could send: nothing was sent, nor will be.
-		return river.JobCancel(fmt.Errorf("autocallriver: job %d (%s): %w", job.ID, job.Kind, err))
+		return w.refuseArgs(ctx, job.JobRow, c, err)
 	}
-	c := job.Args.common()
-	// The account's pause and bucket, checked before each create: a pause
-	// (a 429 anywhere) snoozes the job, a short wait for a token is slept.
-	if w.Limiter != nil {
+	// The account's bucket, before each create: a short wait for a token
+	// is slept, a pause (a 429 anywhere) snoozes the job. With no rate the
+	// pause alone is read, in the claim's transaction (jobJournal.Claim).
+	if w.Limiter != nil && w.Limiter.Rate > 0 {
 		rest, err := w.Limiter.Wait(ctx, maxInlineWait)
 		switch {
 		case ctx.Err() != nil:
@@ -226,11 +302,16 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	}}
-	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.Now}
-	// A refused job goes again when the args ask, at its first attempt only:
-	// a delivery River repeats (its worker died after writing the refusal)
-	// does not send it again.
-	if job.Attempt <= 1 {
+	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.now}
+	var jo *jobObserver
+	if w.Observer != nil {
+		jo = &jobObserver{Observer: w.Observer}
+		r.Observer = jo
+	}
+	// A refused job goes again when the args ask, unless an earlier
+	// attempt of this job may have written that refusal itself: a delivery
+	// River repeats after its worker died does not send it again.
+	if mayRetryRefused(job.JobRow) {
 		r.RetryRefused, r.RetryCauses = c.RetryRefused, c.RetryCauses
 	}
 	if w.Limiter != nil {
@@ -242,16 +323,52 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 		}
 	}
 	out, err := r.RunOne(ctx, bj)
+	if jj.held != nil && err != nil {
+		// The outcome is known and will be written (writeLater): River is
+		// told what it says, as if it were written now.
+		out.State, out.Record, err = jj.held.State, *jj.held, nil
+		if jo != nil && jo.end != nil {
+			jo.end.State, jo.end.JournalFailed = jj.held.State, false
+		}
+	}
+	jo.report(ctx)
 	return w.river(ctx, bj.Key, out, err)
+}
+
+// nothingSentError is an attempt's error that River retries: the attempt
+// neither placed nor refused anything (a journal or network failure, an
+// unsent outcome). Its text starts with nothingSentPrefix.
+type nothingSentError struct{ err error }
+
+const nothingSentPrefix = "autocallriver: nothing sent, River tries again: "
+
+func (e *nothingSentError) Error() string { return nothingSentPrefix + e.err.Error() }
+func (e *nothingSentError) Unwrap() error { return e.err }
+
+// mayRetryRefused: the job's retry_refused / retry_causes may take its key
+// back from Refused at this attempt: no earlier attempt of this job can
+// have written that refusal, because each ended with a nothingSentError
+// (snoozes are not attempts). An attempt River rescued after its worker
+// died, or one that panicked, may have; then the refusal stands.
+func mayRetryRefused(job *rivertype.JobRow) bool {
+	if job.Attempt <= 1 {
+		return true
+	}
+	if len(job.Errors) < job.Attempt-1 {
+		return false
+	}
+	for _, e := range job.Errors {
+		if !strings.HasPrefix(e.Error, nothingSentPrefix) {
+			return false
+		}
+	}
+	return true
 }
 
 // river is the package doc's table: a job's outcome as River's.
 func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err error) error {
 	rec := out.Record
-	now := time.Now
-	if w.Now != nil {
-		now = w.Now
-	}
+	now := w.now
 	switch {
 	case err != nil && out.State == batch.Unknown:
 		// The outcome could not be written: the claim holds, Unknown.
@@ -274,6 +391,11 @@ func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err e
 		return river.JobCancel(&JobError{Key: key, State: batch.Unknown, Reason: rec.Reason})
 	case batch.Unsent:
 		if rec.Cause == batch.CauseRate {
+			if out.Skipped {
+				// Held back by the account's pause at the claim (a 429
+				// elsewhere): snoozed until it ends.
+				return river.JobSnooze(max(rec.NotBefore.Sub(now()), time.Millisecond))
+			}
 			if w.Limiter != nil {
 				_ = w.Limiter.Pause(context.WithoutCancel(ctx), out.RetryAfter)
 			}
@@ -297,3 +419,7 @@ func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err e
 	}
 	return fmt.Errorf("autocallriver: job %q: nothing was recorded", key)
 }
+
+// hostNow is this host's clock (a variable for the tests: a host whose
+// clock is off).
+var hostNow = time.Now

@@ -32,6 +32,9 @@ type replicaOpts struct {
 	workers int
 	now     func() time.Time
 	baseURL string // default: the sandbox's
+	// settleFor is Worker.SettleFor (default: the Worker's).
+	settleFor time.Duration
+	observer  batch.Observer
 }
 
 func fastClient(t testing.TB, url string) *autocall.Client {
@@ -49,7 +52,7 @@ func startReplica(t testing.TB, url string, srv *autocalltest.Server, o replicaO
 	t.Helper()
 	pool := poolOn(t, url)
 	r := &replica{pool: pool, j: newJournal(t, pool)}
-	r.w = &Worker{Journal: r.j, TEL4VN: fastClient(t, cmp.Or(o.baseURL, srv.URL)), Limiter: NewLimiter(pool, "", o.rate, 1), LeaseTTL: 3 * time.Second, Now: o.now}
+	r.w = &Worker{Journal: r.j, TEL4VN: fastClient(t, cmp.Or(o.baseURL, srv.URL)), Limiter: NewLimiter(pool, "", o.rate, 1), LeaseTTL: 3 * time.Second, Now: o.now, SettleFor: o.settleFor, Observer: o.observer}
 	var err error
 	r.client, err = NewClient(pool, r.w, max(o.workers, 4), &river.Config{
 		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond,

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/autocallvn/autocall-go/batch"
-	"github.com/autocallvn/autocall-go/internal/csvrows"
+	"github.com/autocallvn/autocall-go/batch/csvrows"
 )
 
 // adFlags hold a CSV batch to Decree 91/2020/NĐ-CP's rules for

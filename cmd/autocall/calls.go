@@ -14,7 +14,7 @@ import (
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
-	"github.com/autocallvn/autocall-go/internal/csvrows"
+	"github.com/autocallvn/autocall-go/batch/csvrows"
 )
 
 // batchFlags are the flags of a command that can run a CSV.

@@ -15,7 +15,7 @@ import (
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/batch"
-	"github.com/autocallvn/autocall-go/internal/csvrows"
+	"github.com/autocallvn/autocall-go/batch/csvrows"
 )
 
 // rest is every column of r but those named: a TTS row's placeholder
@@ -98,14 +98,14 @@ func (a *app) batchJournal(ctx context.Context, spec string, keep keepFlags) (ba
 	case a.dryRun && !shared:
 		return dryRunJournal(ctx, spec, jopts)
 	case a.dryRun:
-		real, err := openShared(ctx, spec, ret)
+		real, err := openShared(ctx, spec, ret, readOnly)
 		if err != nil {
 			return nil, err
 		}
 		defer real.Close()
 		return copyJournal(ctx, real, jopts)
 	case shared:
-		return openShared(ctx, spec, ret)
+		return openShared(ctx, spec, ret, writing)
 	}
 	fj, err := batch.OpenFile(spec, jopts...)
 	if errors.Is(err, batch.ErrLocked) {
@@ -218,13 +218,19 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		r.Rate, r.Burst = rate.Limit(bf.rate), 1
 	}
 	tally := unsentTally{}
-	r.Progress = func(p batch.Progress) { tally.note(p); pr.update(p) }
+	ended := map[string]batch.State{} // each job's end in this run, for a journal that cannot be read after it
+	r.Progress = func(p batch.Progress) { tally.note(p); pr.update(p); ended[p.LastKey] = p.LastState }
 	rep, err := r.Run(ctx, jobs)
 	pr.finish()
-	if err != nil {
-		return err
+	if rep == nil {
+		return err // bad arguments, or no lease: nothing was sent
 	}
-	return a.report(rep, path, file, a.rowsOf(j, jobs, rep.RunID), tally)
+	if err != nil && rep.Stopped == nil {
+		rep.Stopped = err // the journal failed after the last job (its lease's end)
+	}
+	// The journal failing mid-run still has a report: its unknown rows
+	// (a call may have been placed, its outcome not written) make it exit 5.
+	return a.report(rep, path, file, a.rowsOf(j, jobs, rep, ended), tally)
 }
 
 // jsonRow is a row of a CSV run's --json report: where its job stands,
@@ -241,19 +247,29 @@ type jsonRow struct {
 	Claimed   time.Time `json:"claimed,omitzero"`
 }
 
-// rowsOf reads each job's record after a run, for --json.
-func (a *app) rowsOf(j batch.Journal, jobs []batch.Job, runID string) []jsonRow {
+// rowsOf reads each job's record after a run, for --json. A record the
+// journal cannot give (it failed) is as this run ended the job, and
+// unknown when this run did not reach it: an earlier run may have sent
+// it, and "unsent" would invite a resend.
+func (a *app) rowsOf(j batch.Journal, jobs []batch.Job, rep *batch.Report, ended map[string]batch.State) []jsonRow {
 	if !a.jsonOut || a.dryRun {
 		return nil
 	}
 	rows := make([]jsonRow, 0, len(jobs))
 	for _, job := range jobs {
 		rec, ok, err := j.Get(context.Background(), job.Key)
-		if err != nil || !ok {
+		switch {
+		case err != nil:
+			row := jsonRow{Key: job.Key, State: string(batch.Unknown), Reason: "the journal could not be read: " + err.Error()}
+			if st := ended[job.Key]; st != "" && st != batch.Claimed {
+				row.State = string(st)
+			}
+			rows = append(rows, row)
+		case !ok:
 			rows = append(rows, jsonRow{Key: job.Key, State: string(batch.Unsent)})
-			continue
+		default:
+			rows = append(rows, recordRow(rec, rep.RunID))
 		}
-		rows = append(rows, recordRow(rec, runID))
 	}
 	return rows
 }

@@ -13,7 +13,7 @@ import (
 // (the journal is written beside the file).
 func copyFixture(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "csvrows", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "batch", "csvrows", "testdata", name))
 	require.NoError(t, err)
 	p := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(p, b, 0o600))

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/autocallvn/autocall-go/internal/csvrows"
+	"github.com/autocallvn/autocall-go/batch/csvrows"
 )
 
 // csvFile is what a batch CSV holds, row by row. Its Refused rows are not

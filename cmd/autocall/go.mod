@@ -7,7 +7,7 @@ require (
 	github.com/autocallvn/autocall-go/redis v0.0.0-00010101000000-000000000000
 	github.com/autocallvn/autocall-go/river v0.0.0-00010101000000-000000000000
 	github.com/jackc/pgx/v5 v5.13.0
-	github.com/redis/go-redis/v9 v9.24.0
+	github.com/redis/go-redis/v9 v9.22.0
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/text v0.43.0
@@ -33,13 +33,14 @@ require (
 	github.com/tidwall/sjson v1.2.5 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/net v0.43.0 // indirect
+	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace (
 	github.com/autocallvn/autocall-go => ../..
+	github.com/autocallvn/autocall-go/otel => ../../otel
 	github.com/autocallvn/autocall-go/redis => ../../redis
 	github.com/autocallvn/autocall-go/river => ../../river
 )

@@ -36,7 +36,7 @@ alive (its lease current) is listed as in flight.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if kindOf(args[0]) != fileJournal {
-				j, err := openShared(cmd.Context(), args[0], batch.Retention{})
+				j, err := openShared(cmd.Context(), args[0], batch.Retention{}, readOnly)
 				if err != nil {
 					return err
 				}
@@ -71,7 +71,7 @@ alive (its lease current) is listed as in flight.`,
 			var j batch.Journal
 			var err error
 			if kindOf(args[0]) != fileJournal {
-				j, err = openShared(cmd.Context(), args[0], batch.Retention{})
+				j, err = openShared(cmd.Context(), args[0], batch.Retention{}, writing)
 			} else {
 				j, err = batch.OpenFile(args[0])
 			}

@@ -74,7 +74,7 @@ func parseDays(flag, v string) (time.Duration, error) {
 func (a *app) journalCompactCommand() *cobra.Command {
 	var keep keepFlags
 	cmd := &cobra.Command{
-		Use:   "compact FILE",
+		Use:   "compact FILE|postgres://…",
 		Short: "Drop the records the journal's retention lets go, now, and print what was dropped",
 		Long: `Rewrites the journal with what its retention keeps: every unknown,
 in-flight and refused row, every row still deferred, every advertising
@@ -91,19 +91,30 @@ it over the old one: a crash leaves one of them whole.`,
 		Example: "  autocall journal compact pending.csv.journal\n  autocall journal compact --retention 90d ads.journal",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if kindOf(args[0]) != fileJournal {
-				return usagef("journal compact takes a FILE: a shared journal drops what its retention lets go as it is used (Redis: a sweep every 256 claims; PostgreSQL: autocall-worker)")
+			if kindOf(args[0]) == redisJournal {
+				return usagef("journal compact takes a FILE or a postgres:// URL: a Redis journal drops what its retention (--retention, --key-retention of the runs) lets go as it is used, a page every 256 claims")
 			}
-			opts, err := keep.options()
+			var j batch.Journal
+			var err error
+			if kindOf(args[0]) == postgresJournal {
+				// The workers compact it every --compact-every; this does it now.
+				ret, rerr := keep.retention()
+				if rerr != nil {
+					return rerr
+				}
+				j, err = openShared(cmd.Context(), args[0], ret, true)
+			} else {
+				opts, oerr := keep.options()
+				if oerr != nil {
+					return oerr
+				}
+				j, err = batch.OpenFile(args[0], opts...)
+			}
 			if err != nil {
 				return err
 			}
-			fj, err := batch.OpenFile(args[0], opts...)
-			if err != nil {
-				return err
-			}
-			res, err := fj.Compact(cmd.Context())
-			if cerr := fj.Close(); err == nil {
+			res, err := j.(batch.Compactor).Compact(cmd.Context())
+			if cerr := j.Close(); err == nil {
 				err = cerr
 			}
 			if err != nil {

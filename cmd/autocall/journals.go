@@ -43,7 +43,8 @@ func kindOf(spec string) journalKind {
 }
 
 // shownJournal is how a journal is named in output: a URL without its
-// password, which is a secret.
+// password, which is a secret in its userinfo and, for PostgreSQL, in its
+// query too (?password=…, ?sslpassword=…, as pgx and libpq take them).
 func shownJournal(spec string) string {
 	if kindOf(spec) == fileJournal {
 		return spec
@@ -52,12 +53,36 @@ func shownJournal(spec string) string {
 	if err != nil {
 		return "(a journal URL that cannot be parsed)"
 	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		// A pair it cannot read may be a password: none is shown.
+		u.RawQuery = "…"
+		return u.Redacted()
+	}
+	hid := false
+	for k := range q {
+		if strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword") {
+			q[k], hid = []string{"xxxxx"}, true
+		}
+	}
+	if hid {
+		u.RawQuery = q.Encode()
+	}
 	return u.Redacted()
 }
 
+// Whether a command writes the shared journal it opens.
+const (
+	readOnly = false
+	writing  = true
+)
+
 // openShared opens a redis:// or postgres:// journal. Its close releases
-// what it opened (the Redis client, the connection pool).
-func openShared(ctx context.Context, spec string, ret batch.Retention) (batch.Journal, error) {
+// what it opened (the Redis client, the connection pool). One that will
+// write a Redis journal is checked (autocallredis.Journal.Check: settings
+// that lose claims; it takes off an expiry an operator set); a read-only
+// one (journal show, --dry-run) is only reached, so that it changes nothing.
+func openShared(ctx context.Context, spec string, ret batch.Retention, write bool) (batch.Journal, error) {
 	switch kindOf(spec) {
 	case redisJournal:
 		u, err := url.Parse(spec)
@@ -65,9 +90,9 @@ func openShared(ctx context.Context, spec string, ret batch.Retention) (batch.Jo
 			return nil, usagef("--journal: not a redis:// URL: %v", redactURLError(err))
 		}
 		q := u.Query()
-		name := q.Get("journal")
-		if name == "" {
-			name = "autocall"
+		name, err := journalName(q["journal"])
+		if err != nil {
+			return nil, usagef("--journal %s: %v", shownJournal(spec), err)
 		}
 		q.Del("journal")
 		u.RawQuery = q.Encode()
@@ -77,19 +102,45 @@ func openShared(ctx context.Context, spec string, ret batch.Retention) (batch.Jo
 		}
 		rdb := goredis.NewClient(opt)
 		j := autocallredis.NewJournal(rdb, name, autocallredis.WithRetention(ret))
-		if err := j.Check(ctx); err != nil {
+		check := j.Check
+		if !write {
+			check = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		}
+		if err := check(ctx); err != nil {
 			_ = rdb.Close()
 			return nil, fmt.Errorf("--journal %s: %w", shownJournal(spec), err)
 		}
 		return &closingJournal{Journal: j, close: rdb.Close}, nil
 	case postgresJournal:
-		j, err := autocallriver.OpenJournal(ctx, spec)
+		if u, err := url.Parse(spec); err == nil && u.Query().Has("journal") {
+			return nil, usagef("--journal %s: the PostgreSQL journal has no name (one per database): drop ?journal=", shownJournal(spec))
+		}
+		j, err := autocallriver.OpenJournal(ctx, spec, autocallriver.WithRetention(ret))
 		if err != nil {
 			return nil, fmt.Errorf("--journal %s: %w", shownJournal(spec), redactURLError(err))
 		}
 		return j, nil
 	}
 	return nil, errors.New("not a shared journal: " + spec)
+}
+
+// journalName is a Redis journal's name from its URL's ?journal= values:
+// "autocall" when there is none; given, it is one name, not blank, with no
+// space around it. A blank one (a cron line's unset variable) would share
+// "autocall" or a journal of spaces with other batches, where rows of the
+// same keys read as already placed, or are sent again.
+func journalName(values []string) (string, error) {
+	switch {
+	case values == nil:
+		return "autocall", nil
+	case len(values) > 1:
+		return "", errors.New("?journal= is given more than once")
+	case strings.TrimSpace(values[0]) == "":
+		return "", errors.New("?journal= is empty: name the journal, or leave ?journal= out for \"autocall\"")
+	case strings.TrimSpace(values[0]) != values[0]:
+		return "", fmt.Errorf("?journal=%q has spaces around it", values[0])
+	}
+	return values[0], nil
 }
 
 // closingJournal closes what the journal was opened on after the journal.
@@ -127,7 +178,7 @@ func (a *app) eventSettler(ctx context.Context, spec string) (func(context.Conte
 	if kindOf(spec) == fileJournal {
 		return nil, nil, usagef("listen --journal takes a shared journal (redis://… or postgres://…): a file journal is locked by the run that writes it")
 	}
-	j, err := openShared(ctx, spec, batch.Retention{})
+	j, err := openShared(ctx, spec, batch.Retention{}, writing)
 	if err != nil {
 		return nil, nil, err
 	}

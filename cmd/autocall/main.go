@@ -4,8 +4,12 @@
 // customer will hear, and runs the built-in sandbox for tests in any
 // language.
 //
-//	go install github.com/autocallvn/autocall-go/cmd/autocall@latest
+//	git clone https://github.com/autocallvn/autocall-go
+//	cd autocall-go/cmd/autocall && go install .
 //	autocall --help
+//
+// (Not go install …@latest: its go.mod replaces the SDK, Redis and River
+// modules with the clone's, which Go refuses for an install by version.)
 //
 // Configuration comes from the environment (AUTOCALL_BASE_URL,
 // AUTOCALL_SECRET_KEY, AUTOCALL_API_KEY, AUTOCALL_ACCESS_TOKEN with

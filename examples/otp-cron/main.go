@@ -42,7 +42,7 @@ import (
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
-	"github.com/autocallvn/autocall-go/internal/csvrows"
+	"github.com/autocallvn/autocall-go/batch/csvrows"
 )
 
 func main() {

@@ -16,6 +16,7 @@ import (
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
 	autocallriver "github.com/autocallvn/autocall-go/river"
 )
 
@@ -32,6 +33,9 @@ type app struct {
 	jobTimeout  time.Duration
 	rescueAfter time.Duration
 	waitDB      time.Duration
+	keep        keepFlags // retention.go
+	dnc         string
+	metricsAddr string
 }
 
 func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
@@ -75,6 +79,9 @@ func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(stri
 	f.DurationVar(&a.jobTimeout, "job-timeout", time.Minute, "a job's longest run")
 	f.DurationVar(&a.rescueAfter, "rescue-after", 0, "when River re-delivers a job whose worker died (default: job timeout + 1 hour, River's)")
 	f.DurationVar(&a.waitDB, "wait-db", 0, "how long to wait for the database at start (0: until stopped)")
+	a.keep.add(run)
+	f.StringVar(&a.dnc, "dnc", "", "the Do-Not-Call list advertising jobs are held to, one number a line (default: AUTOCALL_DNC_FILE)")
+	f.StringVar(&a.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464): the calls, jobs and journal writes, and River's own")
 	root.AddCommand(migrate, run)
 	return root
 }
@@ -131,6 +138,10 @@ func (a *app) pool(ctx context.Context) (*pgxpool.Pool, error) {
 }
 
 func (a *app) run(ctx context.Context) error {
+	opts, err := a.keep.options()
+	if err != nil {
+		return err
+	}
 	pool, err := a.pool(ctx)
 	if err != nil {
 		return err
@@ -139,20 +150,32 @@ func (a *app) run(ctx context.Context) error {
 	if err := autocallriver.CheckMigrated(ctx, pool); err != nil {
 		return err
 	}
-	j, err := autocallriver.NewJournal(ctx, pool)
+	j, err := autocallriver.NewJournal(ctx, pool, opts...)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	w := &autocallriver.Worker{Journal: j, Limiter: autocallriver.NewLimiter(pool, a.account, a.rate, a.burst),
-		LeaseTTL: a.leaseTTL, Logger: a.log}
-	if err := a.clients(w); err != nil {
+	defer a.compact(ctx, j)()
+	tel, err := a.serveMetrics()
+	if err != nil {
 		return err
 	}
-	client, err := autocallriver.NewClient(pool, w, a.workers, &river.Config{
+	defer tel.stop()
+	w := &autocallriver.Worker{Journal: j, Limiter: autocallriver.NewLimiter(pool, a.account, a.rate, a.burst),
+		LeaseTTL: a.leaseTTL, Logger: a.log}
+	tel.worker(w)
+	if err := a.clients(w, tel.clientOption()); err != nil {
+		return err
+	}
+	if w.Policy, err = a.policy(); err != nil {
+		return err
+	}
+	cfg := &river.Config{
 		JobTimeout: a.jobTimeout, RescueStuckJobsAfter: a.rescueAfter, Logger: a.log,
 		FetchCooldown: 20 * time.Millisecond,
-	})
+	}
+	tel.river(cfg)
+	client, err := autocallriver.NewClient(pool, w, a.workers, cfg)
 	if err != nil {
 		return err
 	}
@@ -173,9 +196,29 @@ func (a *app) run(ctx context.Context) error {
 	return err
 }
 
+// policy is Decree 91's rules for advertising jobs, with the Do-Not-Call
+// list of --dnc (or AUTOCALL_DNC_FILE), read once at start: restart the
+// worker when the list changes. A file with a line that is not a number
+// stops the worker: a number left out would be called.
+func (a *app) policy() (*batch.Policy, error) {
+	path := a.dnc
+	if path == "" {
+		path = a.getenv("AUTOCALL_DNC_FILE")
+	}
+	if path == "" {
+		a.log.Warn("no Do-Not-Call list (--dnc or AUTOCALL_DNC_FILE): advertising jobs are held to the decree's hours and frequency only")
+		return &batch.Policy{}, nil
+	}
+	list, err := batch.LoadDoNotCall(path)
+	if err != nil {
+		return nil, fmt.Errorf("the Do-Not-Call list: %w", err)
+	}
+	return &batch.Policy{DoNotCall: list}, nil
+}
+
 // clients are the providers' clients from the environment, or the built-in
 // sandbox's when no AUTOCALL_BASE_URL is set.
-func (a *app) clients(w *autocallriver.Worker) error {
+func (a *app) clients(w *autocallriver.Worker, obs autocall.Option) error {
 	base, err := a.env("AUTOCALL_BASE_URL")
 	if err != nil {
 		return err
@@ -197,12 +240,12 @@ func (a *app) clients(w *autocallriver.Worker) error {
 		fmt.Fprintf(a.stdout, "autocall-worker: no AUTOCALL_BASE_URL: the built-in sandbox at %s (nobody is phoned)\n", srv.URL)
 	}
 	if secret != "" {
-		if w.TEL4VN, err = autocall.NewClient(base, autocall.WithSecretKey(secret)); err != nil {
+		if w.TEL4VN, err = autocall.NewClient(base, autocall.WithSecretKey(secret), obs); err != nil {
 			return err
 		}
 	}
 	if apiKey != "" {
-		if w.OMICall, err = autocall.NewClient(base, autocall.WithAPIKey(apiKey)); err != nil {
+		if w.OMICall, err = autocall.NewClient(base, autocall.WithAPIKey(apiKey), obs); err != nil {
 			return err
 		}
 	}

@@ -13,9 +13,22 @@
 //	AUTOCALL_SECRET_KEY      TEL4VN's secret key (OTP and TTS jobs)
 //	AUTOCALL_API_KEY         OMICall's API key (auto-call jobs)
 //	AUTOCALL_CALLBACK_KEY    sent with each job's callback_url
+//	AUTOCALL_DNC_FILE        the Do-Not-Call list advertising jobs are held
+//	                         to (or --dnc), read at start
 //
 // With no AUTOCALL_BASE_URL the worker runs against the built-in sandbox
 // (package autocalltest): nobody is phoned, as in the SDK's quickstart.
+//
+// The journal is compacted at start and every --compact-every (1h): a
+// settled job's record goes after --retention (30d), its key after
+// --key-retention (365d); a job whose key is remembered but whose record
+// is gone is refused as forgotten (batch.Retention).
+//
+// With --metrics-addr ADDR the worker serves Prometheus metrics at
+// http://ADDR/metrics (package autocallotel's, through OpenTelemetry's
+// Prometheus exporter): calls by operation and outcome, jobs by state,
+// journal claim and settle latency, and River's own (otelriver). No label
+// holds a key, a phone number or a call id.
 package main
 
 import (

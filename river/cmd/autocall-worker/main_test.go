@@ -69,6 +69,13 @@ func (s *syncBuffer) String() string {
 
 func startWorker(t *testing.T, dbURL string, srv *autocalltest.Server, args ...string) *worker {
 	t.Helper()
+	return startWorkerEnv(t, dbURL, srv, nil, args...)
+}
+
+// startWorkerEnv is startWorker with env (NAME=value) added to the
+// process's environment.
+func startWorkerEnv(t *testing.T, dbURL string, srv *autocalltest.Server, env []string, args ...string) *worker {
+	t.Helper()
 	path, err := bin()
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +83,7 @@ func startWorker(t *testing.T, dbURL string, srv *autocalltest.Server, args ...s
 	cmd := exec.Command(path, append([]string{"run"}, args...)...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "AUTOCALL_BASE_URL="+srv.URL,
 		"AUTOCALL_SECRET_KEY="+autocalltest.SecretKey, "AUTOCALL_API_KEY="+autocalltest.APIKey)
+	cmd.Env = append(cmd.Env, env...)
 	w := &worker{cmd: cmd, out: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = w.out, w.out
 	if err := cmd.Start(); err != nil {

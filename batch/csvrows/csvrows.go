@@ -1,5 +1,6 @@
-// Package csvrows reads the CSV files a batch is run from, the same way for
-// the autocall command and the examples: a file that is not UTF-8 is
+// Package csvrows reads the CSV files a batch is run from, the way the
+// autocall command reads them, for a program of your own (a cron job, as
+// examples/otp-cron is): a file that is not UTF-8 is
 // refused whole (EncodingError), a UTF-8 BOM is stripped, the separator
 // (',', ';' or tab) is read from the header line, a last
 // line without its newline is held (it may be half-written), and a row that
