@@ -55,6 +55,21 @@ func (ix adIndex) drop(key string, phones []string) {
 	}
 }
 
+// dropKeys forgets the calls of the jobs of keys (their records were
+// dropped).
+func (ix adIndex) dropKeys(keys map[string]bool) {
+	for p, m := range ix {
+		for k := range m {
+			if keys[k] {
+				delete(m, k)
+			}
+		}
+		if len(m) == 0 {
+			delete(ix, p)
+		}
+	}
+}
+
 // record brings the index up to date with rec, a job's latest record.
 func (ix adIndex) record(rec Record) {
 	if rec.Purpose != Advertising {

@@ -37,6 +37,13 @@ import (
 //
 // One process at a time: OpenFile takes an exclusive lock on the file and
 // fails with ErrLocked while another process holds it.
+//
+// Memory: a settled record (Placed, Refused, Unsent) is held as its line's
+// place in the file, its state and time (32 bytes and its key), and read
+// back from the file by Get, Records and a claim of its key; claims,
+// unknown and deferred records are held whole. A year of a daily
+// 10,000-row cron, 300,000 records and 3.3 million tombstones, opens in
+// under a second with about 55 MiB of heap (BENCHMARKS.md).
 type FileJournal struct {
 	f    *os.File
 	path string
@@ -45,12 +52,16 @@ type FileJournal struct {
 	// in flight, not dead, so they stay Claimed.
 	live bool
 
-	mu      sync.Mutex
-	records map[string]Record // latest record per key
-	order   []string          // keys, in order of first appearance
-	ads     adIndex           // advertising calls by phone, from records
-	own     map[string]string // this process's unsettled claims: key → run
-	closed  bool
+	// The latest record of each key (file_records.go): recs in the order
+	// the keys first appeared, keys indexing them, whole the records not
+	// kept as their line's place.
+	mu     sync.Mutex
+	keys   map[string]int32
+	recs   []slot
+	whole  map[string]Record
+	ads    adIndex           // advertising calls by phone, from records
+	own    map[string]string // this process's unsettled claims: key → run
+	closed bool
 
 	// Retention (file_compact.go): the keys of forgotten records, and how
 	// many record lines the file holds (superseded ones included).
@@ -99,7 +110,7 @@ func OpenFile(path string, opts ...JournalOption) (*FileJournal, error) {
 }
 
 func newFileJournal(f *os.File, path string, opts []JournalOption) *FileJournal {
-	return &FileJournal{f: f, path: path, records: map[string]Record{}, ads: adIndex{}, tombs: tombstones{}, opts: journalOpts(opts)}
+	return &FileJournal{f: f, path: path, keys: map[string]int32{}, whole: map[string]Record{}, ads: adIndex{}, tombs: tombstones{}, opts: journalOpts(opts)}
 }
 
 // openLocked opens path and takes its lock. A compaction in another
@@ -211,23 +222,36 @@ func readFile(path string, opts []JournalOption) (j *FileJournal, live bool, err
 }
 
 // load reads every line; it returns the offset after the last whole
-// record and what the end needs.
+// record and what the end needs. A settled record's line is scanned, not
+// decoded (scanLine): opening reads a year's journal in well under a
+// second.
 func (j *FileJournal) load() (int64, lastLine, error) {
 	var tail lastLine
 	if _, err := j.f.Seek(0, io.SeekStart); err != nil {
 		return 0, tail, err
 	}
-	r := bufio.NewReaderSize(j.f, 64<<10)
+	r := bufio.NewReaderSize(j.f, 1<<20)
 	var off int64
+	defer j.tombs.sort()
 	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: read it whole.
+			long := append([]byte(nil), line...)
+			var more []byte
+			more, err = r.ReadBytes('\n')
+			line = append(long, more...)
+		}
 		if err == io.EOF {
+			if err := j.decodeClaims(); err != nil {
+				return 0, tail, err
+			}
 			if len(line) == 0 {
 				return off, tail, nil
 			}
 			var rec Record
 			if json.Unmarshal(line, &rec) == nil && rec.Key != "" {
-				j.put(j.loaded(rec))
+				j.put(j.loaded(rec), off, len(line))
 				tail.newline = true
 				return off + int64(len(line)), tail, nil
 			}
@@ -237,9 +261,25 @@ func (j *FileJournal) load() (int64, lastLine, error) {
 		if err != nil {
 			return 0, tail, fmt.Errorf("batch: reading the journal: %w", err)
 		}
+		body := line[:len(line)-1]
+		if key, code, t, ok := scanLine(body); ok && fitsSlot(off, len(body), t) {
+			s := slot{pos: packSlot(off, len(body), code, false), nanos: t.UnixNano()}
+			if i, had := j.keys[string(key)]; had {
+				s.key = j.recs[i].key
+			} else {
+				s.key = string(key)
+			}
+			j.putSlot(s)
+			off += int64(len(line))
+			continue
+		}
+		if bytes.HasPrefix(body, []byte(`{"forgotten":`)) && j.tombstoneLine(body) {
+			off += int64(len(line))
+			continue
+		}
 		var rec Record
-		jerr := json.Unmarshal(line, &rec)
-		if jerr == nil && rec.Key == "" && j.tombstoneLine(line) {
+		jerr := json.Unmarshal(body, &rec)
+		if jerr == nil && rec.Key == "" && j.tombstoneLine(body) {
 			off += int64(len(line))
 			continue
 		}
@@ -251,7 +291,7 @@ func (j *FileJournal) load() (int64, lastLine, error) {
 				"Nothing was sent. Keep a copy of the file, look at the line (sed -n %dp %s), then mend or delete it: "+
 				"each line is one JSON record and the last line of a key wins", ErrDamaged, j.path, n, jerr, n, j.path)
 		}
-		j.put(j.loaded(rec))
+		j.put(j.loaded(rec), off, len(body))
 		off += int64(len(line))
 	}
 }
@@ -276,19 +316,19 @@ func (j *FileJournal) cutLine(line []byte) *Record {
 	if !ok {
 		return nil
 	}
-	rec, had := j.records[key]
-	if !had {
+	rec, had, err := j.record(key)
+	if !had || err != nil {
 		rec = Record{Key: key}
 	}
 	if j.live { // being written now, not cut
 		rec.State = Claimed
-		j.put(rec)
+		j.put(rec, 0, 0)
 		return nil
 	}
 	rec.State, rec.Time = Unknown, time.Now()
 	rec.Reason = "the journal's last line was cut short by a crash while the job was in flight"
 	rec.CallIDs, rec.SessionID, rec.Code, rec.Cause = nil, "", "", ""
-	j.put(rec)
+	j.put(rec, 0, 0) // written again whole by open, and kept whole: Unknown
 	return &rec
 }
 
@@ -310,15 +350,6 @@ func cutKey(line []byte) (string, bool) {
 	return key, true
 }
 
-func (j *FileJournal) put(rec Record) {
-	j.lines++
-	if _, ok := j.records[rec.Key]; !ok {
-		j.order = append(j.order, rec.Key)
-	}
-	j.records[rec.Key] = rec
-	j.ads.record(rec)
-}
-
 // Claim implements Journal.
 func (j *FileJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record, error) {
 	rec := req.Record
@@ -327,7 +358,11 @@ func (j *FileJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record
 		j.mu.Unlock()
 		return false, Record{}, errClosed
 	}
-	cur, had := j.records[rec.Key]
+	cur, had, err := j.record(rec.Key)
+	if err != nil {
+		j.mu.Unlock()
+		return false, Record{}, err
+	}
 	if had && !req.Retry.Claimable(cur) {
 		cur = j.view(cur)
 		j.mu.Unlock()
@@ -394,10 +429,14 @@ func (j *FileJournal) Settle(ctx context.Context, rec Record) error {
 // j.mu, and has it synced soon: nothing waits for it to leave. It returns
 // the record written.
 func (j *FileJournal) settleLocked(rec Record) (Record, error) {
-	if cur, ok := j.records[rec.Key]; ok {
+	cur, ok, err := j.record(rec.Key)
+	if err != nil {
+		return rec, err
+	}
+	if ok {
 		rec = rec.Inherit(cur)
 	}
-	_, err := j.appendLocked(rec)
+	_, err = j.appendLocked(rec)
 	if err == nil {
 		delete(j.own, rec.Key)
 		j.syncSoonLocked()
@@ -416,7 +455,11 @@ func (j *FileJournal) SettleIf(ctx context.Context, rec, expect Record) (bool, e
 		j.mu.Unlock()
 		return false, errClosed
 	}
-	cur, ok := j.records[rec.Key]
+	cur, ok, err := j.record(rec.Key)
+	if err != nil {
+		j.mu.Unlock()
+		return false, err
+	}
 	if !ok || !SameRecord(j.view(cur), expect) {
 		j.mu.Unlock()
 		return false, nil
@@ -485,10 +528,16 @@ func (j *FileJournal) appendLocked(rec Record) (int64, error) {
 		return 0, err
 	}
 	line = append(line, '\n')
-	if _, err := j.f.Write(line); err != nil {
+	// At the end of what was written whole, not at the file's offset: a
+	// write that failed half-way is written over, so that every record
+	// read back from the file is at the place put says.
+	j.syncMu.Lock()
+	at := j.written
+	j.syncMu.Unlock()
+	if _, err := j.f.WriteAt(line, at); err != nil {
 		return 0, fmt.Errorf("batch: writing the journal: %w", err)
 	}
-	j.put(rec)
+	j.put(rec, at, len(line)-1)
 	j.syncMu.Lock()
 	j.written += int64(len(line))
 	end := j.written
@@ -531,7 +580,10 @@ func (j *FileJournal) waitSynced(end int64) error {
 func (j *FileJournal) Get(_ context.Context, key string) (Record, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	rec, ok := j.records[key]
+	rec, ok, err := j.record(key)
+	if err != nil {
+		return Record{}, false, err
+	}
 	return j.view(rec), ok, nil
 }
 
@@ -539,9 +591,15 @@ func (j *FileJournal) Get(_ context.Context, key string) (Record, bool, error) {
 func (j *FileJournal) Records(context.Context) ([]Record, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := make([]Record, 0, len(j.order))
-	for _, k := range j.order {
-		out = append(out, j.view(j.records[k]))
+	out := make([]Record, 0, len(j.recs))
+	var buf []byte
+	for _, s := range j.recs {
+		rec, b, err := j.read(s, buf)
+		if err != nil {
+			return nil, err
+		}
+		buf = b
+		out = append(out, j.view(rec))
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -56,15 +57,21 @@ const tombstonesPerLine = 4096
 
 // tombstoneLine reads line as a line of tombstones, into j.tombs.
 func (j *FileJournal) tombstoneLine(line []byte) bool {
-	var tl tombstoneLine
-	if json.Unmarshal(line, &tl) != nil || tl.Forgotten.Day == "" {
-		return false
+	dayText, keys, ok := scanTombstones(line)
+	if !ok {
+		var tl tombstoneLine
+		if json.Unmarshal(line, &tl) != nil || tl.Forgotten.Day == "" {
+			return false
+		}
+		dayText, keys = []byte(tl.Forgotten.Day), []byte(tl.Forgotten.Keys)
 	}
-	day, err := time.Parse(time.DateOnly, tl.Forgotten.Day)
+	day, err := time.Parse(time.DateOnly, string(dayText))
 	if err != nil {
 		return false
 	}
-	raw, err := base64.StdEncoding.DecodeString(tl.Forgotten.Keys)
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(keys)))
+	n, err := base64.StdEncoding.Decode(raw, keys)
+	raw = raw[:n]
 	if err != nil || len(raw)%8 != 0 {
 		return false
 	}
@@ -72,8 +79,25 @@ func (j *FileJournal) tombstoneLine(line []byte) bool {
 	for i := range hs {
 		hs[i] = binary.BigEndian.Uint64(raw[i*8:])
 	}
-	j.tombs.add(day, hs...)
+	j.tombs.addDay(dayOf(day), hs) // sorted when the file is read
 	return true
+}
+
+// scanTombstones reads a line of tombstones as the journal writes it,
+// without a JSON decoder (a year's are a third of the file); false for a
+// line written otherwise, which is then decoded.
+func scanTombstones(line []byte) (day, keys []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"forgotten":{"day":"`))
+	if ok {
+		day, rest, ok = plainString(rest)
+	}
+	if ok {
+		rest, ok = bytes.CutPrefix(rest, []byte(`,"keys":"`))
+	}
+	if ok {
+		keys, rest, ok = plainString(rest)
+	}
+	return day, keys, ok && string(rest) == "}}"
 }
 
 // shouldCompact reports, under j.mu, whether the stale lines passed the
@@ -88,10 +112,10 @@ func (j *FileJournal) shouldCompact() bool {
 	if size < compactMinBytes {
 		return false
 	}
-	stale := j.lines - len(j.records)
+	stale := j.lines - len(j.recs)
 	now := j.opts.now()
-	for _, rec := range j.records {
-		if j.opts.retention.Fate(rec, now) != Keep {
+	for _, s := range j.recs {
+		if j.opts.retention.Fate(j.stub(s), now) != Keep {
 			stale++
 		}
 	}
@@ -126,23 +150,29 @@ func (j *FileJournal) compactLocked() (c Compaction, err error) {
 		tombs[d] = hs
 	}
 	c.Expired = tombs.expire(j.opts.retention, now)
-	var kept []string
+	var kept []slot
 	gone := map[string]bool{}
-	for _, k := range j.order {
-		rec := j.records[k]
+	forgotten := map[int32][]uint64{}
+	for _, s := range j.recs {
+		rec := j.stub(s)
 		switch j.opts.retention.Fate(rec, now) {
 		case Keep:
-			kept = append(kept, k)
+			kept = append(kept, s)
 			continue
 		case Forget:
-			tombs.add(rec.Time, KeyHash(k))
+			d := dayOf(rec.Time)
+			forgotten[d] = append(forgotten[d], KeyHash(s.key))
 			c.Forgotten++
 		case Drop:
 			c.Dropped++
 		}
-		gone[k] = true
+		gone[s.key] = true
 	}
-	c.Kept, c.Superseded, c.Tombstones = len(kept), j.lines-len(j.records), tombs.count()
+	for d, hs := range forgotten {
+		tombs.addDay(d, hs)
+		tombs.sortDay(d)
+	}
+	c.Kept, c.Superseded, c.Tombstones = len(kept), j.lines-len(j.recs), tombs.count()
 
 	tmp := j.path + ".compact"
 	f, size, err := j.writeCompacted(tmp, kept, tombs)
@@ -169,12 +199,15 @@ func (j *FileJournal) compactLocked() (c Compaction, err error) {
 	old.Close() // its lock goes with it; the new file's is held
 
 	for k := range gone {
-		rec := j.records[k]
-		delete(j.records, k)
+		delete(j.keys, k)
+		delete(j.whole, k)
 		delete(j.own, k)
-		j.ads.drop(k, rec.Phones)
 	}
-	j.order = slices.Clip(kept)
+	j.ads.dropKeys(gone)
+	for i, s := range kept {
+		j.keys[s.key] = int32(i)
+	}
+	j.recs = kept
 	j.tombs, j.lines = tombs, len(kept)
 	c.BytesAfter = size
 	step("done")
@@ -184,9 +217,20 @@ func (j *FileJournal) compactLocked() (c Compaction, err error) {
 	return c, nil
 }
 
+// stub is what retention reads of s's record: the record itself when it
+// is whole.
+func (j *FileJournal) stub(s slot) Record {
+	if s.whole() {
+		return j.whole[s.key]
+	}
+	return s.stub()
+}
+
 // writeCompacted writes the new journal at tmp, synced and locked, its
 // offset at the end; it returns the file and its size.
-func (j *FileJournal) writeCompacted(tmp string, kept []string, tombs tombstones) (*os.File, int64, error) {
+// The kept settled records' lines are copied as they are, and their
+// slots in kept moved to their new places.
+func (j *FileJournal) writeCompacted(tmp string, kept []slot, tombs tombstones) (*os.File, int64, error) {
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, 0, err
@@ -213,15 +257,42 @@ func (j *FileJournal) writeCompacted(tmp string, kept []string, tombs tombstones
 				binary.BigEndian.PutUint64(raw[i*8:], h)
 			}
 			tl.Forgotten.Keys = base64.StdEncoding.EncodeToString(raw)
-			if err := writeLine(w, tl); err != nil {
+			if _, err := writeLine(w, tl); err != nil {
 				return f, 0, err
 			}
 			hs = hs[n:]
 		}
 	}
-	for i, k := range kept {
-		if err := writeLine(w, j.records[k]); err != nil {
-			return f, 0, err
+	if err := w.Flush(); err != nil {
+		return f, 0, err
+	}
+	off, err := f.Seek(0, io.SeekCurrent) // after the tombstones' lines
+	if err != nil {
+		return f, 0, err
+	}
+	var buf []byte
+	for i, s := range kept {
+		if s.whole() {
+			n, err := writeLine(w, j.whole[s.key])
+			if err != nil {
+				return f, 0, err
+			}
+			off += int64(n)
+		} else {
+			at, n := s.line()
+			if cap(buf) < n+1 {
+				buf = make([]byte, n+1)
+			}
+			buf = buf[:n+1]
+			if _, err := j.f.ReadAt(buf[:n], at); err != nil {
+				return f, 0, fmt.Errorf("reading the journal: %w", err)
+			}
+			buf[n] = '\n'
+			if _, err := w.Write(buf); err != nil {
+				return f, 0, err
+			}
+			kept[i] = s.moved(off)
+			off += int64(n + 1)
 		}
 		if i == len(kept)/2 {
 			if err := w.Flush(); err != nil {
@@ -242,13 +313,13 @@ func (j *FileJournal) writeCompacted(tmp string, kept []string, tombs tombstones
 	return f, size, err
 }
 
-func writeLine(w *bufio.Writer, v any) error {
+func writeLine(w *bufio.Writer, v any) (int, error) {
 	line, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	w.Write(line)
-	return w.WriteByte('\n')
+	return len(line) + 1, w.WriteByte('\n')
 }
 
 // syncDir makes a rename in dir durable.
@@ -272,9 +343,9 @@ func syncDir(dir string) error {
 func (j *FileJournal) Horizon() Horizon {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	h := Horizon{Retention: j.opts.retention, Records: len(j.records), Keys: j.tombs.count(), OldestKey: j.tombs.oldest()}
-	for _, r := range j.records {
-		if h.OldestRecord.IsZero() || r.Time.Before(h.OldestRecord) {
+	h := Horizon{Retention: j.opts.retention, Records: len(j.recs), Keys: j.tombs.count(), OldestKey: j.tombs.oldest()}
+	for _, s := range j.recs {
+		if r := j.stub(s); h.OldestRecord.IsZero() || r.Time.Before(h.OldestRecord) {
 			h.OldestRecord = r.Time
 		}
 	}
@@ -306,8 +377,13 @@ func MemJournalFromFile(path string, opts ...JournalOption) (m *MemJournal, live
 	}
 	defer j.f.Close()
 	m = NewMemJournal(opts...)
-	for _, k := range j.order {
-		m.s.put(j.view(j.records[k]))
+	var buf []byte
+	for _, s := range j.recs {
+		var rec Record
+		if rec, buf, err = j.read(s, buf); err != nil {
+			return nil, live, err
+		}
+		m.s.put(j.view(rec))
 	}
 	m.s.tombs = j.tombs
 	return m, live, nil

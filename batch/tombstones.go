@@ -39,12 +39,35 @@ func (ts tombstones) find(h uint64) (time.Time, bool) {
 }
 
 // add puts the tombstones of hs (of records of time t) in, keeping each
-// day sorted.
+// day sorted. Each day's slice is allocated to its size: a year of them
+// is most of a journal's memory.
 func (ts tombstones) add(t time.Time, hs ...uint64) {
-	d := dayOf(t)
-	merged := append(ts[d], hs...)
-	slices.Sort(merged)
-	ts[d] = slices.Compact(merged)
+	ts.addDay(dayOf(t), hs)
+	ts.sortDay(dayOf(t))
+}
+
+// addDay appends hs to day d's tombstones, unsorted (sort, once all are
+// in).
+func (ts tombstones) addDay(d int32, hs []uint64) {
+	old := ts[d]
+	merged := make([]uint64, len(old)+len(hs))
+	copy(merged[copy(merged, old):], hs)
+	ts[d] = merged
+}
+
+func (ts tombstones) sortDay(d int32) {
+	hs := ts[d]
+	slices.Sort(hs)
+	if c := slices.Compact(hs); len(c) < len(hs) {
+		ts[d] = slices.Clone(c)
+	}
+}
+
+// sort sorts every day, after addDay.
+func (ts tombstones) sort() {
+	for d := range ts {
+		ts.sortDay(d)
+	}
 }
 
 // expire drops the days whose tombstones no longer stand at now; it
