@@ -60,7 +60,7 @@ func (st *runState) shut(j Job) *Deferral {
 // doNotCall refuses, and records so (runState.refuse), an advertising job
 // to a listed number; a list that fails leaves the job unsent, unrecorded.
 // It returns false when the job may go on.
-func (st *runState) doNotCall(ctx context.Context, j Job, rec Record, retry Retry, res *jobResult) bool {
+func (st *runState) doNotCall(ctx context.Context, j Job, rec Record, retry Resend, res *jobResult) bool {
 	err := st.policy.doNotCall(ctx, rec.Phones, j.Agreed)
 	switch {
 	case err == nil:
@@ -97,7 +97,7 @@ func (st *runState) deferred(ctx context.Context, j Job, rec Record, d *Deferral
 // without waiting for the rate limiter. It claims the job only to write
 // the deferral, so that a peer's claim is never overwritten; the claim is
 // not an advertising one, so that it holds no other job to the number back.
-func (st *runState) deferShut(ctx context.Context, j Job, rec Record, retry Retry, d *Deferral, res jobResult) jobResult {
+func (st *runState) deferShut(ctx context.Context, j Job, rec Record, retry Resend, d *Deferral, res jobResult) jobResult {
 	claimed, cur, err := st.claimPlain(ctx, rec, retry)
 	if err != nil {
 		res.journalErr = err

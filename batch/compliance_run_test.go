@@ -110,7 +110,7 @@ func TestAdvertisingRunCrossing1700Stops(t *testing.T) {
 	for _, rec := range recs {
 		switch rec.State {
 		case Placed:
-			assert.True(t, rec.Claimed.Before(hcm(1, 17, 0, 0)), "%s claimed at %v", rec.Key, rec.Claimed)
+			assert.True(t, rec.ClaimedAt.Before(hcm(1, 17, 0, 0)), "%s claimed at %v", rec.Key, rec.ClaimedAt)
 		case Unsent:
 			assert.Equal(t, CauseHours, rec.Cause, rec.Key)
 			assert.True(t, hcm(2, 8, 0, 0).Equal(rec.NotBefore), rec.Key)

@@ -119,7 +119,7 @@ func onlyOwner(recs []Record, jobs []int, at time.Time) (int, bool) {
 			owner = i
 			continue
 		}
-		if len(rec.CallIDs) == 0 && (rec.Claimed.IsZero() || !toSecond(rec.Claimed).After(at)) {
+		if len(rec.CallIDs) == 0 && (rec.ClaimedAt.IsZero() || !toSecond(rec.ClaimedAt).After(at)) {
 			return 0, false
 		}
 	}
@@ -142,8 +142,8 @@ func toSecond(t time.Time) time.Time { return t.Truncate(time.Second) }
 // claimTime is when rec's job was last claimed: Claimed, or for a record
 // written before it was kept, its time (later than the claim: safe).
 func claimTime(rec Record) time.Time {
-	if !rec.Claimed.IsZero() {
-		return rec.Claimed
+	if !rec.ClaimedAt.IsZero() {
+		return rec.ClaimedAt
 	}
 	return rec.Time
 }

@@ -18,7 +18,7 @@ func TestSettleFromEventsAmbiguousWithAJobPlacedByHand(t *testing.T) {
 	j, _ := openTemp(t)
 	phone := "0912000013"
 	claim := func(key string) {
-		ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: key, Kind: "otp", Campaign: "1", Phones: []string{phone}}, Retry: Retry{}})
+		ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: key, Kind: "otp", Campaign: "1", Phones: []string{phone}}, Resend: Resend{}})
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.NoError(t, j.Settle(ctx, Record{Key: key, State: Unknown, Reason: "timeout"}))
@@ -36,14 +36,14 @@ func TestSettleFromEventsAmbiguousWithAJobPlacedByHand(t *testing.T) {
 
 	// A job of that phone claimed only after the event is no rival: the
 	// event settles A.
-	ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "later", Kind: "otp", Campaign: "1", Phones: []string{phone}, Time: time.Now().Add(time.Hour)}, Retry: Retry{}})
+	ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "later", Kind: "otp", Campaign: "1", Phones: []string{phone}, Time: time.Now().Add(time.Hour)}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.NoError(t, j.Settle(ctx, Record{Key: "later", State: Placed, CallIDs: []string{"1_1_1_9_u_84912000013"}}))
 	j2, _ := openTemp(t)
 	for _, key := range []string{"A", "later"} {
 		rec, _, _ := j.Get(ctx, key)
-		ok, _, err := j2.Claim(ctx, ClaimRequest{Record: Record{Key: key, Kind: "otp", Campaign: "1", Phones: []string{phone}, Time: rec.Claimed}, Retry: Retry{}})
+		ok, _, err := j2.Claim(ctx, ClaimRequest{Record: Record{Key: key, Kind: "otp", Campaign: "1", Phones: []string{phone}, Time: rec.ClaimedAt}, Resend: Resend{}})
 		require.NoError(t, err)
 		require.True(t, ok)
 		rec.CallIDs = nil // "later" placed by hand, without ids

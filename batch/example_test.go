@@ -61,7 +61,7 @@ func ExampleResolve() {
 	defer j.Close()
 	ctx := context.Background()
 	// A job whose answer was lost: claimed, then unknown.
-	_, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "order-7"}, Retry: batch.Retry{}})
+	_, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "order-7"}, Resend: batch.Resend{}})
 	_ = j.Settle(ctx, batch.Record{Key: "order-7", State: batch.Unknown})
 
 	// You checked with the provider: the customer was not called.

@@ -185,7 +185,7 @@ type lastLine struct {
 
 // ReadFile reads the journal at path without writing to it or taking its
 // lock, so that it can be looked at while a run holds it (inUse). A claim
-// without its outcome then reads as Claimed: that run has it in flight.
+// without its outcome then reads as ClaimedAt: that run has it in flight.
 // When no process holds the journal, a claim reads as Unknown, as OpenFile
 // reads it. Nothing is repaired: a cut last line is read as OpenFile would
 // read it, or, in use, as a claim being written. Records are in the order
@@ -363,12 +363,12 @@ func (j *FileJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record
 		j.mu.Unlock()
 		return false, Record{}, err
 	}
-	if had && !req.Retry.Claimable(cur) {
+	if had && !req.Resend.Claimable(cur) {
 		cur = j.view(cur)
 		j.mu.Unlock()
 		return false, cur, nil
 	}
-	if f, ok := j.tombs.forgottenOrNone(rec.Key, req.Retry); !had && ok {
+	if f, ok := j.tombs.forgottenOrNone(rec.Key, req.Resend); !had && ok {
 		j.mu.Unlock()
 		return false, f, nil
 	}
@@ -385,7 +385,7 @@ func (j *FileJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record
 		}
 	}
 	rec.State = Claimed
-	rec.Claimed = rec.Time
+	rec.ClaimedAt = rec.Time
 	end, err := j.appendLocked(rec)
 	if err == nil {
 		j.own[rec.Key] = rec.Run

@@ -169,7 +169,7 @@ func TestScanLine(t *testing.T) {
 	for _, rec := range []Record{
 		{Key: "a", State: Placed, Time: time.Now(), Phones: []string{"1", "2"}, CallIDs: []string{}, Reason: "x\"\n\u2028<>&é"},
 		{Key: "b", State: Refused, Time: time.Date(2025, 1, 1, 0, 0, 0, 0, time.FixedZone("", 7*3600)), Cause: CauseQuota, Purpose: Transactional},
-		{Key: "c", State: Unsent, Time: time.Date(2025, 1, 1, 0, 0, 0, 1, time.UTC), Claimed: time.Now(), Run: "r"},
+		{Key: "c", State: Unsent, Time: time.Date(2025, 1, 1, 0, 0, 0, 1, time.UTC), ClaimedAt: time.Now(), Run: "r"},
 	} {
 		line, err := json.Marshal(rec)
 		require.NoError(t, err)

@@ -27,11 +27,11 @@ func openTemp(t *testing.T) (*FileJournal, string) {
 
 func TestFileJournalClaimAndSettle(t *testing.T) {
 	j, path := openTemp(t)
-	ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-1", Kind: "otp", Campaign: "1", Phones: []string{"0987654321"}}, Retry: Retry{}})
+	ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-1", Kind: "otp", Campaign: "1", Phones: []string{"0987654321"}}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.True(t, ok)
 	// A second claim of a claimed job fails: it is in flight, here.
-	ok, cur, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-1"}, Retry: Retry{}})
+	ok, cur, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-1"}, Resend: Resend{}})
 	require.NoError(t, err)
 	assert.False(t, ok)
 	assert.Equal(t, Claimed, cur.State)
@@ -44,12 +44,12 @@ func TestFileJournalClaimAndSettle(t *testing.T) {
 
 	// Unsent is claimed again; refused only when asked.
 	require.NoError(t, j.Settle(ctx, Record{Key: "order-2", State: Unsent}))
-	ok, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-2"}, Retry: Retry{}})
+	ok, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-2"}, Resend: Resend{}})
 	assert.True(t, ok)
 	require.NoError(t, j.Settle(ctx, Record{Key: "order-3", State: Refused, Code: "limit_service"}))
-	ok, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-3"}, Retry: Retry{}})
+	ok, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-3"}, Resend: Resend{}})
 	assert.False(t, ok)
-	ok, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-3"}, Retry: Retry{Refused: true}})
+	ok, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-3"}, Resend: Resend{Refused: true}})
 	assert.True(t, ok)
 
 	// The file is JSON lines a person (or jq) can read.
@@ -70,9 +70,9 @@ func TestFileJournalReopenAfterCrash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.journal")
 	j, err := OpenFile(path)
 	require.NoError(t, err)
-	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}, Retry: Retry{}})
+	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}, Resend: Resend{}})
 	require.NoError(t, err)
-	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "b"}, Retry: Retry{}})
+	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "b"}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.NoError(t, j.Settle(ctx, Record{Key: "b", State: Placed}))
 	require.NoError(t, j.f.Close()) // the process dies: no Close, no unlock but the fd's
@@ -80,7 +80,7 @@ func TestFileJournalReopenAfterCrash(t *testing.T) {
 	j2, err := OpenFile(path)
 	require.NoError(t, err)
 	defer j2.Close()
-	ok, cur, err := j2.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}, Retry: Retry{Refused: true}})
+	ok, cur, err := j2.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}, Resend: Resend{Refused: true}})
 	require.NoError(t, err)
 	assert.False(t, ok, "a job claimed when its process died is never sent again")
 	assert.Equal(t, Unknown, cur.State)
@@ -90,7 +90,7 @@ func TestFileJournalReopenAfterCrash(t *testing.T) {
 	assert.Equal(t, []string{"a"}, unknownKeys(recs))
 
 	require.NoError(t, Resolve(ctx, j2, "a", Unsent))
-	ok, _, _ = j2.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}, Retry: Retry{}})
+	ok, _, _ = j2.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}, Resend: Resend{}})
 	assert.True(t, ok, "resolved unsent: sent by the next run")
 	assert.ErrorIs(t, Resolve(ctx, j2, "b", Unsent), ErrNotUnknown)
 	assert.ErrorIs(t, Resolve(ctx, j2, "zzz", Placed), ErrNoRecord)
@@ -108,11 +108,11 @@ func TestFileJournalCutAtEveryByte(t *testing.T) {
 		require.NoError(t, err)
 		for i := 0; i < 5; i++ {
 			k := fmt.Sprintf("k%d", i)
-			_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: k, Kind: "otp"}, Retry: Retry{}})
+			_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: k, Kind: "otp"}, Resend: Resend{}})
 			require.NoError(t, err)
 			require.NoError(t, j.Settle(ctx, Record{Key: k, State: Placed, CallIDs: []string{"id-" + k}}))
 		}
-		_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "victim", Kind: "otp", Phones: []string{"0987654321"}}, Retry: Retry{}})
+		_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "victim", Kind: "otp", Phones: []string{"0987654321"}}, Resend: Resend{}})
 		require.NoError(t, err)
 		before, _ := os.ReadFile(path)
 		require.NoError(t, j.Settle(ctx, last))
@@ -178,7 +178,7 @@ func TestFileJournalCutClaim(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, j.Settle(ctx, Record{Key: "done", State: Placed}))
 	before, _ := os.ReadFile(path)
-	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "fresh-key", Kind: "otp"}, Retry: Retry{}})
+	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "fresh-key", Kind: "otp"}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
 	all, _ := os.ReadFile(path)
@@ -232,7 +232,7 @@ func TestFileJournalConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < keys; i++ {
 				k := fmt.Sprintf("k%d", i)
-				ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: k}, Retry: Retry{}})
+				ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: k}, Resend: Resend{}})
 				if err != nil {
 					t.Error(err)
 					return

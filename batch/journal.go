@@ -11,7 +11,7 @@ import (
 type State string
 
 const (
-	// Claimed: the job's request may be leaving or have left; no outcome is
+	// ClaimedAt: the job's request may be leaving or have left; no outcome is
 	// recorded yet. A job found claimed when a run starts was in flight when
 	// its process died: it reads as Unknown.
 	Claimed State = "claimed"
@@ -59,9 +59,9 @@ type Record struct {
 	// (CauseQuota, CauseTemplate, …), so that refused jobs can be sent
 	// again by cause (Runner.RetryCauses) once it is fixed.
 	Cause string `json:"cause,omitempty"`
-	// Claimed is when the job's latest claim was made: events from before
+	// ClaimedAt is when the job's latest claim was made: events from before
 	// it cannot be this request's (SettleFromEvents).
-	Claimed time.Time `json:"claimed,omitzero"`
+	ClaimedAt time.Time `json:"claimed,omitzero"`
 	// Run names the run that claimed the job (Runner.RunID): a claim of
 	// another run, made while this one ran, is a live peer's, not one left
 	// by a dead process (Report.Elsewhere).
@@ -88,8 +88,8 @@ func (r Record) Inherit(prev Record) Record {
 	if r.Phones == nil {
 		r.Phones = prev.Phones
 	}
-	if r.Claimed.IsZero() {
-		r.Claimed = prev.Claimed
+	if r.ClaimedAt.IsZero() {
+		r.ClaimedAt = prev.ClaimedAt
 	}
 	if r.Run == "" {
 		r.Run = prev.Run
@@ -100,9 +100,9 @@ func (r Record) Inherit(prev Record) Record {
 	return r
 }
 
-// Retry says which refused jobs a claim may take again: all of them, or
+// Resend says which refused jobs a claim may take again: all of them, or
 // those refused for one of Causes. Unsent jobs are always claimable.
-type Retry struct {
+type Resend struct {
 	Refused bool     // every refused job
 	Causes  []string // refused jobs whose Cause is one of these
 	// Forgotten: a key the journal forgot (its tombstone stands: it was
@@ -115,7 +115,7 @@ type Retry struct {
 // (sent): it is unsent, or refused and selected by r. A Journal's Claim
 // decides with it, atomically with the claim; the Redis journal's claim
 // script says the same in Lua.
-func (r Retry) Claimable(cur Record) bool {
+func (r Resend) Claimable(cur Record) bool {
 	switch cur.State {
 	case Unsent:
 		return true
@@ -135,7 +135,7 @@ func (r Retry) Claimable(cur Record) bool {
 // reaches a record.
 type ClaimRequest struct {
 	Record Record
-	Retry  Retry
+	Resend Resend
 	// Interval, with Record.Purpose Advertising and > 0, is the least time
 	// between two advertising calls to one number: the claim is checked
 	// against the journal's per-phone index. 0: the call is indexed, but
@@ -186,13 +186,13 @@ type ClaimRequest struct {
 type Journal interface {
 	// Claim records req.Record as Claimed, durably, before its request
 	// leaves. It stamps State Claimed, Time (req.Record.Time, or now when
-	// zero) and Claimed (= Time). It succeeds only when the key has no
-	// record or req.Retry.Claimable says its record may go again, decided
+	// zero) and ClaimedAt (= Time). It succeeds only when the key has no
+	// record or req.Resend.Claimable says its record may go again, decided
 	// atomically with the claim; otherwise it returns false and the record
 	// in the way, read as Get reads it.
 	//
 	// A key with no record whose tombstone stands (Retention: its Placed
-	// record was dropped) is not claimed unless req.Retry.Forgotten: Claim
+	// record was dropped) is not claimed unless req.Resend.Forgotten: Claim
 	// returns false and Forgotten(key, …), which is not stored.
 	//
 	// An advertising claim with Interval > 0 is checked against the

@@ -83,16 +83,16 @@ func (m *MemJournal) Claim(_ context.Context, req ClaimRequest) (bool, Record, e
 		return false, Record{}, errClosed
 	}
 	cur, had := m.s.records[rec.Key]
-	if had && !req.Retry.Claimable(cur) {
+	if had && !req.Resend.Claimable(cur) {
 		return false, m.view(cur), nil
 	}
-	if f, ok := m.s.tombs.forgottenOrNone(rec.Key, req.Retry); !had && ok {
+	if f, ok := m.s.tombs.forgottenOrNone(rec.Key, req.Resend); !had && ok {
 		return false, f, nil
 	}
 	if rec.Purpose == Advertising && req.Interval > 0 {
 		if d := m.s.ads.holds(rec.Key, rec.Phones, rec.Time, req.Interval); d != nil {
 			def := d.record(rec)
-			def.Claimed = time.Time{}
+			def.ClaimedAt = time.Time{}
 			if had {
 				def = def.Inherit(cur)
 			}
@@ -100,7 +100,7 @@ func (m *MemJournal) Claim(_ context.Context, req ClaimRequest) (bool, Record, e
 			return false, def, nil
 		}
 	}
-	rec.State, rec.Claimed = Claimed, rec.Time
+	rec.State, rec.ClaimedAt = Claimed, rec.Time
 	m.s.put(rec)
 	m.own[rec.Key] = rec.Run
 	return true, Record{}, nil

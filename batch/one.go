@@ -132,7 +132,7 @@ func (o *oneJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record,
 	case err != nil:
 	case ok:
 		rec := req.Record
-		rec.State, rec.Claimed = Claimed, rec.Time
+		rec.State, rec.ClaimedAt = Claimed, rec.Time
 		o.keep(rec)
 	default:
 		o.keep(cur)

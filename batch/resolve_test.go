@@ -33,7 +33,7 @@ func TestResolveDoesNotOverwriteAPeersOutcome(t *testing.T) {
 	j, _ := openTemp(t)
 	claimSettle(t, j, Record{Key: "k", Kind: "otp", State: Refused, Cause: CauseQuota})
 	pj := &peerAfterGet{FileJournal: j, peer: func() {
-		claimSettleRetry(t, j, Record{Key: "k", State: Placed, CallIDs: []string{"1_1_1_1_u_84912000003"}}, Retry{Causes: []string{CauseQuota}})
+		claimSettleRetry(t, j, Record{Key: "k", State: Placed, CallIDs: []string{"1_1_1_1_u_84912000003"}}, Resend{Causes: []string{CauseQuota}})
 	}}
 	err := Resolve(ctx, pj, "k", Unsent)
 	assert.ErrorIs(t, err, ErrChanged)
@@ -96,12 +96,12 @@ func TestBadRowDoesNotOverwriteAPeersOutcome(t *testing.T) {
 
 func claimSettle(t *testing.T, j Journal, rec Record) {
 	t.Helper()
-	claimSettleRetry(t, j, rec, Retry{})
+	claimSettleRetry(t, j, rec, Resend{})
 }
 
-func claimSettleRetry(t *testing.T, j Journal, rec Record, retry Retry) {
+func claimSettleRetry(t *testing.T, j Journal, rec Record, retry Resend) {
 	t.Helper()
-	ok, cur, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: rec.Key, Kind: rec.Kind, Campaign: rec.Campaign}, Retry: retry})
+	ok, cur, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: rec.Key, Kind: rec.Kind, Campaign: rec.Campaign}, Resend: retry})
 	require.NoError(t, err)
 	require.True(t, ok, "claim of %s: %+v", rec.Key, cur)
 	require.NoError(t, j.Settle(ctx, rec))

@@ -22,7 +22,7 @@ import (
 //   - a dropped Placed record leaves a tombstone, a 64-bit hash of its key
 //     (KeyHash), kept for Keys: a claim of that key is refused as
 //     forgotten (Forgotten) instead of phoning the customer again. A run
-//     with Retry.Forgotten (Runner.AllowForgotten, the command's
+//     with Resend.Forgotten (Runner.AllowForgotten, the command's
 //     --allow-forgotten) sends it.
 //
 // The zero value is the defaults. A journal takes it as an option:
@@ -132,7 +132,7 @@ func KeyHash(key string) uint64 {
 // CauseForgotten is the cause of a job refused because the journal forgot
 // its record but kept its tombstone: it was settled (placed) before the
 // retention, and is not sent again unless the run allows it
-// (Retry.Forgotten, Runner.AllowForgotten, --allow-forgotten).
+// (Resend.Forgotten, Runner.AllowForgotten, --allow-forgotten).
 const CauseForgotten = "forgotten"
 
 // ErrForgotten: a job's key was settled before the journal's retention;

@@ -37,7 +37,7 @@ func appendDay(path string, d int, at time.Time) error {
 	run := fmt.Sprintf("%sZ-%016x", at.UTC().Format("20060102T150405"), d)
 	for i := range cronRows {
 		rec := Record{Key: fmt.Sprintf("d%03d-row-%05d", d, i), State: Claimed, Time: at, Kind: "otp", Campaign: "1",
-			Phones: []string{fmt.Sprintf("09%08d", (d*cronRows+i)%100000000)}, Claimed: at, Run: run}
+			Phones: []string{fmt.Sprintf("09%08d", (d*cronRows+i)%100000000)}, ClaimedAt: at, Run: run}
 		line, _ := json.Marshal(rec)
 		w.Write(append(line, '\n'))
 		rec.State, rec.CallIDs = Placed, []string{fmt.Sprintf("1_2_%d_%d_u_84%s", d, i, rec.Phones[0][1:])}

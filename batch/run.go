@@ -497,8 +497,8 @@ func (st *runState) leaseLapsed(ctx context.Context, key string, since time.Dura
 func (st *runState) halt(err error) { st.stop(err) }
 
 // retryFor is which refused records job key may claim again.
-func (st *runState) retryFor(key string) Retry {
-	return Retry{Refused: st.r.RetryRefused || st.retryKeys[key], Causes: st.r.RetryCauses, Forgotten: st.r.AllowForgotten}
+func (st *runState) retryFor(key string) Resend {
+	return Resend{Refused: st.r.RetryRefused || st.retryKeys[key], Causes: st.r.RetryCauses, Forgotten: st.r.AllowForgotten}
 }
 
 // maxRateTries bounds how often one job goes again after the provider
@@ -535,7 +535,7 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 		return st.refuse(sendCtx, rec, retry, causeOf(err), err, res)
 	}
 	adv := st.advertising(j)
-	req := ClaimRequest{Retry: retry}
+	req := ClaimRequest{Resend: retry}
 	if adv {
 		rec.Purpose = Advertising
 		if j.Agreed&AgreedFrequency == 0 {
@@ -620,10 +620,10 @@ func (st *runState) skip(res jobResult, cur Record) jobResult {
 
 // claimPlain claims rec's job as a transactional one, to write an outcome
 // other than a send's: the claim holds no other job to the number back.
-func (st *runState) claimPlain(ctx context.Context, rec Record, retry Retry) (bool, Record, error) {
+func (st *runState) claimPlain(ctx context.Context, rec Record, retry Resend) (bool, Record, error) {
 	plain := rec
 	plain.Purpose, plain.Time = Transactional, st.r.now()
-	return st.r.Journal.Claim(ctx, ClaimRequest{Record: plain, Retry: retry})
+	return st.r.Journal.Claim(ctx, ClaimRequest{Record: plain, Resend: retry})
 }
 
 // refuse records rec's job Refused for cause without sending it (a bad
@@ -631,7 +631,7 @@ func (st *runState) claimPlain(ctx context.Context, rec Record, retry Retry) (bo
 // have placed the job since, and a bare write would hide its call. A
 // refusal that cannot be written leaves the claim: Unknown, as the journal
 // reads it.
-func (st *runState) refuse(ctx context.Context, rec Record, retry Retry, cause string, why error, res jobResult) jobResult {
+func (st *runState) refuse(ctx context.Context, rec Record, retry Resend, cause string, why error, res jobResult) jobResult {
 	claimed, cur, err := st.claimPlain(ctx, rec, retry)
 	switch {
 	case err != nil:

@@ -143,7 +143,7 @@ func TestServerCodeUnder200IsNeverResent(t *testing.T) {
 func TestSettleFromEventsMatchesOnlyProvableEvents(t *testing.T) {
 	j, _ := openTemp(t)
 	claim := func(key, phone string, at time.Time) {
-		_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: key, Kind: "otp", Campaign: "1", Phones: []string{phone}, Time: at}, Retry: Retry{}})
+		_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: key, Kind: "otp", Campaign: "1", Phones: []string{phone}, Time: at}, Resend: Resend{}})
 		require.NoError(t, err)
 		require.NoError(t, j.Settle(ctx, Record{Key: key, State: Unknown, Reason: "lost answer"}))
 	}
@@ -153,7 +153,7 @@ func TestSettleFromEventsMatchesOnlyProvableEvents(t *testing.T) {
 	claim("today", "0912000013", now.Add(-time.Minute))
 	claim("alone", "0912000023", now.Add(-time.Minute))
 	// A placed job holds a call id to "alone"'s phone.
-	_, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "placed", Kind: "otp", Campaign: "1", Phones: []string{"0912000023"}}, Retry: Retry{}})
+	_, _, _ = j.Claim(ctx, ClaimRequest{Record: Record{Key: "placed", Kind: "otp", Campaign: "1", Phones: []string{"0912000023"}}, Resend: Resend{}})
 	require.NoError(t, j.Settle(ctx, Record{Key: "placed", State: Placed, CallIDs: []string{"1_1_1_9_u_0912000023"}}))
 
 	events := []*autocall.CallEvent{
@@ -261,7 +261,7 @@ func TestFileJournalReopensAtOnceAfterClose(t *testing.T) {
 		j, err := OpenFile(path)
 		require.NoError(t, err, "open %d", i)
 		key := fmt.Sprintf("k%d", i)
-		_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: key}, Retry: Retry{}})
+		_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: key}, Resend: Resend{}})
 		require.NoError(t, err)
 		require.NoError(t, j.Settle(ctx, Record{Key: key, State: Placed}))
 		time.Sleep(time.Duration(i%12) * time.Millisecond) // around the background sync
@@ -275,7 +275,7 @@ func TestCutClaimStaysUnknown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.journal")
 	j, err := OpenFile(path)
 	require.NoError(t, err)
-	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "victim", Kind: "otp", Phones: []string{"0912000003"}}, Retry: Retry{}})
+	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "victim", Kind: "otp", Phones: []string{"0912000003"}}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
 	cutFile(t, path, 5) // the claim line loses its end
@@ -285,7 +285,7 @@ func TestCutClaimStaysUnknown(t *testing.T) {
 		rec, ok, _ := j.Get(ctx, "victim")
 		require.True(t, ok, "open %d", open)
 		assert.Equal(t, Unknown, rec.State, "open %d", open)
-		claimed, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "victim"}, Retry: Retry{Refused: true}})
+		claimed, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "victim"}, Resend: Resend{Refused: true}})
 		require.NoError(t, err)
 		assert.False(t, claimed, "open %d: never sendable", open)
 		require.NoError(t, j.Close())
@@ -347,7 +347,7 @@ func TestReportSeparatesPeersFromDeadRuns(t *testing.T) {
 	j, path := openTemp(t)
 	jobs := otpJobs(6)
 	// order-0: claimed by a run that died.
-	_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-0", Run: "dead-run", Time: time.Now().Add(-time.Hour)}, Retry: Retry{}})
+	_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "order-0", Run: "dead-run", Time: time.Now().Add(-time.Hour)}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
 	j, err = OpenFile(path)
@@ -359,7 +359,7 @@ func TestReportSeparatesPeersFromDeadRuns(t *testing.T) {
 	assert.Equal(t, Unknown, recs[0].State)
 	// order-1 and order-2: a peer of this run has them in flight.
 	for _, k := range []string{"order-1", "order-2"} {
-		_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: k, Run: "cron-0600"}, Retry: Retry{}})
+		_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: k, Run: "cron-0600"}, Resend: Resend{}})
 		require.NoError(t, err)
 	}
 	var once sync.Once
@@ -391,9 +391,9 @@ func cutFile(t *testing.T, path string, n int) {
 // claims are in flight; once it is closed, a claim left reads as unknown.
 func TestReadFileWhileARunHoldsTheJournal(t *testing.T) {
 	j, path := openTemp(t)
-	_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "flying", Phones: []string{"0912000003"}}, Retry: Retry{}})
+	_, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "flying", Phones: []string{"0912000003"}}, Resend: Resend{}})
 	require.NoError(t, err)
-	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "done"}, Retry: Retry{}})
+	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "done"}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.NoError(t, j.Settle(ctx, Record{Key: "done", State: Placed, CallIDs: []string{"c1"}}))
 	recs, live, err := ReadFile(path)
@@ -401,10 +401,10 @@ func TestReadFileWhileARunHoldsTheJournal(t *testing.T) {
 	assert.True(t, live)
 	require.Len(t, recs, 2)
 	assert.Equal(t, Claimed, recs[0].State)
-	assert.False(t, recs[0].Claimed.IsZero())
+	assert.False(t, recs[0].ClaimedAt.IsZero())
 	assert.Equal(t, Placed, recs[1].State)
 	// The reader took no lock, and wrote nothing.
-	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "more"}, Retry: Retry{}})
+	_, _, err = j.Claim(ctx, ClaimRequest{Record: Record{Key: "more"}, Resend: Resend{}})
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
 	recs, live, err = ReadFile(path)

@@ -105,7 +105,7 @@ func (ts tombstones) oldest() time.Time {
 // forgottenOrNone is the record a claim of key meets in its way when the
 // journal has no record of it: the Forgotten record while its tombstone
 // stands and retry does not allow it.
-func (ts tombstones) forgottenOrNone(key string, retry Retry) (Record, bool) {
+func (ts tombstones) forgottenOrNone(key string, retry Resend) (Record, bool) {
 	if retry.Forgotten || len(ts) == 0 {
 		return Record{}, false
 	}

@@ -128,7 +128,7 @@ func (j *Journal) deferClaim(ctx context.Context, rec batch.Record, held []any, 
 	d := &batch.Deferral{Cause: batch.CauseFrequency, Phone: phone, NotBefore: time.UnixMilli(until).In(rec.Time.Location())}
 	def := rec
 	def.State, def.Cause, def.NotBefore, def.Reason = batch.Unsent, d.Cause, d.NotBefore, d.Error()
-	def.Claimed = time.Time{}
+	def.ClaimedAt = time.Time{}
 	if raw, err := j.rdb.HGet(ctx, j.hash, rec.Key).Bytes(); err == nil {
 		if cur, err := decode(rec.Key, raw); err == nil {
 			def = def.Inherit(cur)

@@ -129,11 +129,11 @@ func TestCheckRetriedAfterOutage(t *testing.T) {
 	rdb := rs.client(t)
 	j := NewJournal(rdb, "outage")
 	rs.stop()
-	_, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
+	_, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Resend: batch.Resend{}})
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrEvictable)
 	startRedis(t, dir, rs.port)
-	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Resend: batch.Resend{}})
 	require.NoError(t, err)
 	assert.True(t, ok)
 }

@@ -19,7 +19,7 @@ func TestJournalExpire(t *testing.T) {
 	rdb := rs.client(t)
 	const hash = "autocall:journal:expiring"
 	j := NewJournal(rdb, "expiring")
-	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a"}, Retry: batch.Retry{}})
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a"}, Resend: batch.Resend{}})
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.NoError(t, j.Settle(ctx, batch.Record{Key: "a", State: batch.Placed, CallIDs: []string{"c1"}}))
@@ -31,7 +31,7 @@ func TestJournalExpire(t *testing.T) {
 
 	for _, run := range []*Journal{j, NewJournal(rdb, "expiring")} {
 		require.NoError(t, run.Expire(ctx, time.Hour))
-		ok, cur, err := run.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a"}, Retry: batch.Retry{}})
+		ok, cur, err := run.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a"}, Resend: batch.Resend{}})
 		require.NoError(t, err)
 		assert.False(t, ok)
 		assert.Equal(t, batch.Placed, cur.State)

@@ -74,7 +74,7 @@ func NewJournal(rdb redis.UniversalClient, name string, opts ...JournalOption) *
 	return j
 }
 
-// claimable is the scripts' batch.Retry.Claimable in Lua: it returns the
+// claimable is the scripts' batch.Resend.Claimable in Lua: it returns the
 // record of KEYS[1]'s field ARGV[1] if it stands in the way, with whether
 // it is a claim of a run whose lease (key ARGV[5] .. run) is live. Unsent
 // goes; refused goes when ARGV[3] is "1" (every refused job) or its cause
@@ -130,7 +130,7 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
-	rec.Claimed = rec.Time
+	rec.ClaimedAt = rec.Time
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return false, batch.Record{}, err
@@ -143,11 +143,11 @@ func (j *Journal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, batc
 	if err != nil {
 		return false, batch.Record{}, err
 	}
-	args := []any{rec.Key, line, "0", ad, j.lease, j.tombArg(rec.Key, req.Retry)}
-	if req.Retry.Refused {
+	args := []any{rec.Key, line, "0", ad, j.lease, j.tombArg(rec.Key, req.Resend)}
+	if req.Resend.Refused {
 		args[2] = "1"
 	}
-	for _, c := range req.Retry.Causes {
+	for _, c := range req.Resend.Causes {
 		args = append(args, c)
 	}
 	// Own before the script runs: a Get racing the claim must not read

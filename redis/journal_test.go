@@ -289,23 +289,23 @@ func TestRedisRestartMidBatch(t *testing.T) {
 func TestJournalClaimIsAtomic(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	j := NewJournal(rs.client(t), "atomic")
-	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k", Kind: "otp", Phones: []string{"0987654321"}}, Retry: batch.Retry{}})
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k", Kind: "otp", Phones: []string{"0987654321"}}, Resend: batch.Resend{}})
 	require.NoError(t, err)
 	require.True(t, ok)
-	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
+	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Resend: batch.Resend{}})
 	require.NoError(t, err)
 	assert.False(t, ok)
 	assert.Equal(t, batch.Claimed, cur.State, "this handle's own claim, in flight")
 	require.NoError(t, j.Settle(ctx, batch.Record{Key: "k", State: batch.Refused, Code: "limit_service"}))
 	rec, _, _ := j.Get(ctx, "k")
 	assert.Equal(t, []string{"0987654321"}, rec.Phones, "the outcome keeps what the claim knew")
-	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
+	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Resend: batch.Resend{}})
 	assert.False(t, ok)
-	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{Refused: true}})
+	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Resend: batch.Resend{Refused: true}})
 	assert.True(t, ok)
 	// Another host (no lease was taken: its run is dead) resolves it.
 	require.NoError(t, batch.Resolve(ctx, NewJournal(rs.client(t), "atomic"), "k", batch.Unsent))
-	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Retry: batch.Retry{}})
+	ok, _, _ = j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k"}, Resend: batch.Resend{}})
 	assert.True(t, ok)
 }
 
@@ -315,12 +315,12 @@ func TestJournalRetryByCause(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	j := NewJournal(rs.client(t), "cause")
 	for _, k := range []string{"quota", "template"} {
-		ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: k}, Retry: batch.Retry{}})
+		ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: k}, Resend: batch.Resend{}})
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.NoError(t, j.Settle(ctx, batch.Record{Key: k, State: batch.Refused, Cause: k}))
 	}
-	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "template"}, Retry: batch.Retry{Causes: []string{batch.CauseQuota}}})
+	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "template"}, Resend: batch.Resend{Causes: []string{batch.CauseQuota}}})
 	require.NoError(t, err)
 	assert.False(t, ok, "refused for another cause")
 	assert.Equal(t, batch.Refused, cur.State)
@@ -330,7 +330,7 @@ func TestJournalRetryByCause(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "quota"}, Retry: batch.Retry{Causes: []string{"rate", batch.CauseQuota}}})
+			ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "quota"}, Resend: batch.Resend{Causes: []string{"rate", batch.CauseQuota}}})
 			assert.NoError(t, err)
 			if ok {
 				wins.Add(1)
@@ -341,7 +341,7 @@ func TestJournalRetryByCause(t *testing.T) {
 	assert.Equal(t, int64(1), wins.Load(), "one claim wins")
 	rec, _, _ := j.Get(ctx, "quota")
 	assert.Equal(t, batch.Claimed, rec.State)
-	assert.False(t, rec.Claimed.IsZero(), "the claim time is kept")
+	assert.False(t, rec.ClaimedAt.IsZero(), "the claim time is kept")
 }
 
 // Two hosts (two runs, in goroutines here) share one job list: the jobs

@@ -33,16 +33,16 @@ func (p *peerAfterGet) Get(ctx context.Context, key string) (batch.Record, bool,
 func TestResolveDoesNotOverwriteAPeersOutcome(t *testing.T) {
 	rs := startRedis(t, t.TempDir(), 0)
 	j := NewJournal(rs.client(t), "resolve")
-	settle := func(rec batch.Record, retry batch.Retry) {
+	settle := func(rec batch.Record, retry batch.Resend) {
 		t.Helper()
-		ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: rec.Key, Kind: "otp", Campaign: "1"}, Retry: retry})
+		ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: rec.Key, Kind: "otp", Campaign: "1"}, Resend: retry})
 		require.NoError(t, err)
 		require.True(t, ok, "%+v", cur)
 		require.NoError(t, j.Settle(ctx, rec))
 	}
-	settle(batch.Record{Key: "k", State: batch.Refused, Cause: batch.CauseQuota}, batch.Retry{})
+	settle(batch.Record{Key: "k", State: batch.Refused, Cause: batch.CauseQuota}, batch.Resend{})
 	pj := &peerAfterGet{Journal: j, peer: func() {
-		settle(batch.Record{Key: "k", State: batch.Placed, CallIDs: []string{"1_1_1_1_u_84912000003"}}, batch.Retry{Causes: []string{batch.CauseQuota}})
+		settle(batch.Record{Key: "k", State: batch.Placed, CallIDs: []string{"1_1_1_1_u_84912000003"}}, batch.Resend{Causes: []string{batch.CauseQuota}})
 	}}
 	assert.ErrorIs(t, batch.Resolve(ctx, pj, "k", batch.Unsent), batch.ErrChanged)
 	rec, _, err := j.Get(ctx, "k")
@@ -52,7 +52,7 @@ func TestResolveDoesNotOverwriteAPeersOutcome(t *testing.T) {
 	// Nothing in the way: written, with what the claim knew; a time with
 	// an offset and nanoseconds compares as Redis stores it.
 	loc := time.FixedZone("ICT", 7*3600)
-	settle(batch.Record{Key: "u", State: batch.Unknown, Time: time.Date(2026, 12, 1, 18, 0, 0, 120000000, loc)}, batch.Retry{})
+	settle(batch.Record{Key: "u", State: batch.Unknown, Time: time.Date(2026, 12, 1, 18, 0, 0, 120000000, loc)}, batch.Resend{})
 	require.NoError(t, batch.Resolve(ctx, j, "u", batch.Placed))
 	rec, _, _ = j.Get(ctx, "u")
 	assert.Equal(t, batch.Placed, rec.State)

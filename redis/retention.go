@@ -23,7 +23,7 @@ import (
 // bytes: the hash's other 6, then the record's UTC day since 1970 (2
 // bytes, big-endian). A year of 10,000 keys a day is 29 MiB of entries.
 // The claim script refuses a key with no record and a standing tombstone
-// (batch.Forgotten), unless the claim's Retry.Forgotten.
+// (batch.Forgotten), unless the claim's Resend.Forgotten.
 
 // WithRetention sets the journal's batch.Retention (the zero Retention:
 // the defaults).
@@ -56,7 +56,7 @@ type sweeper struct {
 }
 
 // forgottenCheck is the claim script's part for a key with no record:
-// ARGV[6], unless empty (Retry.Forgotten), is the key's tombstone bucket
+// ARGV[6], unless empty (Resend.Forgotten), is the key's tombstone bucket
 // (4 hex digits), its 6 other hash bytes, and the least day (2 bytes) whose
 // tombstones stand; a match returns {"forgotten", day}.
 const forgottenCheck = `
@@ -100,7 +100,7 @@ func (j *Journal) minDay(now time.Time) uint16 {
 }
 
 // tombArg is the claim script's ARGV[6] for key.
-func (j *Journal) tombArg(key string, retry batch.Retry) string {
+func (j *Journal) tombArg(key string, retry batch.Resend) string {
 	if retry.Forgotten {
 		return ""
 	}

@@ -47,7 +47,7 @@ func BenchmarkRetentionSteadyMemory(b *testing.B) {
 			key := fmt.Sprintf("d%03d-row-%05d", d, i)
 			phone := fmt.Sprintf("09%08d", d*10000+i)
 			rec := batch.Record{Key: key, State: batch.Placed, Time: at, Kind: "otp", Campaign: "1", Phones: []string{phone},
-				CallIDs: []string{"1_2_3_4_u_84" + phone[1:]}, Claimed: at, Run: "20260101T090000Z-0123456789abcdef"}
+				CallIDs: []string{"1_2_3_4_u_84" + phone[1:]}, ClaimedAt: at, Run: "20260101T090000Z-0123456789abcdef"}
 			line, _ := json.Marshal(rec)
 			pipe.HSet(ctx, j.hash, key, line)
 		}

@@ -46,12 +46,12 @@ func (w *Worker) refuseArgs(ctx context.Context, job *rivertype.JobRow, c Common
 	}
 	now := w.now
 	rec := batch.Record{Key: c.Key, Kind: batchKinds[job.Kind], Run: w.run, Time: now()}
-	var retry batch.Retry
+	var retry batch.Resend
 	if mayRetryRefused(job) {
-		retry = batch.Retry{Refused: c.RetryRefused, Causes: c.RetryCauses}
+		retry = batch.Resend{Refused: c.RetryRefused, Causes: c.RetryCauses}
 	}
 	start := time.Now()
-	ok, cur, err := w.Journal.Claim(ctx, batch.ClaimRequest{Record: rec, Retry: retry})
+	ok, cur, err := w.Journal.Claim(ctx, batch.ClaimRequest{Record: rec, Resend: retry})
 	w.journalOp(ctx, "claim", start, err)
 	switch {
 	case err != nil:

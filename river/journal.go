@@ -90,7 +90,7 @@ func scanRecord(row pgx.Row) (stored, error) {
 	err := row.Scan(&s.Key, &state, &t, &claimed, &s.Kind, &s.Campaign, &s.Phones, &s.CallIDs,
 		&s.SessionID, &s.Code, &s.Reason, &s.Cause, &s.Run, &purpose, &notBefore, &s.live)
 	s.State, s.Purpose, s.Time = batch.State(state), batch.Purpose(purpose), time.Unix(0, t)
-	s.Claimed, s.NotBefore = timeOf(claimed), timeOf(notBefore)
+	s.ClaimedAt, s.NotBefore = timeOf(claimed), timeOf(notBefore)
 	return s, err
 }
 
@@ -199,7 +199,7 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 	}
 	queueGet(p.b, rec.Key, &cur, &had)
 	var ts tombstone
-	queueTombstone(p.b, rec.Key, req.Retry, &ts) // retention.go
+	queueTombstone(p.b, rec.Key, req.Resend, &ts) // retention.go
 	if adv && req.Interval > 0 {
 		queueHolds(p.b, rec.Key, rec.Phones, rec.Time, req.Interval, &d)
 	}
@@ -210,7 +210,7 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 	if err := p.flush(ctx); err != nil {
 		return false, batch.Record{}, err
 	}
-	if had && !req.Retry.Claimable(cur.Record) {
+	if had && !req.Resend.Claimable(cur.Record) {
 		return false, j.view(cur), p.commit(ctx)
 	}
 	if f, ok := j.forgottenBy(rec.Key, ts); !had && ok {
@@ -221,7 +221,7 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 		def := rec
 		def.State, def.Cause, def.NotBefore = batch.Unsent, batch.CauseRate, rec.Time.Add(wait)
 		def.Reason = "the account is paused (the provider asked to slow down): not sent before the pause ends"
-		def.CallIDs, def.SessionID, def.Code, def.Claimed = nil, "", "", time.Time{}
+		def.CallIDs, def.SessionID, def.Code, def.ClaimedAt = nil, "", "", time.Time{}
 		if had {
 			def = def.Inherit(cur.Record)
 		}
@@ -236,7 +236,7 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 		queuePut(p.b, def)
 		return false, def, p.commit(ctx)
 	}
-	rec.State, rec.Claimed = batch.Claimed, rec.Time
+	rec.State, rec.ClaimedAt = batch.Claimed, rec.Time
 	queuePut(p.b, rec)
 	return true, batch.Record{}, p.commit(ctx)
 }
@@ -245,7 +245,7 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 // (batch.Deferral's record, as every journal writes it).
 func deferral(rec batch.Record, d *batch.Deferral) batch.Record {
 	rec.State, rec.Cause, rec.NotBefore, rec.Reason = batch.Unsent, d.Cause, d.NotBefore, d.Error()
-	rec.CallIDs, rec.SessionID, rec.Code, rec.Claimed = nil, "", "", time.Time{}
+	rec.CallIDs, rec.SessionID, rec.Code, rec.ClaimedAt = nil, "", "", time.Time{}
 	return rec
 }
 

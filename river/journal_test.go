@@ -136,7 +136,7 @@ func TestLeaseDecidesClaimedOrUnknown(t *testing.T) {
 		t.Fatalf("an ended lease, its own handle: %s", s)
 	}
 	// Unknown is not claimable: never sent again.
-	if ok, cur, _ := b.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k", Run: "run-b"}, Retry: batch.Retry{Refused: true}}); ok || cur.State != batch.Unknown {
+	if ok, cur, _ := b.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "k", Run: "run-b"}, Resend: batch.Resend{Refused: true}}); ok || cur.State != batch.Unknown {
 		t.Fatalf("claimed a job whose outcome is unknown: %v %+v", ok, cur)
 	}
 }
@@ -154,7 +154,7 @@ func TestSettleIfComparesAndSets(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur, _, _ := j.Get(ctx, "k")
-	if cur.Kind != "otp" || len(cur.Phones) != 1 || !cur.Claimed.Equal(at) {
+	if cur.Kind != "otp" || len(cur.Phones) != 1 || !cur.ClaimedAt.Equal(at) {
 		t.Fatalf("settle lost what the claim knew: %+v", cur)
 	}
 	stale := cur

@@ -136,7 +136,7 @@ func queuePut(b *pgx.Batch, rec batch.Record) {
 		ON CONFLICT (key) DO UPDATE SET state = $2, time_ns = $3, claimed_ns = $4, kind = $5, campaign = $6,
 			phones = $7, call_ids = $8, session_id = $9, code = $10, reason = $11, cause = $12, run = $13,
 			purpose = $14, not_before_ns = $15`,
-		rec.Key, string(rec.State), rec.Time.UnixNano(), nsOf(rec.Claimed), rec.Kind, rec.Campaign, rec.Phones,
+		rec.Key, string(rec.State), rec.Time.UnixNano(), nsOf(rec.ClaimedAt), rec.Kind, rec.Campaign, rec.Phones,
 		rec.CallIDs, rec.SessionID, rec.Code, rec.Reason, rec.Cause, rec.Run, string(rec.Purpose), nsOf(rec.NotBefore))
 	if rec.Purpose != batch.Advertising || len(rec.Phones) == 0 {
 		return

@@ -22,7 +22,7 @@ import (
 // transaction, under the key's advisory lock (compaction drops a record
 // and writes its tombstone in one transaction, under the same lock), and
 // refuses a key whose tombstone stands (batch.Forgotten) unless the
-// claim's Retry.Forgotten. A tombstone takes about 80 bytes with its
+// claim's Resend.Forgotten. A tombstone takes about 80 bytes with its
 // row's and its two indexes' overhead (54 MiB for 700,000, BENCHMARKS.md):
 // a year of 10,000 keys a day, about 280 MiB.
 
@@ -106,8 +106,8 @@ type tombstone struct {
 // queueTombstone queues the read of key's tombstone into ts on b, in the
 // claim's transaction, after the key's lock: compaction drops a record
 // and writes its tombstone in one transaction, under the same lock. A
-// claim with Retry.Forgotten does not read it.
-func queueTombstone(b *pgx.Batch, key string, retry batch.Retry, ts *tombstone) {
+// claim with Resend.Forgotten does not read it.
+func queueTombstone(b *pgx.Batch, key string, retry batch.Resend, ts *tombstone) {
 	if retry.Forgotten {
 		return
 	}

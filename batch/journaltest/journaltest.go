@@ -176,8 +176,8 @@ func (s *suite) claimStamps(t *testing.T) {
 	at := base()
 	mustClaim(t, j, batch.Record{Key: "a", State: batch.Placed, Kind: "otp", Campaign: "7", Phones: []string{"0912000003"}, Run: "r1", Time: at})
 	rec := wantState(t, j, "a", batch.Claimed)
-	if !rec.Time.Equal(at) || !rec.Claimed.Equal(at) {
-		t.Errorf("Time %v, Claimed %v: want both %v", rec.Time, rec.Claimed, at)
+	if !rec.Time.Equal(at) || !rec.ClaimedAt.Equal(at) {
+		t.Errorf("Time %v, Claimed %v: want both %v", rec.Time, rec.ClaimedAt, at)
 	}
 	if rec.Kind != "otp" || rec.Campaign != "7" || len(rec.Phones) != 1 || rec.Phones[0] != "0912000003" || rec.Run != "r1" {
 		t.Errorf("the claim lost what its request said: %+v", rec)
@@ -185,8 +185,8 @@ func (s *suite) claimStamps(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	mustClaim(t, j, batch.Record{Key: "b"})
 	rec = wantState(t, j, "b", batch.Claimed)
-	if rec.Time.Before(before) || rec.Time.After(time.Now().Add(time.Second)) || !rec.Claimed.Equal(rec.Time) {
-		t.Errorf("a claim without Time: Time %v, Claimed %v: want now, and equal", rec.Time, rec.Claimed)
+	if rec.Time.Before(before) || rec.Time.After(time.Now().Add(time.Second)) || !rec.ClaimedAt.Equal(rec.Time) {
+		t.Errorf("a claim without Time: Time %v, Claimed %v: want now, and equal", rec.Time, rec.ClaimedAt)
 	}
 }
 
@@ -207,21 +207,21 @@ func (s *suite) retry(t *testing.T) {
 	mustClaim(t, j, batch.Record{Key: "claimed"})
 	cases := []struct {
 		key   string
-		retry batch.Retry
+		retry batch.Resend
 		want  bool
 	}{
-		{"quota", batch.Retry{}, false},
-		{"quota", batch.Retry{Causes: []string{batch.CauseTemplate}}, false},
-		{"placed", batch.Retry{Refused: true}, false},
-		{"unknown", batch.Retry{Refused: true}, false},
-		{"claimed", batch.Retry{Refused: true}, false},
-		{"unsent", batch.Retry{}, true},
-		{"quota", batch.Retry{Causes: []string{batch.CauseRate, batch.CauseQuota}}, true},
-		{"template", batch.Retry{Refused: true}, true},
+		{"quota", batch.Resend{}, false},
+		{"quota", batch.Resend{Causes: []string{batch.CauseTemplate}}, false},
+		{"placed", batch.Resend{Refused: true}, false},
+		{"unknown", batch.Resend{Refused: true}, false},
+		{"claimed", batch.Resend{Refused: true}, false},
+		{"unsent", batch.Resend{}, true},
+		{"quota", batch.Resend{Causes: []string{batch.CauseRate, batch.CauseQuota}}, true},
+		{"template", batch.Resend{Refused: true}, true},
 	}
 	for _, c := range cases {
 		before := get(t, j, c.key)
-		ok, cur := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: c.key}, Retry: c.retry})
+		ok, cur := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: c.key}, Resend: c.retry})
 		if ok != c.want {
 			t.Errorf("Claim(%s, %+v) = %v, want %v", c.key, c.retry, ok, c.want)
 			continue
@@ -240,7 +240,7 @@ func (s *suite) settleInherits(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	settle(t, j, batch.Record{Key: "a", State: batch.Placed, CallIDs: []string{"c1"}})
 	rec := wantState(t, j, "a", batch.Placed)
-	if rec.Kind != "tts" || rec.Campaign != "9" || len(rec.Phones) != 1 || rec.Run != "r" || !rec.Claimed.Equal(at) {
+	if rec.Kind != "tts" || rec.Campaign != "9" || len(rec.Phones) != 1 || rec.Run != "r" || !rec.ClaimedAt.Equal(at) {
 		t.Errorf("the outcome lost what the claim knew: %+v", rec)
 	}
 	if len(rec.CallIDs) != 1 || rec.CallIDs[0] != "c1" {
@@ -309,7 +309,7 @@ func (s *suite) settleIfInheritsStored(t *testing.T) {
 		t.Fatalf("SettleIf against key, state and time = %v, %v: want true", ok, err)
 	}
 	rec := wantState(t, j, "a", batch.Unsent)
-	if rec.Kind != "otp" || len(rec.Phones) != 1 || rec.Purpose != batch.Advertising || rec.Run != "r" || !rec.Claimed.Equal(t0) {
+	if rec.Kind != "otp" || len(rec.Phones) != 1 || rec.Purpose != batch.Advertising || rec.Run != "r" || !rec.ClaimedAt.Equal(t0) {
 		t.Errorf("SettleIf did not Inherit the stored record: %+v", rec)
 	}
 	if ok, cur := claim(t, j, batch.ClaimRequest{Record: ad("b", t0.Add(time.Minute)), Interval: 24 * time.Hour}); !ok {
@@ -581,7 +581,7 @@ func (s *suite) leaseCase(t *testing.T) {
 	if rec.Run != "short" {
 		t.Errorf("a lapsed claim reads without its run: %+v", rec)
 	}
-	if ok, cur := claim(t, p, batch.ClaimRequest{Record: batch.Record{Key: "lapses"}, Retry: batch.Retry{Refused: true}}); ok || cur.State != batch.Unknown {
+	if ok, cur := claim(t, p, batch.ClaimRequest{Record: batch.Record{Key: "lapses"}, Resend: batch.Resend{Refused: true}}); ok || cur.State != batch.Unknown {
 		t.Errorf("Claim of a lapsed claim = %v, %+v: want false and Unknown", ok, cur)
 	}
 	recs, err := p.Records(ctx)
@@ -634,7 +634,7 @@ func (s *suite) leaseEndedOwn(t *testing.T) {
 	if rec := wantState(t, j, "left", batch.Unknown); rec.Run != "over" || rec.Reason == "" {
 		t.Errorf("an ended run's claim reads without its run or a reason: %+v", rec)
 	}
-	if ok, cur := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: "left"}, Retry: batch.Retry{Refused: true}}); ok || cur.State != batch.Unknown {
+	if ok, cur := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: "left"}, Resend: batch.Resend{Refused: true}}); ok || cur.State != batch.Unknown {
 		t.Errorf("Claim of an ended run's claim = %v, %+v: want false and Unknown", ok, cur)
 	}
 	wantState(t, j, "flying", batch.Claimed)
@@ -663,7 +663,7 @@ func (s *suite) reopenCase(t *testing.T) {
 	if rec.Run != "crashed" || len(rec.Phones) != 1 {
 		t.Errorf("the dead claim lost what it knew: %+v", rec)
 	}
-	if ok, _ := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: "flying"}, Retry: batch.Retry{Refused: true}}); ok {
+	if ok, _ := claim(t, j, batch.ClaimRequest{Record: batch.Record{Key: "flying"}, Resend: batch.Resend{Refused: true}}); ok {
 		t.Fatal("a dead claim was claimed again")
 	}
 	wantState(t, j, "done", batch.Placed)

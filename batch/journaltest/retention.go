@@ -168,8 +168,8 @@ func forgottenUnlessAllowed(t *testing.T, open RetentionOpener) {
 		j = reopen(j)
 	}
 	again := batch.Record{Key: "k", Kind: "otp", Phones: []string{"0900000001"}, Time: c.now()}
-	for _, retry := range []batch.Retry{{}, {Refused: true}, {Causes: []string{batch.CauseQuota}}} {
-		ok, cur, err := j.Claim(rctx, batch.ClaimRequest{Record: again, Retry: retry})
+	for _, retry := range []batch.Resend{{}, {Refused: true}, {Causes: []string{batch.CauseQuota}}} {
+		ok, cur, err := j.Claim(rctx, batch.ClaimRequest{Record: again, Resend: retry})
 		if err != nil || ok || !batch.IsForgotten(cur) || cur.Key != "k" {
 			t.Fatalf("Claim of a forgotten key (retry %+v) = %v, %+v, %v; want refused as forgotten", retry, ok, cur, err)
 		}
@@ -177,9 +177,9 @@ func forgottenUnlessAllowed(t *testing.T, open RetentionOpener) {
 	if _, ok := has(t, j, "k"); ok {
 		t.Fatal("the refusal of a forgotten key was stored")
 	}
-	ok, cur, err := j.Claim(rctx, batch.ClaimRequest{Record: again, Retry: batch.Retry{Forgotten: true}})
+	ok, cur, err := j.Claim(rctx, batch.ClaimRequest{Record: again, Resend: batch.Resend{Forgotten: true}})
 	if err != nil || !ok {
-		t.Fatalf("Claim with Retry.Forgotten = %v, %+v, %v; want claimed", ok, cur, err)
+		t.Fatalf("Claim with Resend.Forgotten = %v, %+v, %v; want claimed", ok, cur, err)
 	}
 }
 

@@ -244,7 +244,7 @@ type jsonRow struct {
 	SessionID string    `json:"session_id,omitempty"`
 	Cause     string    `json:"cause,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
-	Claimed   time.Time `json:"claimed,omitzero"`
+	ClaimedAt time.Time `json:"claimed,omitzero"`
 }
 
 // rowsOf reads each job's record after a run, for --json. A record the
@@ -276,7 +276,7 @@ func (a *app) rowsOf(j batch.Journal, jobs []batch.Job, rep *batch.Report, ended
 
 func recordRow(rec batch.Record, runID string) jsonRow {
 	row := jsonRow{Key: rec.Key, State: string(rec.State), Phones: rec.Phones, CallIDs: rec.CallIDs, SessionID: rec.SessionID,
-		Cause: rec.Cause, Reason: rec.Reason, Claimed: rec.Claimed}
+		Cause: rec.Cause, Reason: rec.Reason, ClaimedAt: rec.ClaimedAt}
 	if rec.State == batch.Claimed {
 		row.State = string(batch.Unknown)
 	}
@@ -388,8 +388,8 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 		} else {
 			counts[r.State]++
 		}
-		if r.Run != "" && r.Claimed.After(lastClaim) {
-			lastRun, lastClaim = r.Run, r.Claimed
+		if r.Run != "" && r.ClaimedAt.After(lastClaim) {
+			lastRun, lastClaim = r.Run, r.ClaimedAt
 		}
 	}
 	if a.jsonOut {
@@ -404,7 +404,7 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 				unknown = append(unknown, r.Key)
 			}
 			rows = append(rows, map[string]any{"key": row.Key, "state": row.State, "phones": nonNilStrings(row.Phones), "call_ids": nonNilStrings(row.CallIDs),
-				"session_id": row.SessionID, "cause": row.Cause, "reason": row.Reason, "claimed": row.Claimed, "run": r.Run,
+				"session_id": row.SessionID, "cause": row.Cause, "reason": row.Reason, "claimed": row.ClaimedAt, "run": r.Run,
 				"by_last_run": lastRun != "" && r.Run == lastRun, "purpose": r.Purpose})
 			if when := canGo(r); !when.IsZero() {
 				rows[len(rows)-1]["can_go"] = when.Format(time.RFC3339)
@@ -435,8 +435,8 @@ func (a *app) showJournal(path string, recs []batch.Record, live bool) error {
 			continue
 		}
 		claimed := "claim time not recorded"
-		if !r.Claimed.IsZero() {
-			claimed = "claimed " + r.Claimed.Local().Format("2006-01-02 15:04:05 -07:00")
+		if !r.ClaimedAt.IsZero() {
+			claimed = "claimed " + r.ClaimedAt.Local().Format("2006-01-02 15:04:05 -07:00")
 		}
 		if r.Run != "" {
 			claimed += " by run " + r.Run // the run that left it, to look up in its logs

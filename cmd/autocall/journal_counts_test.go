@@ -25,7 +25,7 @@ func TestJournalShowCountsAgreeWithRows(t *testing.T) {
 	defer j.Close()
 	ctx := context.Background()
 	for _, k := range []string{"a", "b"} {
-		ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: k, Kind: "otp", Campaign: "1", Phones: []string{"0912000003"}}, Retry: batch.Retry{}})
+		ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: k, Kind: "otp", Campaign: "1", Phones: []string{"0912000003"}}, Resend: batch.Resend{}})
 		require.NoError(t, err)
 		require.True(t, ok)
 	}

@@ -121,7 +121,7 @@ func TestJournalShowWhileARunHoldsIt(t *testing.T) {
 		Rows  []struct {
 			Key, State string
 			Phones     []string
-			Claimed    time.Time
+			ClaimedAt  time.Time
 		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(show.stdout), &js))
