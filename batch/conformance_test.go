@@ -41,3 +41,12 @@ func TestMemJournalConformance(t *testing.T) {
 		}),
 		journaltest.Peer(func(t *testing.T, j batch.Journal) batch.Journal { return j.(*batch.MemJournal).Peer() }), memRetention)
 }
+
+func BenchmarkFileJournalClaimSettle(b *testing.B) {
+	j, err := batch.OpenFile(filepath.Join(b.TempDir(), "bench.journal"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	journaltest.BenchClaimSettle(b, j)
+}

@@ -29,3 +29,8 @@ func TestJournalConformance(t *testing.T) {
 			}
 		}))
 }
+
+func BenchmarkRedisJournalClaimSettle(b *testing.B) {
+	rs := startRedis(b, b.TempDir(), 0)
+	journaltest.BenchClaimSettle(b, NewJournal(rs.client(b), "bench"))
+}

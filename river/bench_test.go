@@ -2,7 +2,6 @@ package autocallriver
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -18,23 +17,13 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/autocallvn/autocall-go/autocalltest"
-	"github.com/autocallvn/autocall-go/batch"
+	"github.com/autocallvn/autocall-go/batch/journaltest"
 )
 
 // The journal's claim and settle of one job (two transactions).
 func BenchmarkJournalClaimSettle(b *testing.B) {
 	pool, _ := newPool(b)
-	j := newJournal(b, pool)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		key := fmt.Sprintf("k%d", i)
-		if ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: key, Kind: "otp", Phones: []string{"0987654321"}, Run: "bench"}}); !ok || err != nil {
-			b.Fatal(ok, err)
-		}
-		if err := j.Settle(ctx, batch.Record{Key: key, State: batch.Placed, CallIDs: []string{"c"}}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	journaltest.BenchClaimSettle(b, newJournal(b, pool))
 }
 
 // slowProxy puts latency in front of the sandbox's creates.
