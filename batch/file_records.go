@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The file journal's records in memory. A key's latest record is kept
@@ -204,7 +205,9 @@ func scanLine(line []byte) (key []byte, code uint64, t time.Time, ok bool) {
 		return nil, 0, t, false
 	}
 	key, rest, ok = plainString(rest)
-	if !ok || len(key) == 0 {
+	// Decoding reads a byte that is not UTF-8 as U+FFFD: such a key would
+	// be another key read back (the journal writes it escaped).
+	if !ok || len(key) == 0 || !utf8.Valid(key) {
 		return nil, 0, t, false
 	}
 	var state, at []byte
