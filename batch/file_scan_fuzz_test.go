@@ -31,6 +31,9 @@ func FuzzScanLine(f *testing.F) {
 		f.Add(line)
 	}
 	f.Add([]byte(`{"key":"k","state":"placed","time":"2025-03-01T09:00:00+24:00"}`))
+	for _, tail := range []string{`"claimed":"x"`, `"claimed":"2025-03-01T9:00:00Z"`, `"phones":"0987654321"`, `"kind":["otp"]`, `"Call_IDs":"c"`, `"claimed":"2025-03-01T09:00:00\u005a"`} {
+		f.Add([]byte(`{"key":"k","state":"placed","time":"2025-03-01T09:00:00Z",` + tail + `}`))
+	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		key, code, tm, ok := scanLine(line)
 		if !ok {
@@ -79,4 +82,19 @@ func TestFileJournalKeyNotUTF8(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "placed: not claimed again")
 	assert.Equal(t, Placed, cur.State)
+}
+
+// A middle line whose claim time is damaged stops opening with
+// ErrDamaged, naming the line, as a line that is not JSON does: it is not
+// found later by a Get or a Claim of its key.
+func TestFileJournalDamagedClaimTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.journal")
+	at := `"2025-03-01T09:00:00Z"`
+	lines := `{"key":"a","state":"placed","time":` + at + "}\n" +
+		`{"key":"b","state":"placed","time":` + at + `,"claimed":"2025-03-01T09:0x:00Z"}` + "\n" +
+		`{"key":"c","state":"placed","time":` + at + "}\n"
+	require.NoError(t, os.WriteFile(path, []byte(lines), 0o600))
+	_, err := OpenFile(path)
+	require.ErrorIs(t, err, ErrDamaged)
+	assert.Contains(t, err.Error(), "line 2 is not a record")
 }
