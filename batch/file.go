@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // FileJournal is the default Journal: a file of JSON lines, one record a
@@ -523,6 +524,10 @@ func (j *FileJournal) syncLater() {
 // appendLocked writes rec as one line; the key comes first, so that a
 // line cut short still names its job.
 func (j *FileJournal) appendLocked(rec Record) (int64, error) {
+	if rec.Key == "" || !utf8.ValidString(rec.Key) {
+		// Written, it would read back as another key, or none.
+		return 0, fmt.Errorf("%w: %q", ErrBadKey, rec.Key)
+	}
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return 0, err
