@@ -3,7 +3,9 @@ package batch
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -180,13 +182,20 @@ func (j *FileJournal) read(s slot, buf []byte) (Record, []byte, error) {
 	}
 	buf = buf[:n]
 	if _, err := j.f.ReadAt(buf, off); err != nil {
+		if errors.Is(err, io.EOF) { // cut short under the journal
+			err = fmt.Errorf("%w: %s, the record of %q at byte %d is past the file's end: the file was changed under the journal", ErrDamaged, j.path, s.key, off)
+		}
 		return Record{}, buf, fmt.Errorf("batch: reading the journal %s: %w", j.path, err)
 	}
 	var rec Record
-	if err := json.Unmarshal(buf, &rec); err != nil || rec.Key != s.key {
-		if err == nil {
-			err = fmt.Errorf("it names %q", rec.Key)
-		}
+	err := json.Unmarshal(buf, &rec)
+	// The line must be the record its place was made for, not only one of
+	// its key: another state of it (an older line copied back over the
+	// file) could be claimable.
+	if err == nil && (rec.Key != s.key || rec.State != s.stub().State || rec.Time.UnixNano() != s.nanos) {
+		err = fmt.Errorf("it reads %q %s at %s, not %s at %s", rec.Key, rec.State, rec.Time.Format(time.RFC3339Nano), s.stub().State, s.stub().Time.Format(time.RFC3339Nano))
+	}
+	if err != nil {
 		return Record{}, buf, fmt.Errorf("%w: %s, the record of %q at byte %d no longer reads (%v): the file was changed under the journal", ErrDamaged, j.path, s.key, off, err)
 	}
 	return rec, buf, nil
