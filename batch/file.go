@@ -540,6 +540,11 @@ func (j *FileJournal) appendLocked(rec Record) (int64, error) {
 	at := j.written
 	j.syncMu.Unlock()
 	if _, err := j.f.WriteAt(line, at); err != nil {
+		// Part of it may be on file: taken back, or a Close now would leave
+		// it at the end, read on opening as a claim cut by a crash (Unknown)
+		// though the caller was told it failed. Should that fail too, the
+		// next line is written over it.
+		_ = j.f.Truncate(at)
 		return 0, fmt.Errorf("batch: writing the journal: %w", err)
 	}
 	j.put(rec, at, len(line)-1)
