@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // FileJournal is the default Journal: a file of JSON lines, one record a
@@ -523,6 +524,10 @@ func (j *FileJournal) syncLater() {
 // appendLocked writes rec as one line; the key comes first, so that a
 // line cut short still names its job.
 func (j *FileJournal) appendLocked(rec Record) (int64, error) {
+	if rec.Key == "" || !utf8.ValidString(rec.Key) {
+		// Written, it would read back as another key, or none.
+		return 0, fmt.Errorf("%w: %q", ErrBadKey, rec.Key)
+	}
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return 0, err
@@ -535,6 +540,11 @@ func (j *FileJournal) appendLocked(rec Record) (int64, error) {
 	at := j.written
 	j.syncMu.Unlock()
 	if _, err := j.f.WriteAt(line, at); err != nil {
+		// Part of it may be on file: taken back, or a Close now would leave
+		// it at the end, read on opening as a claim cut by a crash (Unknown)
+		// though the caller was told it failed. Should that fail too, the
+		// next line is written over it.
+		_ = j.f.Truncate(at)
 		return 0, fmt.Errorf("batch: writing the journal: %w", err)
 	}
 	j.put(rec, at, len(line)-1)

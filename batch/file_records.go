@@ -3,10 +3,13 @@ package batch
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The file journal's records in memory. A key's latest record is kept
@@ -179,13 +182,20 @@ func (j *FileJournal) read(s slot, buf []byte) (Record, []byte, error) {
 	}
 	buf = buf[:n]
 	if _, err := j.f.ReadAt(buf, off); err != nil {
+		if errors.Is(err, io.EOF) { // cut short under the journal
+			err = fmt.Errorf("%w: %s, the record of %q at byte %d is past the file's end: the file was changed under the journal", ErrDamaged, j.path, s.key, off)
+		}
 		return Record{}, buf, fmt.Errorf("batch: reading the journal %s: %w", j.path, err)
 	}
 	var rec Record
-	if err := json.Unmarshal(buf, &rec); err != nil || rec.Key != s.key {
-		if err == nil {
-			err = fmt.Errorf("it names %q", rec.Key)
-		}
+	err := json.Unmarshal(buf, &rec)
+	// The line must be the record its place was made for, not only one of
+	// its key: another state of it (an older line copied back over the
+	// file) could be claimable.
+	if err == nil && (rec.Key != s.key || rec.State != s.stub().State || rec.Time.UnixNano() != s.nanos) {
+		err = fmt.Errorf("it reads %q %s at %s, not %s at %s", rec.Key, rec.State, rec.Time.Format(time.RFC3339Nano), s.stub().State, s.stub().Time.Format(time.RFC3339Nano))
+	}
+	if err != nil {
 		return Record{}, buf, fmt.Errorf("%w: %s, the record of %q at byte %d no longer reads (%v): the file was changed under the journal", ErrDamaged, j.path, s.key, off, err)
 	}
 	return rec, buf, nil
@@ -204,7 +214,9 @@ func scanLine(line []byte) (key []byte, code uint64, t time.Time, ok bool) {
 		return nil, 0, t, false
 	}
 	key, rest, ok = plainString(rest)
-	if !ok || len(key) == 0 {
+	// Decoding reads a byte that is not UTF-8 as U+FFFD: such a key would
+	// be another key read back (the journal writes it escaped).
+	if !ok || len(key) == 0 || !utf8.Valid(key) {
 		return nil, 0, t, false
 	}
 	var state, at []byte
@@ -236,7 +248,9 @@ func scanLine(line []byte) (key []byte, code uint64, t time.Time, ok bool) {
 
 // settledTail checks the rest of a line after its time: fields whose
 // values are strings or arrays of strings, then the line's end — valid
-// JSON, as the journal writes it —, none of them deferring the record
+// JSON, as the journal writes it —, each of a Record field holding the
+// value its type decodes from (an invalid claim time is a damaged line,
+// to be found on opening), none of them deferring the record
 // (not_before), making it advertising, or naming its key, state or time
 // again. False for anything else (decoding decides).
 func settledTail(b []byte) bool {
@@ -252,27 +266,76 @@ func settledTail(b []byte) bool {
 			return false
 		}
 		b = rest[1:]
-		// Decoding matches field names in any case.
-		for _, f := range [...]string{"not_before", "key", "state", "time"} {
-			if strings.EqualFold(string(name), f) {
-				return false
-			}
+		kind := tailKind(name)
+		if kind == tailNo {
+			return false
 		}
 		if len(b) > 0 && b[0] == '[' {
+			if kind != tailAny && kind != tailArray {
+				return false
+			}
 			if b, ok = stringArray(b[1:]); !ok {
 				return false
 			}
 			continue
 		}
-		if len(b) == 0 || b[0] != '"' {
+		if len(b) == 0 || b[0] != '"' || kind == tailArray {
 			return false
 		}
 		val, rest, escaped, ok := jsonString(b[1:])
-		if !ok || strings.EqualFold(string(name), "purpose") && (escaped || string(val) == string(Advertising)) {
+		if !ok {
 			return false
+		}
+		switch kind {
+		case tailPurpose:
+			if escaped || string(val) == string(Advertising) {
+				return false
+			}
+		case tailTime:
+			var t time.Time
+			if t.UnmarshalJSON(b[:len(val)+2]) != nil {
+				return false
+			}
 		}
 		b = rest
 	}
+}
+
+// The values a field after a line's time may hold.
+const (
+	tailAny     = iota // not a Record field: a string or an array of strings
+	tailString         // a string
+	tailArray          // an array of strings
+	tailTime           // a time, as time.Time decodes it
+	tailPurpose        // a string, not advertising
+	tailNo             // not after the time (not_before, key, state, time)
+)
+
+var tailFields = [...]struct {
+	name string
+	kind int
+}{
+	{"kind", tailString}, {"campaign", tailString}, {"phones", tailArray},
+	{"call_ids", tailArray}, {"session_id", tailString}, {"code", tailString},
+	{"reason", tailString}, {"cause", tailString}, {"claimed", tailTime},
+	{"run", tailString}, {"purpose", tailPurpose},
+	{"not_before", tailNo}, {"key", tailNo}, {"state", tailNo}, {"time", tailNo},
+}
+
+// tailKind is what the field name (unescaped) may hold; decoding matches
+// field names in any case.
+func tailKind(name []byte) int {
+	for _, f := range tailFields {
+		if string(name) == f.name {
+			return f.kind
+		}
+	}
+	for _, f := range tailFields {
+		if strings.EqualFold(string(name), f.name) {
+			return f.kind
+		}
+	}
+	return tailAny
 }
 
 // stringArray cuts `"…","…"]` (or `]`) from b, after an array's bracket.

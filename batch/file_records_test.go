@@ -228,3 +228,29 @@ func tombKeys(hs ...uint64) string {
 	}
 	return base64.StdEncoding.EncodeToString(raw)
 }
+
+// A line changed under the journal to another state of the same key (a
+// copy of the file put back in place, an editor), or cut away, is not
+// read as the record: reading it fails with ErrDamaged, and a claim of
+// its key claims nothing.
+func TestFileJournalLineStateChangedUnderIt(t *testing.T) {
+	j, path := openTemp(t)
+	require.NoError(t, j.Settle(ctx, Record{Key: "a", State: Placed, CallIDs: []string{"c1"}}))
+	require.NoError(t, j.Settle(ctx, Record{Key: "b", State: Placed, CallIDs: []string{"c2"}}))
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt(bytes.Replace(raw, []byte(`"state":"placed"`), []byte(`"state":"unsent"`), 1), 0)
+	require.NoError(t, err)
+	_, _, err = j.Get(ctx, "a")
+	require.ErrorIs(t, err, ErrDamaged)
+	ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "a"}})
+	require.ErrorIs(t, err, ErrDamaged)
+	assert.False(t, ok, "not sent again")
+
+	require.NoError(t, f.Truncate(0))
+	f.Close()
+	_, _, err = j.Get(ctx, "b")
+	require.ErrorIs(t, err, ErrDamaged)
+}

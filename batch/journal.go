@@ -244,6 +244,11 @@ var (
 	// to its peers, so it sends nothing more (Report.Stopped matches it).
 	// The jobs not sent are Unsent: run again once the journal answers.
 	ErrLeaseLost = errors.New("batch: the run's lease in the journal was not renewed in time")
+	// ErrBadKey: a job's key is empty or not UTF-8 text. A journal that
+	// writes JSON could not keep such a key as it is (each bad byte reads
+	// back as U+FFFD): once reopened, it would not know the job, and a run
+	// would send it again.
+	ErrBadKey = errors.New("batch: a job's key must be UTF-8 text, not empty")
 )
 
 // readState turns a stored state into what a run sees: a claim that is

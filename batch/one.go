@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Outcome is what Runner.RunOne did with one job.
@@ -55,7 +56,9 @@ func (r *Runner) RunOne(ctx context.Context, j Job) (Outcome, error) {
 	case r.Journal == nil:
 		return Outcome{}, errors.New("batch: Runner.Journal is nil")
 	case j.Key == "":
-		return Outcome{}, errors.New("batch: the job has no key")
+		return Outcome{}, fmt.Errorf("%w: the job has no key", ErrBadKey)
+	case !utf8.ValidString(j.Key):
+		return Outcome{}, fmt.Errorf("%w: the job's key %q is not UTF-8", ErrBadKey, j.Key)
 	case j.Op == nil:
 		return Outcome{}, fmt.Errorf("batch: job %q has no operation", j.Key)
 	case r.client(j.Op) == nil:

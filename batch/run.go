@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -168,7 +169,9 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) (*Report, error) {
 	for i, j := range jobs {
 		switch {
 		case j.Key == "":
-			return nil, fmt.Errorf("batch: jobs[%d] has no key", i)
+			return nil, fmt.Errorf("%w: jobs[%d] has no key", ErrBadKey, i)
+		case !utf8.ValidString(j.Key):
+			return nil, fmt.Errorf("%w: jobs[%d]'s key %q is not UTF-8", ErrBadKey, i, j.Key)
 		case j.Op == nil:
 			return nil, fmt.Errorf("batch: job %q has no operation", j.Key)
 		case seen[j.Key]:
