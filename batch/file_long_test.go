@@ -50,7 +50,7 @@ func TestFileJournalLongLines(t *testing.T) {
 		recs, err = j.Records(ctx)
 		require.NoError(t, err)
 		check(recs)
-		ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "k3-Nguyễn"}, Retry: Retry{Refused: true}})
+		ok, _, err := j.Claim(ctx, ClaimRequest{Record: Record{Key: "k3-Nguyễn"}, Resend: Resend{Refused: true}})
 		require.NoError(t, err)
 		require.True(t, ok, "refused: taken again")
 		require.NoError(t, j.Settle(ctx, Record{Key: "k3-Nguyễn", State: Refused, Reason: want["k3-Nguyễn"]}))

@@ -18,10 +18,10 @@ import (
 func FuzzScanLine(f *testing.F) {
 	at := time.Date(2025, 3, 1, 9, 0, 0, 123456789, time.FixedZone("", 7*3600))
 	for _, rec := range []Record{
-		{Key: "a", State: Placed, Time: at, Phones: []string{"0987654321"}, CallIDs: []string{"c1"}, Claimed: at, Run: "r1", Kind: "otp", Campaign: "7"},
+		{Key: "a", State: Placed, Time: at, Phones: []string{"0987654321"}, CallIDs: []string{"c1"}, ClaimedAt: at, Run: "r1", Kind: "otp", Campaign: "7"},
 		{Key: "Nguyễn Văn A/1", State: Refused, Time: at.UTC(), Cause: CauseQuota, Code: "limit", Reason: `a "quoted" reason`, Purpose: Transactional},
 		{Key: "k3", State: Unsent, Time: at, Reason: "dial failed", SessionID: "s"},
-		{Key: "k4", State: Claimed, Time: at, Claimed: at, Run: "r"},
+		{Key: "k4", State: Claimed, Time: at, ClaimedAt: at, Run: "r"},
 		{Key: "k5", State: Unknown, Time: at},
 	} {
 		line, err := json.Marshal(rec)
