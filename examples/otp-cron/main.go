@@ -11,8 +11,9 @@
 //	otp-cron -campaign 1 -caller 02873001234 pending.csv   # the built-in sandbox
 //	AUTOCALL_BASE_URL=https://… AUTOCALL_SECRET_KEY=… otp-cron -campaign 1 -caller 02873001234 pending.csv
 //
-// Without AUTOCALL_BASE_URL it runs against the built-in sandbox: nobody is
-// phoned. The journal is pending.csv.journal unless -journal says otherwise.
+// Without AUTOCALL_BASE_URL (and without a key) it runs against the
+// built-in sandbox: nobody is phoned; a key without AUTOCALL_BASE_URL is
+// refused, since its rows would be recorded placed on the sandbox. The journal is pending.csv.journal unless -journal says otherwise.
 // A row that is not a valid request (a bad phone, an empty code) is refused
 // and recorded, and the others go on; a row that cannot be read (no key, a
 // key used twice, a field missing) is refused by each run until it is fixed. A row whose outcome is unknown is
@@ -113,7 +114,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	skipped := 0
 	runner := &batch.Runner{TEL4VN: c, Journal: j, Workers: *workers, Progress: func(p batch.Progress) {
+		if p.Skipped > skipped { // settled by an earlier run: nothing sent now
+			skipped = p.Skipped
+			fmt.Fprintf(stdout, "EARLIER  line %d %s: %s by an earlier run, not sent again\n", lines[p.LastKey], p.LastKey, p.LastState)
+			return
+		}
 		switch p.LastState {
 		case batch.Placed:
 			fmt.Fprintf(stdout, "SENT     line %d %s\n", lines[p.LastKey], p.LastKey)
@@ -150,6 +157,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 // client is the real provider when the environment names one, else the
 // built-in sandbox.
 func client(env func(string) string, stdout io.Writer) (*autocall.Client, func(), error) {
+	if env("AUTOCALL_BASE_URL") == "" && env("AUTOCALL_SECRET_KEY") != "" {
+		// A real account's key: on the sandbox its rows would be recorded
+		// placed in the journal and never called.
+		return nil, nil, errors.New("AUTOCALL_SECRET_KEY is set but AUTOCALL_BASE_URL is not: set it to TEL4VN's API (unset the key to run on the built-in sandbox)")
+	}
 	if env("AUTOCALL_BASE_URL") == "" {
 		srv := autocalltest.NewServer()
 		c, err := autocall.NewClient(srv.URL, autocall.WithSecretKey(autocalltest.SecretKey))

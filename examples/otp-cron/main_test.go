@@ -47,6 +47,8 @@ func TestRunTwicePhonesNobodyTwice(t *testing.T) {
 	code, out, _ = runWith(t, srv, "-campaign", "1", "-caller", "02873001234", file)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "earlier runs: 2 placed")
+	assert.NotContains(t, out, "SENT", "the second run sends nothing and says so")
+	assert.Contains(t, out, "EARLIER  line 2 login-1: placed by an earlier run, not sent again")
 	assert.Len(t, srv.Calls(), 2, "nobody phoned twice")
 	_, err := os.Stat(file + ".journal")
 	assert.NoError(t, err, "the journal is next to the CSV")
@@ -204,4 +206,17 @@ func TestUsage(t *testing.T) {
 	code, _, errOut := runWith(t, nil, "pending.csv")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "usage")
+}
+
+// A key without AUTOCALL_BASE_URL is a real account's: on the sandbox its
+// rows would be recorded placed and never called. Nothing runs, no journal.
+func TestKeyWithoutBaseURLIsRefused(t *testing.T) {
+	file := csvFile(t, pending)
+	env := map[string]string{"AUTOCALL_SECRET_KEY": "sk-real-account"}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-campaign", "1", "-caller", "02873001234", file}, &out, &errOut, func(k string) string { return env[k] })
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut.String(), "AUTOCALL_BASE_URL is not")
+	assert.NotContains(t, out.String(), "SENT")
+	assert.NoFileExists(t, file+".journal")
 }

@@ -234,6 +234,11 @@ func (a *app) clients(w *autocallriver.Worker, obs autocall.Option) error {
 	if w.CallbackAPIKey, err = a.env("AUTOCALL_CALLBACK_KEY"); err != nil {
 		return err
 	}
+	if base == "" && (secret != "" || apiKey != "") {
+		// A credential means a real account: on the sandbox, the jobs it
+		// was meant for would be recorded placed and never called.
+		return errors.New("a provider credential is set but AUTOCALL_BASE_URL is not: set it to the provider's API (unset the credential to run on the built-in sandbox)")
+	}
 	if base == "" {
 		srv := autocalltest.NewServer(autocalltest.WithRealTime())
 		base, secret, apiKey = srv.URL, autocalltest.SecretKey, autocalltest.APIKey

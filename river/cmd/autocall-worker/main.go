@@ -16,8 +16,10 @@
 //	AUTOCALL_DNC_FILE        the Do-Not-Call list advertising jobs are held
 //	                         to (or --dnc), read at start
 //
-// With no AUTOCALL_BASE_URL the worker runs against the built-in sandbox
-// (package autocalltest): nobody is phoned, as in the SDK's quickstart.
+// With neither AUTOCALL_BASE_URL nor a credential the worker runs against
+// the built-in sandbox (package autocalltest): nobody is phoned, as in the
+// SDK's quickstart. A credential without AUTOCALL_BASE_URL is refused: the
+// jobs of a real account would be recorded placed on the sandbox.
 //
 // The journal is compacted at start and every --compact-every (1h): a
 // settled job's record goes after --retention (30d), its key after
