@@ -16,13 +16,13 @@ import (
 // (Reset), an HTML error page (HTML), the given Status and Body, or, when
 // none of these is set, the usual answer.
 type Fault struct {
-	Delay       time.Duration
-	Process     bool
-	Reset       bool
-	HTML        bool   // an HTML page with Status (default 502)
-	Status      int    // with Body: any answer
-	Body        string // sent as is
-	ContentType string // default application/json
+	Delay       time.Duration // before anything else
+	Process     bool          // handle the request as usual first: the call is placed
+	Reset       bool          // then answer with a reset connection: the answer is lost
+	HTML        bool          // an HTML page with Status (default 502)
+	Status      int           // with Body: any answer
+	Body        string        // sent as is
+	ContentType string        // default application/json
 	Header      http.Header
 }
 

@@ -74,7 +74,7 @@ type Runner struct {
 	// time.Now): a test sets it to a sandbox's (autocalltest.Server.Now).
 	Now func() time.Time
 	// Observer, when set, is told of each job's end and times each claim
-	// and settle (observe.go).
+	// and settle.
 	Observer Observer
 }
 

@@ -67,8 +67,22 @@ func rootCommand(ctx context.Context, stdout, stderr io.Writer, getenv func(stri
 	run := &cobra.Command{
 		Use:   "run",
 		Short: "Work the call jobs until SIGTERM (in-flight jobs finish and are settled)",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return a.run(cmd.Context()) },
+		Long: `Works the call jobs until SIGTERM (in-flight jobs finish and are settled).
+
+Configuration, from the environment (each also as NAME_FILE, a file
+holding the value, for secrets mounted as files):
+
+  DATABASE_URL             postgres://user@host/db (required; autocall-worker migrate first)
+  AUTOCALL_BASE_URL        the provider's API; unset, with no credential: the built-in sandbox
+  AUTOCALL_SECRET_KEY      TEL4VN's secret key (OTP and TTS jobs)
+  AUTOCALL_API_KEY         OMICall's API key (auto-call jobs)
+  AUTOCALL_CALLBACK_KEY    sent with each job's callback_url
+  AUTOCALL_DNC_FILE        the Do-Not-Call list advertising jobs are held to (or --dnc)
+
+A credential without AUTOCALL_BASE_URL is refused: a real account's jobs
+would be recorded placed on the sandbox.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.run(cmd.Context()) },
 	}
 	f := run.Flags()
 	f.IntVar(&a.workers, "workers", 16, "jobs worked at once by this process")
