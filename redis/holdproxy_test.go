@@ -32,6 +32,12 @@ type holdProxy struct {
 	held    map[string][]string // worker: the callees of each held create, comma-separated
 	release chan struct{}
 	once    sync.Once
+	// gate, once hold is called, keeps the other workers' creates waiting
+	// until each held worker has a create held: on a loaded machine the
+	// others could otherwise take every job first, leaving the held
+	// workers nothing in flight to die with.
+	gate     chan struct{}
+	gateOnce sync.Once
 }
 
 func newHoldProxy(t *testing.T, target, createPath string) *holdProxy {
@@ -53,6 +59,17 @@ func newHoldProxy(t *testing.T, target, createPath string) *holdProxy {
 			<-p.release
 			// Close the connection unanswered; its worker is dead by now.
 			panic(http.ErrAbortHandler)
+		}
+		if r.Method == http.MethodPost && r.URL.Path == p.create {
+			p.mu.Lock()
+			gate := p.gate
+			p.mu.Unlock()
+			if gate != nil {
+				select {
+				case <-gate:
+				case <-r.Context().Done():
+				}
+			}
 		}
 		rp.ServeHTTP(w, r)
 	}))
@@ -93,6 +110,19 @@ func (p *holdProxy) hold(workers ...string) {
 	for _, w := range workers {
 		p.holding[w] = true
 	}
+	if p.gate == nil {
+		p.gate = make(chan struct{})
+	}
+}
+
+// openGate lets the other workers' creates through again.
+func (p *holdProxy) openGate() {
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
+	if gate != nil {
+		p.gateOnce.Do(func() { close(gate) })
+	}
 }
 
 // waitHeld waits until each of workers has a create held.
@@ -106,9 +136,13 @@ func (p *holdProxy) waitHeld(t *testing.T, workers ...string) {
 		}
 		p.mu.Unlock()
 		if all {
+			p.openGate()
 			return
 		}
-		require.True(t, time.Now().Before(deadline), "no create held from each of %v", workers)
+		if !time.Now().Before(deadline) {
+			p.openGate()
+			require.Fail(t, "no create held from each of "+strings.Join(workers, ", "))
+		}
 		time.Sleep(time.Millisecond)
 	}
 }
@@ -122,4 +156,7 @@ func (p *holdProxy) heldCallees(worker string) []string {
 }
 
 // releaseHeld ends the held requests without forwarding them.
-func (p *holdProxy) releaseHeld() { p.once.Do(func() { close(p.release) }) }
+func (p *holdProxy) releaseHeld() {
+	p.openGate()
+	p.once.Do(func() { close(p.release) })
+}
