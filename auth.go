@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/autocallvn/autocall-go/internal/envelope"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/autocallvn/autocall-go/internal/envelope"
 )
 
 // TokenSource supplies access tokens. The Client caches what it returns,

@@ -3,7 +3,6 @@ package autocall
 import (
 	"context"
 	"errors"
-	"github.com/autocallvn/autocall-go/internal/vntime"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/autocallvn/autocall-go/internal/vntime"
 	"github.com/go-resty/resty/v2"
 )
 

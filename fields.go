@@ -2,10 +2,11 @@ package autocall
 
 import (
 	"encoding/json"
-	"github.com/autocallvn/autocall-go/internal/envelope"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/autocallvn/autocall-go/internal/envelope"
 )
 
 // fields reads the loosely typed members of a provider's record: a CDR
