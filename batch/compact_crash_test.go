@@ -78,10 +78,7 @@ func TestCompactionCrashAtEveryStep(t *testing.T) {
 			}
 			require.NoError(t, j.Close())
 
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), compactChildEnv+"="+path, compactStepEnv+"="+at)
-			cmd.Stderr = os.Stderr
-			err = cmd.Run()
+			err = childCommand(compactChildEnv+"="+path, compactStepEnv+"="+at).Run()
 			if at == "none" {
 				require.NoError(t, err)
 			} else {

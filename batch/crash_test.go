@@ -37,6 +37,15 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// childCommand is this test binary started again, running no test, with
+// env added: TestMain sends it to the child named by env.
+func childCommand(env ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
 // crashChild runs the batch to the end, unless it is killed first.
 func crashChild(journal, sandboxURL string) int {
 	c, err := autocall.NewClient(sandboxURL, autocall.WithSecretKey(autocalltest.SecretKey))
@@ -72,9 +81,7 @@ func TestCrashSafety(t *testing.T) {
 	srv.FailNext("/api/v2/campaigns/1/otp", 100000, autocalltest.Fault{Process: true, Delay: time.Millisecond})
 	path := filepath.Join(t.TempDir(), "crash.journal")
 	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashSandboxEnv+"="+srv.URL)
-		cmd.Stderr = os.Stderr
+		cmd := childCommand(crashChildEnv+"="+path, crashSandboxEnv+"="+srv.URL)
 		require.NoError(t, cmd.Start())
 		return cmd
 	}
