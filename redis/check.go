@@ -214,6 +214,9 @@ func (j *Journal) Check(ctx context.Context) error {
 	if err := j.rdb.Persist(ctx, j.ads).Err(); err != nil {
 		return fmt.Errorf("autocallredis: removing the expiry of the journal's advertising index: %w", err)
 	}
+	if err := j.rdb.Persist(ctx, j.tombs).Err(); err != nil {
+		return fmt.Errorf("autocallredis: removing the expiry of the journal's tombstones: %w", err)
+	}
 	return nil
 }
 

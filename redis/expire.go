@@ -30,6 +30,11 @@ func (j *Journal) Expire(ctx context.Context, d time.Duration) error {
 			return fmt.Errorf("autocallredis: setting the expiry of the journal's advertising index: %w", err)
 		}
 	}
+	// The tombstones go with the records they stand for; left behind they
+	// would stay for ever, no claim left to sweep them.
+	if err := j.rdb.PExpire(ctx, j.tombs, d).Err(); err != nil {
+		return fmt.Errorf("autocallredis: setting the expiry of the journal's tombstones: %w", err)
+	}
 	// The next claim checks again, and takes the expiry off. Under mu, so
 	// that a check under way (which may have run before the expiry was
 	// set) does not mark the journal checked after this.

@@ -74,3 +74,34 @@ func TestJournalExpireAdvertisingIndex(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(-1), ttl, "no expiry on the index while the journal is run")
 }
+
+// The tombstones expire with the journal (no claim is left to sweep them),
+// and a run takes their expiry off with the journal's: tombstones gone
+// under a run would let a forgotten job be sent again.
+func TestJournalExpireTombstones(t *testing.T) {
+	rs := startRedis(t, t.TempDir(), 0)
+	rdb := rs.client(t)
+	tombs := subKey("autocall:journal:tombs-expiring", "forgotten")
+	j := NewJournal(rdb, "tombs-expiring")
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	ok, _, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a", Kind: "otp", Time: old}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, j.Settle(ctx, batch.Record{Key: "a", State: batch.Placed, Time: old}))
+	res, err := j.Compact(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Forgotten)
+
+	require.NoError(t, j.Expire(ctx, time.Hour))
+	ttl, err := rdb.PTTL(ctx, tombs).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 60)
+
+	ok, cur, err := j.Claim(ctx, batch.ClaimRequest{Record: batch.Record{Key: "a", Kind: "otp"}})
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.True(t, batch.IsForgotten(cur), "%+v", cur)
+	ttl, err = rdb.PTTL(ctx, tombs).Result()
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(-1), ttl, "no expiry on the tombstones while the journal is run")
+}

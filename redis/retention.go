@@ -45,12 +45,13 @@ const (
 )
 
 // sweeper is a handle's background sweep: where its HSCAN of the records
-// and of the tombstones stand.
+// and of the tombstones stand. Only the sweep that set running reads or
+// writes recs and tombs; running's CompareAndSwap and Store order the
+// sweeps, so they need no lock of their own.
 type sweeper struct {
 	claims  atomic.Int64
 	running atomic.Bool
 	wg      sync.WaitGroup
-	mu      sync.Mutex
 	recs    uint64
 	tombs   uint64
 }
@@ -271,8 +272,6 @@ func (j *Journal) maybeSweep() {
 		defer s.running.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		s.mu.Lock()
-		defer s.mu.Unlock()
 		var c batch.Compaction
 		// An error leaves the cursor: the next sweep tries the page again.
 		if next, err := j.sweepRecords(ctx, s.recs, &c); err == nil {
