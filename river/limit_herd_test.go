@@ -22,10 +22,7 @@ func TestRateLimitWritesTheRowOncePerCreate(t *testing.T) {
 		CREATE TRIGGER test_count AFTER UPDATE ON autocall_account FOR EACH ROW EXECUTE FUNCTION test_count_account_write();`); err != nil {
 		t.Fatal(err)
 	}
-	var rs []*replica
-	for i := 0; i < 3; i++ {
-		rs = append(rs, startReplica(t, url, srv, replicaOpts{rate: 20, workers: 8}))
-	}
+	rs := threeReplicas(t, url, srv, replicaOpts{rate: 20, workers: 8})
 	const n = 100
 	for i := 0; i < n; i++ {
 		insertOrder(t, rs[i%3].client, pool, otpArgs(i), true)

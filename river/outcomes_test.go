@@ -120,10 +120,7 @@ func TestDatabaseOutageMidRun(t *testing.T) {
 	srv := autocalltest.NewServer()
 	defer srv.Close()
 	pool, url := newPool(t)
-	var rs []*replica
-	for i := 0; i < 3; i++ {
-		rs = append(rs, startReplica(t, url, srv, replicaOpts{rate: 15, workers: 4}))
-	}
+	rs := threeReplicas(t, url, srv, replicaOpts{rate: 15, workers: 4})
 	const n = 90
 	for i := 0; i < n; i++ {
 		insertOrder(t, rs[i%3].client, pool, otpArgs(i), true)

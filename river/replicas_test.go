@@ -57,10 +57,7 @@ func TestGlobalRateAcrossReplicas(t *testing.T) {
 	defer srv.Close()
 	base, seen := recordingProxy(t, srv)
 	pool, url := newPool(t)
-	var rs []*replica
-	for i := 0; i < 3; i++ {
-		rs = append(rs, startReplica(t, url, srv, replicaOpts{rate: 20, workers: 8, baseURL: base}))
-	}
+	rs := threeReplicas(t, url, srv, replicaOpts{rate: 20, workers: 8, baseURL: base})
 	const n = 230
 	for i := 0; i < n; i++ {
 		insertOrder(t, rs[i%3].client, pool, otpArgs(i), true)
@@ -92,10 +89,7 @@ func TestRateLimitPausesEveryReplica(t *testing.T) {
 	defer srv.Close()
 	base, seen := recordingProxy(t, srv)
 	pool, url := newPool(t)
-	var rs []*replica
-	for i := 0; i < 3; i++ {
-		rs = append(rs, startReplica(t, url, srv, replicaOpts{rate: 30, workers: 4, baseURL: base}))
-	}
+	rs := threeReplicas(t, url, srv, replicaOpts{rate: 30, workers: 4, baseURL: base})
 	const n = 150
 	for i := 0; i < 20; i++ {
 		insertOrder(t, rs[i%3].client, pool, otpArgs(i), true)
@@ -142,10 +136,7 @@ func TestAdvertisingAtFiveToFiveOnReplicas(t *testing.T) {
 	srv := autocalltest.NewServer(autocalltest.WithStartTime(start), autocalltest.WithRealTime())
 	defer srv.Close()
 	pool, url := newPool(t)
-	var rs []*replica
-	for i := 0; i < 3; i++ {
-		rs = append(rs, startReplica(t, url, srv, replicaOpts{workers: 4, now: srv.Now}))
-	}
+	rs := threeReplicas(t, url, srv, replicaOpts{workers: 4, now: srv.Now})
 	ad := func(i int, ph string) OTPArgs {
 		a := otpArgs(i)
 		a.Purpose, a.Callees = "advertising", []string{ph}

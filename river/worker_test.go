@@ -71,6 +71,16 @@ func startReplica(t testing.TB, url string, srv *autocalltest.Server, o replicaO
 	return r
 }
 
+// threeReplicas starts three workers alike on the database at url.
+func threeReplicas(t *testing.T, url string, srv *autocalltest.Server, o replicaOpts) []*replica {
+	t.Helper()
+	rs := make([]*replica, 3)
+	for i := range rs {
+		rs[i] = startReplica(t, url, srv, o)
+	}
+	return rs
+}
+
 // otpArgs is order i's OTP call.
 func otpArgs(i int) OTPArgs {
 	return OTPArgs{Common: Common{Key: fmt.Sprintf("order-%d", i)}, CampaignID: "1", Caller: "02873001234",

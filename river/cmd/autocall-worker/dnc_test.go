@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/autocallvn/autocall-go/autocalltest"
@@ -20,13 +19,7 @@ import (
 func TestWorkerRefusesDoNotCallNumbers(t *testing.T) {
 	srv := autocalltest.NewServer()
 	defer srv.Close()
-	dbURL := pg.DB(t)
-	migrate(t, dbURL)
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	dbURL, pool := migratedDB(t)
 	dnc := filepath.Join(t.TempDir(), "dnc.txt")
 	if err := os.WriteFile(dnc, []byte("0912000013\n"), 0o600); err != nil {
 		t.Fatal(err)

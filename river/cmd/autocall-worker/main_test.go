@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/river/pgtest"
 )
@@ -140,4 +142,18 @@ func migrate(t *testing.T, dbURL string) {
 	if err != nil || !strings.Contains(string(out), "migrated") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
+}
+
+// migratedDB is a fresh database migrated by the built binary, and a pool
+// on it closed when the test ends.
+func migratedDB(t *testing.T) (string, *pgxpool.Pool) {
+	t.Helper()
+	dbURL := pg.DB(t)
+	migrate(t, dbURL)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return dbURL, pool
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/autocallvn/autocall-go/autocalltest"
@@ -120,13 +119,7 @@ func digitsOf(s string) string {
 func TestMetricsScrapedDuringAWorkerRun(t *testing.T) {
 	srv := autocalltest.NewServer()
 	defer srv.Close()
-	dbURL := pg.DB(t)
-	migrate(t, dbURL)
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	dbURL, pool := migratedDB(t)
 
 	const callbackKey = "cb-key-Khoá-bí-mật-77"
 	var echoed []string

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
 	autocallriver "github.com/autocallvn/autocall-go/river"
@@ -17,13 +15,7 @@ import (
 // The worker compacts the journal at start (--compact-every): records
 // past --retention go, their keys kept as tombstones.
 func TestWorkerCompactsTheJournal(t *testing.T) {
-	dbURL := pg.DB(t)
-	migrate(t, dbURL)
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	dbURL, pool := migratedDB(t)
 	j, err := autocallriver.NewJournal(ctx, pool)
 	if err != nil {
 		t.Fatal(err)

@@ -43,13 +43,7 @@ func TestScaleKillsAndRestart(t *testing.T) {
 	rollbacks := n / 10
 	srv := autocalltest.NewServer()
 	defer srv.Close()
-	dbURL := pg.DB(t)
-	migrate(t, dbURL)
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	dbURL, pool := migratedDB(t)
 	if _, err := pool.Exec(ctx, `CREATE TABLE orders (id int PRIMARY KEY, phone text NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
