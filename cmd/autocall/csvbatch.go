@@ -208,7 +208,7 @@ func (a *app) runCSV(ctx context.Context, p autocall.Provider, bf batchFlags, ne
 		}
 		return rec.Reason
 	}
-	r.Journal, r.Workers, r.Progress = j, bf.workers, pr.update
+	r.Journal, r.Workers = j, bf.workers
 	if p == autocall.OMICall {
 		r.OMICall = c
 	} else {

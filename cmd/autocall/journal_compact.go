@@ -102,7 +102,7 @@ it over the old one: a crash leaves one of them whole.`,
 				if rerr != nil {
 					return rerr
 				}
-				j, err = openShared(cmd.Context(), args[0], ret, true)
+				j, err = openShared(cmd.Context(), args[0], ret, writing)
 			} else {
 				opts, oerr := keep.options()
 				if oerr != nil {

@@ -1,8 +1,9 @@
 package main
 
 // --metrics-addr: the command serves Prometheus's text format at /metrics
-// from the SDK's and the batch's Observer, written here by hand: the root
-// module takes no OpenTelemetry or Prometheus dependency. The names and
+// from the SDK's and the batch's Observer, written here by hand so that the
+// command (its own module since it moved to cmd/autocall) takes no
+// OpenTelemetry or Prometheus dependency. The names and
 // labels are those github.com/autocallvn/autocall-go/otel gives through
 // OpenTelemetry's Prometheus exporter, so one dashboard reads both.
 

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/autocallvn/autocall-go/autocalltest"
 	autocallriver "github.com/autocallvn/autocall-go/river"
 	"github.com/autocallvn/autocall-go/river/pgtest"
 )
@@ -79,33 +75,9 @@ func TestSharedJournalPasswordNeverPrinted(t *testing.T) {
 // listen --journal settles an unknown OTP job from the provider's event.
 func TestListenSettlesASharedJournal(t *testing.T) {
 	spec := startRedisJournal(t)
-	srv := sandbox(t)
 	// The call is placed, its answer lost: unknown.
-	srv.FailNext("/api/v2/campaigns/1/otp", 1, autocalltest.Fault{Process: true, Reset: true})
-	csv := writeFile(t, "pending.csv", "key,phone,code\nu-1,0912300301,1\n")
-	r := run(t, tel4vnEnv(srv), otpCSV(csv, "--journal", spec)...)
-	require.Equal(t, 5, r.code, r.stdout+r.stderr)
-	calls := srv.Calls()
-	require.Len(t, calls, 1)
-
-	cmd := exec.Command(binary, "listen", "--addr", "127.0.0.1:0", "--key", "hook-key", "--journal", spec)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
-	errs := bufio.NewReader(stderr)
-	line, err := errs.ReadString('\n')
-	require.NoError(t, err)
-	url := strings.TrimSpace(strings.TrimPrefix(line, "listening for events at "))
-
-	event := fmt.Sprintf(`{"call_id":%q,"campaign_id":"1","phone_number":"0912300301","status":"ANSWERED","start_time":%q}`,
-		calls[0].ID, time.Now().In(time.FixedZone("ICT", 7*3600)).Format("2006-01-02 15:04:05"))
-	req, _ := http.NewRequest("POST", url, strings.NewReader(event))
-	req.Header.Set("X-API-Key", "hook-key")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
+	callID, url, errs := listenToAnUnknownCall(t, spec, "0912300301")
+	require.Equal(t, 200, postEvent(t, url, callID, "0912300301"))
 
 	lines := make(chan string, 1)
 	go func() {
@@ -114,13 +86,13 @@ func TestListenSettlesASharedJournal(t *testing.T) {
 	}()
 	select {
 	case settled := <-lines:
-		assert.Equal(t, "settled u-1: placed (call "+calls[0].ID+")\n", settled)
+		assert.Equal(t, "settled u-1: placed (call "+callID+")\n", settled)
 	case <-time.After(10 * time.Second):
 		t.Fatal("listen settled nothing from the event")
 	}
-	r = run(t, nil, "--json", "journal", "show", spec)
+	r := run(t, nil, "--json", "journal", "show", spec)
 	assert.Contains(t, r.stdout, `"placed":1`)
-	assert.Contains(t, r.stdout, calls[0].ID)
+	assert.Contains(t, r.stdout, callID)
 }
 
 // startRedisJournal starts a redis-server configured as the journal's check
