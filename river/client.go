@@ -23,6 +23,20 @@ func InsertTx(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, args
 // River's configuration; its Queues and Workers are set here). An
 // insert-only client (a web process) needs no worker: river.NewClient with
 // an empty Config.
+//
+// A job holds one of the maxWorkers places from its start until the
+// provider has answered; its outcome's write and River's completion come
+// after, while the next job's call is under way. River holds up to
+// w.Prefetch jobs more (by default as many again), fetched ahead, each
+// waiting in the worker for a place: River fills a freed slot only at its
+// next fetch, at most once per FetchCooldown and not at all for a slot
+// freed while a fetch is under way, which left a 50 ms job's slot idle 8
+// ms on average and up to 40 ms (BENCHMARKS.md). A job waiting for a place
+// has no claim: if this process dies, River rescues it and it is sent
+// once, by whichever worker claims it.
+//
+// Give pool PoolConns(maxWorkers, w) connections: pgxpool's default (4, or
+// the host's CPUs) has each claim wait for a connection.
 func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config) (*river.Client[pgx.Tx], error) {
 	c := river.Config{}
 	if cfg != nil {
@@ -32,12 +46,27 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 	if err := w.Register(workers); err != nil {
 		return nil, err
 	}
+	maxWorkers = max(maxWorkers, 1)
+	ahead := w.prefetch(maxWorkers)
+	w.places = nil
+	if ahead > 0 {
+		w.places = make(chan struct{}, maxWorkers)
+	}
 	c.Workers = workers
 	queues := map[string]river.QueueConfig{}
 	for k, v := range c.Queues {
 		queues[k] = v
 	}
-	queues[Queue] = river.QueueConfig{MaxWorkers: max(maxWorkers, 1)}
+	queues[Queue] = river.QueueConfig{MaxWorkers: maxWorkers + ahead}
 	c.Queues = queues
 	return river.NewClient(riverpgxv5.New(pool), &c)
+}
+
+// PoolConns is the connections a pool wants for NewClient(pool, w,
+// maxWorkers, …): one for each job River holds (a claim, or an outcome's
+// write with River's completion) and four for River's own (its LISTEN,
+// fetches, completer and maintenance).
+func PoolConns(maxWorkers int, w *Worker) int32 {
+	maxWorkers = max(maxWorkers, 1)
+	return int32(maxWorkers + w.prefetch(maxWorkers) + 4)
 }

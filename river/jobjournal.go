@@ -21,6 +21,9 @@ type jobJournal struct {
 	*Journal
 	w        *Worker
 	complete func(ctx context.Context, tx pgx.Tx) error
+	// answered is called when the job's outcome is known, before it is
+	// written: it frees the worker's place (NewClient) for the next job.
+	answered func()
 	// held is the outcome Settle gave up writing after Worker.SettleFor:
 	// the worker writes it later (writeLater), and tells River what it
 	// says.
@@ -28,6 +31,7 @@ type jobJournal struct {
 }
 
 func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
+	jj.answered()
 	ctx = context.WithoutCancel(ctx) // an outcome held is written, shutdown or not
 	deadline := time.Now().Add(jj.w.settleFor())
 	wait := 50 * time.Millisecond

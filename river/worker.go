@@ -62,7 +62,15 @@ type Worker struct {
 	// autocall.WithObserver for the calls themselves). Like the journal,
 	// it counts a job at each River attempt that ends it in a state.
 	Observer batch.Observer
+	// Prefetch is how many jobs NewClient lets River hold beyond its
+	// maxWorkers, each waiting for one of the maxWorkers places (0: as many
+	// as maxWorkers; negative: none; see NewClient). A Worker registered on
+	// a client of your own (Register) has no places: River's MaxWorkers
+	// alone bounds it, each job until its outcome is written.
+	Prefetch int
 
+	// places, when not nil, holds a token per job being worked (NewClient).
+	places  chan struct{}
 	once    sync.Once
 	run     string
 	stopped chan struct{}
@@ -120,6 +128,17 @@ func (w *Worker) Register(workers *river.Workers) error {
 func (w *Worker) RunID() string {
 	w.start()
 	return w.run
+}
+
+// prefetch is the jobs River holds beyond maxWorkers (Prefetch's rule).
+func (w *Worker) prefetch(maxWorkers int) int {
+	switch {
+	case w.Prefetch == 0:
+		return maxWorkers
+	case w.Prefetch < 0:
+		return 0
+	}
+	return w.Prefetch
 }
 
 func (w *Worker) leaseTTL() time.Duration {
@@ -275,6 +294,19 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 // attempt is one attempt at job: the package doc's table.
 func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 	w.start()
+	free := func() {}
+	if w.places != nil {
+		// A job fetched ahead waits here, unclaimed, for a place; it gives
+		// the place back once the provider has answered (its outcome's
+		// write and River's completion overlap the next job's call).
+		select {
+		case w.places <- struct{}{}:
+			free = sync.OnceFunc(func() { <-w.places })
+			defer free()
+		case <-ctx.Done():
+			return river.JobSnooze(0) // shutting down: nothing sent
+		}
+	}
 	c := job.Args.common()
 	bj, err := job.Args.batchJob(w)
 	if err == nil {
@@ -298,11 +330,13 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 			return river.JobSnooze(rest)
 		}
 	}
-	jj := &jobJournal{Journal: w.Journal, w: w, complete: func(ctx context.Context, tx pgx.Tx) error {
+	jj := &jobJournal{Journal: w.Journal, w: w, answered: free, complete: func(ctx context.Context, tx pgx.Tx) error {
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	}}
-	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.now}
+	// Straight to the claim: a job's key is new to the journal but for a
+	// delivery River repeats, and the claim reads the record anyway.
+	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.now, ClaimDirectly: true}
 	var jo *jobObserver
 	if w.Observer != nil {
 		jo = &jobObserver{Observer: w.Observer}

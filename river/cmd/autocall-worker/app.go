@@ -26,6 +26,7 @@ type app struct {
 	log            *slog.Logger
 
 	workers     int
+	prefetch    int
 	rate        float64
 	burst       int
 	account     string
@@ -85,7 +86,8 @@ would be recorded placed on the sandbox.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.run(cmd.Context()) },
 	}
 	f := run.Flags()
-	f.IntVar(&a.workers, "workers", 16, "jobs worked at once by this process")
+	f.IntVar(&a.workers, "workers", 16, "jobs worked at once by this process, each until the provider answers (its outcome is written after)")
+	f.IntVar(&a.prefetch, "prefetch", 0, "jobs River fetches ahead, each waiting for a worker (0: as many as --workers; -1: none)")
 	f.Float64Var(&a.rate, "rate", 0, "the account's creates per second across every replica (0: no bound)")
 	f.IntVar(&a.burst, "burst", 1, "creates that may go at once within --rate")
 	f.StringVar(&a.account, "account", "default", "the provider account's name, shared by the replicas that send with it")
@@ -126,7 +128,16 @@ func (a *app) pool(ctx context.Context) (*pgxpool.Pool, error) {
 	if url == "" {
 		return nil, errors.New("DATABASE_URL is not set (postgres://user@host/db)")
 	}
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// A connection for each job River holds (NewClient's places and
+		// those fetched ahead), and River's own.
+		cfg.MaxConns = max(cfg.MaxConns, autocallriver.PoolConns(a.workers, &autocallriver.Worker{Prefetch: a.prefetch}))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +187,7 @@ func (a *app) run(ctx context.Context) error {
 	}
 	defer tel.stop()
 	w := &autocallriver.Worker{Journal: j, Limiter: autocallriver.NewLimiter(pool, a.account, a.rate, a.burst),
-		LeaseTTL: a.leaseTTL, Logger: a.log}
+		LeaseTTL: a.leaseTTL, Logger: a.log, Prefetch: a.prefetch}
 	tel.worker(w)
 	if err := a.clients(w, tel.clientOption()); err != nil {
 		return err

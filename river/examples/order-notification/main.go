@@ -175,7 +175,13 @@ func serve(ctx context.Context, log *slog.Logger, getenv func(string) string) er
 		return def
 	}
 	addr := env("ADDR", "127.0.0.1:8080")
-	pool, err := pgxpool.New(ctx, env("DATABASE_URL", "postgres://localhost:5432/postgres"))
+	const workers = 16
+	pcfg, err := pgxpool.ParseConfig(env("DATABASE_URL", "postgres://localhost:5432/postgres"))
+	if err != nil {
+		return err
+	}
+	pcfg.MaxConns = max(pcfg.MaxConns, autocallriver.PoolConns(workers, &autocallriver.Worker{}))
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return err
 	}
@@ -207,7 +213,7 @@ func serve(ctx context.Context, log *slog.Logger, getenv func(string) string) er
 	if err := w.TEL4VN.TTS.ImportTemplate(ctx, env("AUTOCALL_CAMPAIGN_ID", "1"), &reminder); err != nil {
 		log.Warn("template import", "error", err) // it may exist from an earlier run
 	}
-	client, err := autocallriver.NewClient(pool, w, 16, &river.Config{Logger: log})
+	client, err := autocallriver.NewClient(pool, w, workers, &river.Config{Logger: log})
 	if err != nil {
 		return err
 	}
