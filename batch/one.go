@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,8 @@ type Outcome struct {
 // outcome table, the Policy, the journal's claim) and returns what it did:
 // for a job engine that delivers one job at a time and keeps its own
 // queue (package autocallriver's River worker). Unlike Run it takes no
-// lease (the caller holds the lease of r.RunID, renewed while it works),
+// lease (the caller holds the lease of r.RunID, renewed while it works,
+// and tells when through r.LeaseRenewed),
 // waits for no limiter (the caller waits, before RunOne, for its rate
 // limit and pauses), and sends a rate-limited job once only: it is left
 // Unsent with CauseRate and Outcome.RetryAfter, for the caller to send
@@ -82,6 +84,9 @@ func (r *Runner) RunOne(ctx context.Context, j Job) (Outcome, error) {
 		maxPause: math.MaxInt64, stopCtx: stopCtx, stop: stop}
 	st.clockStart = rr.now()
 	st.onLimit = st.rateLimitOption()
+	if r.LeaseRenewed != nil {
+		st.leaseTTL, st.leaseOf = cmp.Or(r.LeaseTTL, DefaultLeaseTTL), r.LeaseRenewed
+	}
 
 	res := st.runJob(stopCtx, context.WithoutCancel(ctx), j)
 	st.observeJob(ctx, res)

@@ -64,3 +64,46 @@ func TestRunOneDefersOutsideHours(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 12, 2, 8, 0, 0, 0, Vietnam()), out.Deferred.NotBefore)
 	assert.Empty(t, srv.Calls())
 }
+
+// With LeaseRenewed, RunOne sends only under a lease with a quarter of its
+// ttl left, as Run does: a stale or missing renewal sends nothing, writes
+// the claim back Unsent and halts with ErrLeaseLost.
+func TestRunOneChecksTheCallersLease(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		renewed time.Duration // ago; <0: never
+		placed  bool
+	}{
+		{"fresh", 10 * time.Millisecond, true},
+		{"just in time", 700 * time.Millisecond, true},
+		{"stale", 800 * time.Millisecond, false},
+		{"never", -1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, tel, _ := sandbox(t)
+			at := time.Now().Add(-tc.renewed)
+			if tc.renewed < 0 {
+				at = time.Time{}
+			}
+			j := NewMemJournal()
+			require.NoError(t, j.Lease(context.Background(), "one", time.Minute))
+			r := &Runner{TEL4VN: tel, Journal: j, RunID: "one", LeaseTTL: time.Second,
+				LeaseRenewed: func() time.Time { return at }}
+			out, err := r.RunOne(context.Background(), otpJobs(1)[0])
+			require.NoError(t, err)
+			if tc.placed {
+				assert.Equal(t, Placed, out.State)
+				assert.Len(t, srv.Calls(), 1)
+				assert.Nil(t, out.Halt)
+				return
+			}
+			assert.Equal(t, Unsent, out.State)
+			assert.ErrorIs(t, out.Halt, ErrLeaseLost)
+			assert.Empty(t, srv.Calls(), "nothing sent under a lapsed lease")
+			rec, ok, err := j.Get(context.Background(), "order-0")
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, Unsent, rec.State, "the claim is written back")
+		})
+	}
+}

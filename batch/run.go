@@ -76,6 +76,14 @@ type Runner struct {
 	// Observer, when set, is told of each job's end and times each claim
 	// and settle.
 	Observer Observer
+	// LeaseRenewed, for RunOne (Run keeps its own), tells when the lease of RunID (which its
+	// caller holds and renews) was last renewed: when the renewal that
+	// succeeded was sent, by this process's clock; zero when none has.
+	// With it, RunOne checks before each send, as Run does, that the lease
+	// has a quarter of LeaseTTL left; otherwise nothing is sent, the claim
+	// is written back Unsent and Outcome.Halt wraps ErrLeaseLost. Without
+	// it, RunOne trusts the caller's lease.
+	LeaseRenewed func() time.Time
 	// ClaimDirectly takes each job straight to the journal's Claim, without
 	// the Get before it. The outcome is the same (Claim reads the record
 	// under its lock, and hands back one it may not claim); what is given
@@ -447,11 +455,13 @@ type runState struct {
 	pausedUntil time.Time
 	onLimit     autocall.CreateOption // every create's: a 429 pauses the run
 
-	// The run's lease (Run; 0 in RunOne, whose caller holds it): when the
-	// last renewal that succeeded was sent, by this process's clock.
+	// The run's lease (Run; in RunOne, whose caller holds it, 0 unless
+	// Runner.LeaseRenewed is set): when the last renewal that succeeded
+	// was sent, by this process's clock.
 	leaseTTL  time.Duration
 	leaseMu   sync.Mutex
 	leaseFrom time.Time
+	leaseOf   func() time.Time // RunOne's Runner.LeaseRenewed
 }
 
 // leaseLive reports whether the run's lease surely has a quarter of its
@@ -466,8 +476,15 @@ func (st *runState) leaseLive() (bool, time.Duration) {
 		return true, 0
 	}
 	st.leaseMu.Lock()
-	since := time.Since(st.leaseFrom)
+	from := st.leaseFrom
 	st.leaseMu.Unlock()
+	if st.leaseOf != nil {
+		from = st.leaseOf() // RunOne: the caller's lease
+	}
+	if from.IsZero() {
+		return false, st.leaseTTL // never renewed: no lease to send under
+	}
+	since := time.Since(from)
 	return since < st.leaseTTL-st.leaseTTL/4, since
 }
 

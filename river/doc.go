@@ -43,6 +43,8 @@
 //	claimed by a live worker elsewhere     snoozed for LeaseTTL       looked at again
 //	nothing claimed (the database is       error: retried by River    nothing was sent
 //	  unreachable, shutting down)            (snoozed at shutdown)
+//	claimed, but this worker's lease may   error: retried by River    nothing was sent; the claim is
+//	  have lapsed before the send                                     written back Unsent
 //
 // In doubt the table picks the state that can never phone a customer
 // twice. Refused and Unknown jobs are cancelled, not discarded, so that
@@ -58,6 +60,18 @@
 // account is paused is written Unsent (rate) and snoozed, however long
 // it took to reach its claim; only creates already past their claim when
 // the 429 came still leave.
+//
+// # Workers, places and leases
+//
+// NewClient's maxWorkers are places: a job holds one from its start until
+// the provider has answered, and River holds Worker.Prefetch jobs more,
+// fetched ahead and waiting for a place, unclaimed (give the pool
+// PoolConns connections). Each worker process has a lease in
+// autocall_lease, renewed every LeaseTTL/3: its claims read Unknown to
+// everyone else once it lapses (the process died). So a job is claimed
+// only under a lease renewed within LeaseTTL/2, and its create leaves only
+// if the lease still has a quarter of LeaseTTL left; otherwise the claim
+// is written back Unsent and River tries the job again.
 //
 // # Tables
 //

@@ -81,6 +81,10 @@ type Worker struct {
 	closing bool
 	// dbOffset is the database's clock minus this host's, in ns.
 	dbOffset atomic.Int64
+	// renewed is when the lease's last renewal that succeeded was sent
+	// (batch.Runner.LeaseRenewed): no create leaves once it is too old.
+	renewed atomic.Pointer[time.Time]
+	leaseMu sync.Mutex // one renewal at a time in leaseFor
 }
 
 // now is the Worker's clock: Now, or this host's corrected to the
@@ -163,11 +167,15 @@ func (w *Worker) start() {
 			}
 			cancel()
 		}
+		ttl := w.leaseTTL()
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := w.lease(c, ttl); err != nil {
+			w.log("taking the lease: no job is claimed until it is had", "err", err)
+		}
+		cancel()
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
-			ttl := w.leaseTTL()
-			_ = w.Journal.Lease(context.Background(), w.run, ttl)
 			t := time.NewTicker(ttl / 3)
 			defer t.Stop()
 			for {
@@ -178,7 +186,7 @@ func (w *Worker) start() {
 					// A renewal that fails is tried again at the next tick; the
 					// claims of this worker may read Unknown to others meanwhile,
 					// which only keeps them from being sent twice.
-					if err := w.Journal.Lease(context.Background(), w.run, ttl); err != nil {
+					if err := w.lease(context.Background(), ttl); err != nil {
 						w.log("renewing the lease", "err", err)
 					}
 					if w.Now == nil {
@@ -188,6 +196,46 @@ func (w *Worker) start() {
 			}
 		}()
 	})
+}
+
+// lease takes or renews the worker's lease, and keeps when.
+func (w *Worker) lease(ctx context.Context, ttl time.Duration) error {
+	at := time.Now() // before the call: the lease runs from no earlier
+	if err := w.Journal.Lease(ctx, w.run, ttl); err != nil {
+		return err
+	}
+	w.renewed.Store(&at)
+	return nil
+}
+
+// leaseFor makes sure, before a job is claimed, that the worker's lease
+// was renewed less than half its ttl ago, renewing it now if not (the
+// database was unreachable at a tick): a claim made under a lease about
+// to lapse would only be written back Unsent before its send.
+func (w *Worker) leaseFor(ctx context.Context) error {
+	ttl := w.leaseTTL()
+	if time.Since(w.leaseRenewed()) < ttl/2 {
+		return nil
+	}
+	w.leaseMu.Lock()
+	defer w.leaseMu.Unlock()
+	if time.Since(w.leaseRenewed()) < ttl/2 {
+		return nil // renewed by another job meanwhile
+	}
+	c, cancel := context.WithTimeout(ctx, ttl/4)
+	defer cancel()
+	if err := w.lease(c, ttl); err != nil {
+		return fmt.Errorf("autocallriver: renewing the worker's lease: %w", err)
+	}
+	return nil
+}
+
+// leaseRenewed is batch.Runner.LeaseRenewed: zero until a lease is had.
+func (w *Worker) leaseRenewed() time.Time {
+	if at := w.renewed.Load(); at != nil {
+		return *at
+	}
+	return time.Time{}
 }
 
 // Close ends the worker's lease (after River's client stopped: every job
@@ -316,6 +364,9 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 		// Args no program could send: nothing was sent, nor will be.
 		return w.refuseArgs(ctx, job.JobRow, c, err)
 	}
+	if err := w.leaseFor(ctx); err != nil {
+		return err // nothing claimed: River retries
+	}
 	// The account's bucket, before each create: a short wait for a token
 	// is slept, a pause (a 429 anywhere) snoozes the job. With no rate the
 	// pause alone is read, in the claim's transaction (jobJournal.Claim).
@@ -336,7 +387,8 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 	}}
 	// Straight to the claim: a job's key is new to the journal but for a
 	// delivery River repeats, and the claim reads the record anyway.
-	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.now, ClaimDirectly: true}
+	r := &batch.Runner{OMICall: w.OMICall, TEL4VN: w.TEL4VN, Journal: jj, RunID: w.run, Policy: w.Policy, Now: w.now, ClaimDirectly: true,
+		LeaseTTL: w.leaseTTL(), LeaseRenewed: w.leaseRenewed}
 	var jo *jobObserver
 	if w.Observer != nil {
 		jo = &jobObserver{Observer: w.Observer}
