@@ -82,8 +82,16 @@ func (c Common) job(op batch.Op) (batch.Job, error) {
 //	 "callees": ["0987654321"], "template_name": "otp", "code": "1234",
 //	 "callback_url": "https://shop.example/hooks/call"}
 //
-// The callback's API key is the worker's (Worker.CallbackAPIKey): no
-// secret is stored in a job.
+// The code is a secret kept in River's row (river_job.args) only while
+// the call may still go: once the job has ended for good the worker sets
+// it to "" (placed: in the transaction that completes the job; refused,
+// unknown, or its key already settled: right after the outcome is
+// written, best effort), since River keeps a finished job's row for its
+// retention (CompletedJobRetentionPeriod, 24 hours by default; cancelled
+// jobs too). A job left unsent keeps it for River's next attempt. A job
+// worked again after that (JobRetry) sends nothing: an empty code is
+// refused before any request, and the key is settled. The callback's API
+// key is the worker's (Worker.CallbackAPIKey), never in a job.
 type OTPArgs struct {
 	Common
 	CampaignID   string   `json:"campaign_id"`

@@ -48,7 +48,9 @@
 //
 // In doubt the table picks the state that can never phone a customer
 // twice. Refused and Unknown jobs are cancelled, not discarded, so that
-// River never retries them; the journal keeps their records.
+// River never retries them; the journal keeps their records. A job that
+// ended (completed or cancelled) no longer holds an OTP's code in its
+// args (OTPArgs).
 //
 // # One account, many replicas
 //

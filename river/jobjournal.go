@@ -19,7 +19,10 @@ import (
 // than left to read Unknown.
 type jobJournal struct {
 	*Journal
-	w        *Worker
+	w *Worker
+	// job is the River job worked: an OTP job's code leaves its args once
+	// the job has ended for good (scrub).
+	job      *rivertype.JobRow
 	complete func(ctx context.Context, tx pgx.Tx) error
 	// answered is called when the job's outcome is known, before it is
 	// written: it frees the worker's place (NewClient) for the next job.
@@ -40,7 +43,7 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 		var err error
 		if rec.State == batch.Placed && !completed {
 			if err = jj.isClosed(); err == nil {
-				_, err = jj.settle(ctx, rec, nil, jj.complete)
+				_, err = jj.settle(ctx, rec, nil, jj.finish)
 			}
 			if err == nil {
 				jj.Settled(rec.Key)
@@ -56,12 +59,15 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 		} else {
 			err = jj.Journal.Settle(ctx, rec)
 			if err == nil {
+				if ended(rec.State) {
+					jj.w.scrub(ctx, jj.job)
+				}
 				return nil
 			}
 		}
 		if time.Now().Add(wait).After(deadline) {
 			jj.held = &rec
-			jj.w.writeLater(rec)
+			jj.w.writeLater(rec, jj.job)
 			return err
 		}
 		jj.w.log("writing an outcome: the database is unreachable, trying again", "key", rec.Key, "err", err)
@@ -70,12 +76,66 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 	}
 }
 
+// finish is the end of a placed job's outcome transaction p: River's
+// completion (complete), and an OTP job's code blanked with them, so that
+// the code leaves the job's args exactly when the job completes.
+func (jj *jobJournal) finish(ctx context.Context, p *pipe) error {
+	if err := jj.complete(ctx, p.tx()); err != nil {
+		return err
+	}
+	if holdsSecret(jj.job) {
+		p.b.Queue(scrubSQL, jj.job.ID)
+	}
+	return nil
+}
+
+// scrubSQL blanks an OTP job's code in River's row ("code": ""), which
+// River keeps after the job's end (CompletedJobRetentionPeriod, 24 hours
+// by default; cancelled jobs as long). "" rather than no field: the args
+// keep their schema, and a job worked again (an operator's JobRetry, a
+// rescue) is refused by batch's check before anything is sent, as an
+// empty code always was; its key is settled, so that refusal claims and
+// writes nothing (TestScrubbedJobWorkedAgainSendsNothing). River's table
+// is the one the search path finds, where MigrateAll puts it: a client
+// with its own Config.Schema keeps its codes (the statement finds no row
+// of that kind, or fails and the outcome is written without it).
+const scrubSQL = `UPDATE river_job SET args = jsonb_set(args, '{code}', '""')
+	WHERE id = $1 AND kind = 'autocall_otp' AND args->>'code' <> ''`
+
+// holdsSecret: job's args carry a secret, an OTP's code (TTS and OMICall
+// args hold template values and numbers, personal but no secret).
+func holdsSecret(job *rivertype.JobRow) bool { return job != nil && job.Kind == KindOTP }
+
+// ended: a job whose key the journal holds in state ends for good (River
+// completes or cancels it, never retries it): Unsent alone is tried again.
+func ended(state batch.State) bool {
+	return state == batch.Placed || state == batch.Refused || state == batch.Unknown
+}
+
+// scrub blanks an OTP job's code once the job has ended for good (River
+// cancels or completes it next), best effort: a failure is logged, and
+// the code stays for River's retention.
+func (w *Worker) scrub(ctx context.Context, job *rivertype.JobRow) {
+	if !holdsSecret(job) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := w.Journal.pool.Exec(ctx, scrubSQL, job.ID); err != nil {
+		// The error is the database's (a statement or connection error),
+		// which never quotes the args.
+		w.log("blanking an ended OTP job's code in River's args", "job", job.ID, "err", err)
+	}
+}
+
 // writeLater writes an outcome the worker holds once the database is
 // back, until the worker is closed: left as it was, the job's claim would
 // read Claimed (in flight) under this worker's live lease for as long as
 // the worker ran, out of reach of Resolve and SettleFromEvents. If the
-// worker stops first, its lease ends and the claim reads Unknown.
-func (w *Worker) writeLater(rec batch.Record) {
+// worker stops first, its lease ends and the claim reads Unknown. River
+// has been told the outcome meanwhile: an OTP job that ended has its code
+// blanked after the write (job).
+func (w *Worker) writeLater(rec batch.Record, job *rivertype.JobRow) {
 	w.closeMu.Lock()
 	defer w.closeMu.Unlock()
 	if w.closing {
@@ -88,10 +148,16 @@ func (w *Worker) writeLater(rec batch.Record) {
 			err := w.Journal.Settle(context.Background(), rec)
 			if err == nil {
 				w.log("an outcome held while the database was unreachable is written", "key", rec.Key, "state", rec.State)
+				if ended(rec.State) {
+					w.scrub(context.Background(), job)
+				}
 				return
 			}
 			if !isConnErr(err) {
 				w.log("an outcome held while the database was unreachable could not be written; the job reads Unknown once this worker stops", "key", rec.Key, "err", err)
+				if ended(rec.State) {
+					w.scrub(context.Background(), job)
+				}
 				return
 			}
 			select {
@@ -119,6 +185,11 @@ func (jj *jobJournal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, 
 	ok, cur, err := jj.Journal.claimUnpaused(ctx, req, account)
 	if err != nil && isConnErr(err) && !req.Record.Time.IsZero() {
 		jj.unclaim(context.WithoutCancel(ctx), req.Record)
+	}
+	if err == nil && !ok && ended(cur.State) {
+		// The key is settled already (another job of the key, a delivery
+		// River repeats): this job ends with that state, never sending.
+		jj.w.scrub(ctx, jj.job)
 	}
 	return ok, cur, err
 }

@@ -365,9 +365,10 @@ func queueRecord(b *pgx.Batch, rec batch.Record) {
 // settle writes rec Inherit'ed from the stored record in a transaction of
 // its own; with expect, only while the stored record, read as Get reads
 // it, is still expect. complete, when set, runs in the transaction before
-// the write (River's JobCompleteTx: the job completes exactly when its
-// outcome is written).
-func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Record, complete func(context.Context, pgx.Tx) error) (bool, error) {
+// the write, and may queue statements that go with it (River's
+// JobCompleteTx and the blanking of an OTP job's code: the job completes
+// exactly when its outcome is written).
+func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Record, complete func(context.Context, *pipe) error) (bool, error) {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
@@ -387,7 +388,7 @@ func (j *Journal) settle(ctx context.Context, rec batch.Record, expect *batch.Re
 		return false, p.commit(ctx)
 	}
 	if complete != nil {
-		if err := complete(ctx, p.tx()); err != nil {
+		if err := complete(ctx, p); err != nil {
 			return false, err
 		}
 	}

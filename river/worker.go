@@ -381,7 +381,7 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 			return river.JobSnooze(rest)
 		}
 	}
-	jj := &jobJournal{Journal: w.Journal, w: w, answered: free, complete: func(ctx context.Context, tx pgx.Tx) error {
+	jj := &jobJournal{Journal: w.Journal, w: w, answered: free, job: job.JobRow, complete: func(ctx context.Context, tx pgx.Tx) error {
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	}}
