@@ -52,6 +52,7 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 	if ahead > 0 {
 		w.places = make(chan struct{}, maxWorkers)
 	}
+	w.riverSchema = c.Schema
 	c.Workers = workers
 	queues := map[string]river.QueueConfig{}
 	for k, v := range c.Queues {

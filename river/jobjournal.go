@@ -84,7 +84,7 @@ func (jj *jobJournal) finish(ctx context.Context, p *pipe) error {
 		return err
 	}
 	if holdsSecret(jj.job) {
-		p.b.Queue(scrubSQL, jj.job.ID)
+		p.b.Queue(jj.w.scrubSQL(), jj.job.ID)
 	}
 	return nil
 }
@@ -96,11 +96,16 @@ func (jj *jobJournal) finish(ctx context.Context, p *pipe) error {
 // rescue) is refused by batch's check before anything is sent, as an
 // empty code always was; its key is settled, so that refusal claims and
 // writes nothing (TestScrubbedJobWorkedAgainSendsNothing). River's table
-// is the one the search path finds, where MigrateAll puts it: a client
-// with its own Config.Schema keeps its codes (the statement finds no row
-// of that kind, or fails and the outcome is written without it).
-const scrubSQL = `UPDATE river_job SET args = jsonb_set(args, '{code}', '""')
+// is in NewClient's Config.Schema, or where the search path finds it (a
+// Worker registered on a client of your own).
+func (w *Worker) scrubSQL() string {
+	table := "river_job"
+	if w.riverSchema != "" {
+		table = pgx.Identifier{w.riverSchema, "river_job"}.Sanitize()
+	}
+	return `UPDATE ` + table + ` SET args = jsonb_set(args, '{code}', '""')
 	WHERE id = $1 AND kind = 'autocall_otp' AND args->>'code' <> ''`
+}
 
 // holdsSecret: job's args carry a secret, an OTP's code (TTS and OMICall
 // args hold template values and numbers, personal but no secret).
@@ -121,7 +126,7 @@ func (w *Worker) scrub(ctx context.Context, job *rivertype.JobRow) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := w.Journal.pool.Exec(ctx, scrubSQL, job.ID); err != nil {
+	if _, err := w.Journal.pool.Exec(ctx, w.scrubSQL(), job.ID); err != nil {
 		// The error is the database's (a statement or connection error),
 		// which never quotes the args.
 		w.log("blanking an ended OTP job's code in River's args", "job", job.ID, "err", err)

@@ -70,11 +70,13 @@ type Worker struct {
 	Prefetch int
 
 	// places, when not nil, holds a token per job being worked (NewClient).
-	places  chan struct{}
-	once    sync.Once
-	run     string
-	stopped chan struct{}
-	wg      sync.WaitGroup
+	places chan struct{}
+	// riverSchema is NewClient's Config.Schema: where river_job is.
+	riverSchema string
+	once        sync.Once
+	run         string
+	stopped     chan struct{}
+	wg          sync.WaitGroup
 	// closing: Close has begun; no background writer starts after it
 	// (a job still running past River's Stop may give up its settle).
 	closeMu sync.Mutex
