@@ -1,0 +1,94 @@
+package autocallriver
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/batch"
+)
+
+// waitState waits until key's record is state, or fails.
+func waitState(t *testing.T, j *Journal, key string, state batch.State, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		rec, ok, err := j.Get(ctx, key)
+		must(t, err)
+		if ok && rec.State == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %q (had %v) after %s, want %q", key, rec.State, ok, within, state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A Worker given to a second NewClient while the first client's jobs hold
+// places: each job gives its place back to the places it took it from. A
+// second call that replaced the Worker's places left each such job waiting
+// for ever, at its settle, to give back a place the new places never had:
+// calls placed, never recorded (Claimed, then Unknown once the worker
+// stopped).
+func TestWorkerOfTwoNewClientsGivesBackItsPlaces(t *testing.T) {
+	srv := autocalltest.NewServer()
+	defer srv.Close()
+	base, arrived, release := heldProxy(t, srv)
+	pool, _ := newPool(t)
+	w := &Worker{Journal: newJournal(t, pool), TEL4VN: fastClient(t, base), LeaseTTL: 3 * time.Second}
+	cfg := func() *river.Config {
+		return &river.Config{FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: testLogger()}
+	}
+	c1, err := NewClient(pool, w, 2, cfg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, c1.Start(ctx))
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+		// Jobs left waiting to give back a place (the defect) are let go,
+		// so that the client stops.
+		for range 4 {
+			select {
+			case w.places <- struct{}{}:
+			default:
+			}
+		}
+		stop, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_ = c1.StopAndCancel(stop)
+		_ = w.Close(ctx)
+	})
+	insertOrder(t, c1, pool, otpArgs(1), true)
+	insertOrder(t, c1, pool, otpArgs(2), true)
+	for range 2 {
+		select {
+		case <-arrived:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the creates did not reach the provider")
+		}
+	}
+	// A second client on the same Worker, with other places (refused, or
+	// given places of its own: either way the first client's jobs must
+	// end), and one with the same (they share them).
+	if _, err := NewClient(pool, w, 1, cfg()); err != nil {
+		t.Logf("a second NewClient with other places: %v", err)
+	}
+	if _, err := NewClient(pool, w, 2, cfg()); err != nil {
+		t.Errorf("a second NewClient with the same places: %v", err)
+	}
+	close(release)
+	released = true
+	waitState(t, w.Journal, "order-1", batch.Placed, 10*time.Second)
+	waitState(t, w.Journal, "order-2", batch.Placed, 10*time.Second)
+	if n := len(srv.Calls()); n != 2 {
+		t.Errorf("%d calls, want 2", n)
+	}
+}
