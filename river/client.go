@@ -2,6 +2,7 @@ package autocallriver
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,7 +34,14 @@ func InsertTx(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, args
 // freed while a fetch is under way, which left a 50 ms job's slot idle 8
 // ms on average and up to 40 ms (BENCHMARKS.md). A job waiting for a place
 // has no claim: if this process dies, River rescues it and it is sent
-// once, by whichever worker claims it.
+// once, by whichever worker claims it, but only after River's
+// RescueStuckJobsAfter (by default JobTimeout and an hour), as River
+// rescues any job it was running. River's Stop works the jobs fetched
+// ahead too, each in its turn; StopAndCancel gives them back, unsent.
+//
+// The places are w's: a Worker given to several NewClient calls shares
+// them among their clients, and each call must give the same maxWorkers
+// and w.Prefetch (another is an error).
 //
 // Give pool PoolConns(maxWorkers, w) connections: pgxpool's default (4, or
 // the host's CPUs) has each claim wait for a connection.
@@ -48,9 +56,14 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 	}
 	maxWorkers = max(maxWorkers, 1)
 	ahead := w.prefetch(maxWorkers)
-	w.places = nil
-	if ahead > 0 {
+	// Made once, never replaced: a job of an earlier client gives its place
+	// back to w.places as it reads it then, and would wait for ever on
+	// places that never had it.
+	switch {
+	case w.places == nil && ahead > 0:
 		w.places = make(chan struct{}, maxWorkers)
+	case w.places != nil && (ahead == 0 || cap(w.places) != maxWorkers):
+		return nil, fmt.Errorf("autocallriver: the Worker has %d places from an earlier NewClient: give each NewClient of one Worker the same maxWorkers and Prefetch", cap(w.places))
 	}
 	w.riverSchema = c.Schema
 	c.Workers = workers

@@ -205,7 +205,7 @@ func (a *app) run(ctx context.Context) error {
 		return err
 	}
 	// River's client keeps working through a database restart; it is
-	// started with a context of its own so that SIGTERM stops it softly.
+	// started with a context of its own, and SIGTERM stops it below.
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
@@ -214,7 +214,12 @@ func (a *app) run(ctx context.Context) error {
 	a.log.Info("stopping: the jobs in flight finish and are settled")
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.jobTimeout+30*time.Second)
 	defer cancel()
-	err = client.Stop(stopCtx)
+	// The jobs' contexts are cancelled: a job not yet claimed (one fetched
+	// ahead, waiting for a place; one waiting for a token) goes back to
+	// River unsent, where River's Stop would have started it; a claimed
+	// one's call and outcome's write ignore the cancel (Runner.RunOne), so
+	// it finishes and is settled.
+	err = client.StopAndCancel(stopCtx)
 	if cerr := w.Close(stopCtx); err == nil {
 		err = cerr
 	}
