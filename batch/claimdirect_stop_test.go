@@ -12,12 +12,10 @@ import (
 // A job met after its run stopped (RunOne's ctx ended: River's
 // StopAndCancel, a JobTimeout) is not claimed; a settled one still reads
 // as what the journal holds, with or without ClaimDirectly ("the outcome
-// is the same"). Claiming directly, the read is gone and the stop comes
-// first: a placed job reads as nothing recorded (River snoozes it instead
-// of completing it; Run's report would count it unsent, and the Observer
-// an unsent job, not a skipped placed one).
+// is the same"): claiming directly, the stop path reads it (without the
+// read, a placed job read as nothing recorded, River snoozed it instead of
+// completing it, and Run's report counted it unsent).
 func TestRunOneClaimDirectlyStoppedReadsTheSettledState(t *testing.T) {
-	t.Skip("defect (batch/run.go, 552f89c): with ClaimDirectly a settled job met after the stop reads as nothing recorded, not as the journal's state")
 	for _, direct := range []bool{false, true} {
 		srv, tel, _ := sandbox(t)
 		j := NewMemJournal()

@@ -581,6 +581,13 @@ func (st *runState) runJob(stopCtx, sendCtx context.Context, j Job) jobResult {
 			return st.deferShut(sendCtx, j, rec, retry, d, res)
 		}
 		if err := st.wait(stopCtx); err != nil {
+			if st.r.ClaimDirectly && try == 1 {
+				// Not read before: a settled job still reads as what the
+				// journal holds, as it would have without ClaimDirectly.
+				if cur, had, err := st.r.Journal.Get(sendCtx, j.Key); err == nil && had && !retry.Claimable(cur) {
+					return st.skip(res, cur)
+				}
+			}
 			return res // stopped before sending: unsent, nothing recorded
 		}
 		rec.Time = st.r.now()

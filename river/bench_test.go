@@ -23,16 +23,16 @@ func BenchmarkJournalClaimSettle(b *testing.B) {
 	journaltest.BenchClaimSettle(b, newJournal(b, pool))
 }
 
-// benchPool is a pool of 40 connections: 16 workers, as many jobs fetched
-// ahead, and River's own (pgxpool's default, 4 on this 2-core machine,
-// made every claim wait for a connection).
+// benchPool is the pool a worker of 16 places and as many fetched ahead
+// wants (PoolConns: 36 connections; pgxpool's default, 4 on this 2-core
+// machine, made every claim wait for a connection).
 func benchPool(b *testing.B) *pgxpool.Pool {
 	_, url := newPool(b)
 	sep := "?"
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	return poolOn(b, url+sep+"pool_max_conns=40")
+	return poolOn(b, url+sep+"pool_max_conns="+strconv.Itoa(int(PoolConns(16, &Worker{Prefetch: benchPrefetch()}))))
 }
 
 // slowSandbox is the sandbox answering each create after latency (the
@@ -79,6 +79,19 @@ func workJobs(b *testing.B, pool *pgxpool.Pool, client *river.Client[pgx.Tx], n 
 		percentile_disc(0.1) WITHIN GROUP (ORDER BY finalized_at),
 		percentile_disc(0.9) WITHIN GROUP (ORDER BY finalized_at) FROM river_job`).Scan(&first, &last, &t10, &t90); err != nil {
 		b.Fatal(err)
+	}
+	// A job River tried again (an error, a snooze) stretches the run by
+	// its backoff: say how many, and the errors, so a slow run is explained.
+	var retried int
+	var errs []string
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE attempt > 1),
+		coalesce(array_agg(DISTINCT e->>'error') FILTER (WHERE e IS NOT NULL), '{}')
+		FROM river_job LEFT JOIN LATERAL unnest(errors) e ON true`).Scan(&retried, &errs); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(retried), "retried")
+	for _, e := range errs {
+		b.Logf("a job's error: %s", e)
 	}
 	// The steady rate, a long-running worker's: the middle 80 % of the
 	// jobs by their end, the ramp and the last few left out.

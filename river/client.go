@@ -25,9 +25,12 @@ func InsertTx(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, args
 // insert-only client (a web process) needs no worker: river.NewClient with
 // an empty Config.
 //
-// A job holds one of the maxWorkers places from its start until the
-// provider has answered; its outcome's write and River's completion come
-// after, while the next job's call is under way. River holds up to
+// A job holds one of the maxWorkers places from its start (its wait for
+// the account's token included) until the provider has answered; its
+// outcome's write and River's completion come after, while the next job's
+// call is under way. So a process that dies can leave up to maxWorkers +
+// Prefetch claims unsettled, each read Unknown: those answered and not yet
+// written besides those in their call. River holds up to
 // w.Prefetch jobs more (by default as many again), fetched ahead, each
 // waiting in the worker for a place: River fills a freed slot only at its
 // next fetch, at most once per FetchCooldown and not at all for a slot
@@ -56,6 +59,9 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 	}
 	maxWorkers = max(maxWorkers, 1)
 	ahead := w.prefetch(maxWorkers)
+	if w.riverSet && w.riverSchema != c.Schema {
+		return nil, fmt.Errorf("autocallriver: the Worker works River's schema %q from an earlier NewClient, not %q", w.riverSchema, c.Schema)
+	}
 	// Made once, never replaced: a job of an earlier client gives its place
 	// back to w.places as it reads it then, and would wait for ever on
 	// places that never had it.
@@ -65,7 +71,9 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 	case w.places != nil && (ahead == 0 || cap(w.places) != maxWorkers):
 		return nil, fmt.Errorf("autocallriver: the Worker has %d places from an earlier NewClient: give each NewClient of one Worker the same maxWorkers and Prefetch", cap(w.places))
 	}
-	w.riverSchema = c.Schema
+	if !w.riverSet {
+		w.riverSchema, w.riverSet = c.Schema, true
+	}
 	c.Workers = workers
 	queues := map[string]river.QueueConfig{}
 	for k, v := range c.Queues {

@@ -65,14 +65,17 @@ type Worker struct {
 	// Prefetch is how many jobs NewClient lets River hold beyond its
 	// maxWorkers, each waiting for one of the maxWorkers places (0: as many
 	// as maxWorkers; negative: none; see NewClient). A Worker registered on
-	// a client of your own (Register) has no places: River's MaxWorkers
-	// alone bounds it, each job until its outcome is written.
+	// a client of your own (Register), and never given to NewClient, has no
+	// places: River's MaxWorkers alone bounds it, each job until its
+	// outcome is written.
 	Prefetch int
 
 	// places, when not nil, holds a token per job being worked (NewClient).
 	places chan struct{}
-	// riverSchema is NewClient's Config.Schema: where river_job is.
+	// riverSchema is NewClient's Config.Schema: where river_job is (set
+	// once, riverSet, like places).
 	riverSchema string
+	riverSet    bool
 	once        sync.Once
 	run         string
 	stopped     chan struct{}

@@ -195,8 +195,11 @@ func TestScaleKillsAndRestart(t *testing.T) {
 	if states[batch.Placed]+states[batch.Refused]+states[batch.Unknown]+states[batch.Unsent] != len(committed) {
 		t.Errorf("the counts do not add up")
 	}
-	if states[batch.Unknown] > 2*perWorker {
-		t.Errorf("%d unknown: more than the jobs in flight at the kills (%d)", states[batch.Unknown], 2*perWorker)
+	// Each kill leaves at most the jobs River held there unsettled: the
+	// workers' and those fetched ahead (--prefetch, as many by default),
+	// whose outcome may still be unwritten after their call was answered.
+	if inFlight := 2 * (perWorker + perWorker); states[batch.Unknown] > inFlight {
+		t.Errorf("%d unknown: more than the jobs in flight at the kills (%d)", states[batch.Unknown], inFlight)
 	}
 	if len(srv.Calls()) < states[batch.Placed] || len(srv.Calls()) > states[batch.Placed]+states[batch.Unknown] {
 		t.Errorf("%d calls for %d placed and %d unknown", len(srv.Calls()), states[batch.Placed], states[batch.Unknown])

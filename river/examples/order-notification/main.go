@@ -231,10 +231,12 @@ func serve(ctx context.Context, log *slog.Logger, getenv func(string) string) er
 	}()
 	log.Info("listening", "addr", addr)
 	err = hs.ListenAndServe()
-	// The jobs in flight finish and are settled before the process ends.
+	// The calls in flight finish and are settled before the process ends;
+	// StopAndCancel (not Stop) gives back, unsent, the jobs not yet
+	// claimed, those River fetched ahead among them.
 	stopCtx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	_ = client.Stop(stopCtx)
+	_ = client.StopAndCancel(stopCtx)
 	_ = w.Close(stopCtx)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
