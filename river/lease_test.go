@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
 )
@@ -38,15 +36,7 @@ func TestLapsedLeaseSendsNothingThenRetries(t *testing.T) {
 	w := &Worker{Journal: newJournal(t, pool), TEL4VN: fastClient(t, srv.URL), LeaseTTL: time.Minute}
 	obs := &staleAfterClaim{w: w}
 	w.Observer = obs
-	client, err := NewClient(pool, w, 1, &river.Config{FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: testLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	insertOrder(t, client, pool, otpArgs(0), true)
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Stop(ctx); _ = w.Close(ctx) })
+	startWorking(t, pool, w, 1, quickConfig(), otpArgs(0))
 
 	// The first attempt ends retryable, nothing sent.
 	deadline := time.Now().Add(20 * time.Second)

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
 )
@@ -46,10 +44,7 @@ func TestWorkerOfTwoNewClientsGivesBackItsPlaces(t *testing.T) {
 	base, arrived, release := heldProxy(t, srv)
 	pool, _ := newPool(t)
 	w := &Worker{Journal: newJournal(t, pool), TEL4VN: fastClient(t, base), LeaseTTL: 3 * time.Second}
-	cfg := func() *river.Config {
-		return &river.Config{FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: testLogger()}
-	}
-	c1, err := NewClient(pool, w, 2, cfg())
+	c1, err := NewClient(pool, w, 2, quickConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +79,10 @@ func TestWorkerOfTwoNewClientsGivesBackItsPlaces(t *testing.T) {
 	// A second client on the same Worker, with other places (refused, or
 	// given places of its own: either way the first client's jobs must
 	// end), and one with the same (they share them).
-	if _, err := NewClient(pool, w, 1, cfg()); err != nil {
+	if _, err := NewClient(pool, w, 1, quickConfig()); err != nil {
 		t.Logf("a second NewClient with other places: %v", err)
 	}
-	if _, err := NewClient(pool, w, 2, cfg()); err != nil {
+	if _, err := NewClient(pool, w, 2, quickConfig()); err != nil {
 		t.Errorf("a second NewClient with the same places: %v", err)
 	}
 	close(release)
@@ -126,7 +121,7 @@ func TestUnsettledClaimsAtMostPlacesAndPrefetch(t *testing.T) {
 	}))
 	pool, _ := newPool(t)
 	w := &Worker{Journal: newJournal(t, pool), TEL4VN: fastClient(t, held.URL), LeaseTTL: 3 * time.Second}
-	client, err := NewClient(pool, w, 1, &river.Config{FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: testLogger()})
+	client, err := NewClient(pool, w, 1, quickConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

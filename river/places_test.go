@@ -7,11 +7,36 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	autocall "github.com/autocallvn/autocall-go"
 	"github.com/autocallvn/autocall-go/autocalltest"
 )
+
+// quickConfig is River's configuration for a test's worker: fetches and
+// polls often, so that a test waits for its jobs, not for River.
+func quickConfig() *river.Config {
+	return &river.Config{FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: testLogger()}
+}
+
+// startWorking inserts args, then starts a River client of w (maxWorkers,
+// cfg), stopped with w at the test's end.
+func startWorking(t *testing.T, pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config, args ...river.JobArgs) *river.Client[pgx.Tx] {
+	t.Helper()
+	client, err := NewClient(pool, w, maxWorkers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range args {
+		insertOrder(t, client, pool, a, true)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(ctx); _ = w.Close(ctx) })
+	return client
+}
 
 // inFlight counts the creates under way at once, from the client's side.
 type inFlight struct {
@@ -51,7 +76,7 @@ func placesWorker(t *testing.T, prefetch int, delay time.Duration, jobs int) (*r
 		t.Fatal(err)
 	}
 	w := &Worker{Journal: newJournal(t, pool), TEL4VN: c, Prefetch: prefetch}
-	client, err := NewClient(pool, w, 3, &river.Config{FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: testLogger()})
+	client, err := NewClient(pool, w, 3, quickConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

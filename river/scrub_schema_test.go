@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -33,16 +32,9 @@ func TestScrubInRiversOwnSchema(t *testing.T) {
 	srv := autocalltest.NewServer()
 	t.Cleanup(srv.Close)
 	w := &Worker{Journal: newJournal(t, pool), TEL4VN: fastClient(t, srv.URL)}
-	client, err := NewClient(pool, w, 2, &river.Config{Schema: "jobs", FetchCooldown: 5 * time.Millisecond,
-		FetchPollInterval: 50 * time.Millisecond, Logger: testLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	insertOrder(t, client, pool, otpArgs(0), true)
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Stop(ctx); _ = w.Close(ctx) })
+	cfg := quickConfig()
+	cfg.Schema = "jobs"
+	startWorking(t, pool, w, 2, cfg, otpArgs(0))
 	deadline := time.Now().Add(20 * time.Second)
 	var state, code string
 	for time.Now().Before(deadline) {

@@ -111,6 +111,12 @@ func (w *worker) kill() {
 func (w *worker) term(t *testing.T) {
 	t.Helper()
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	w.exited(t)
+}
+
+// exited waits for the worker, signalled, to exit cleanly.
+func (w *worker) exited(t *testing.T) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- w.cmd.Wait() }()
 	select {

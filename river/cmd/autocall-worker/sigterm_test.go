@@ -86,16 +86,7 @@ func TestSIGTERMSendsNoJobWaitingForAPlace(t *testing.T) {
 	}()
 	close(release)
 	released = true
-	done := make(chan error, 1)
-	go func() { done <- w.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("worker exited after SIGTERM: %v\n%s", err, tail(w.out.String(), 2000))
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("worker did not stop after SIGTERM")
-	}
+	w.exited(t)
 
 	if n := srv.Count("/api/v2/campaigns/1/otp"); n != 1 {
 		t.Errorf("%d creates reached the provider, want 1 (the job in flight at SIGTERM)", n)
