@@ -58,7 +58,7 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 		return nil, err
 	}
 	maxWorkers = max(maxWorkers, 1)
-	ahead := w.prefetch(maxWorkers)
+	ahead := w.Ahead(maxWorkers)
 	if w.riverSet && w.riverSchema != c.Schema {
 		return nil, fmt.Errorf("autocallriver: the Worker works River's schema %q from an earlier NewClient, not %q", w.riverSchema, c.Schema)
 	}
@@ -86,9 +86,10 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 
 // PoolConns is the connections a pool wants for NewClient(pool, w,
 // maxWorkers, …): one for each job River holds (a claim, or an outcome's
-// write with River's completion) and four for River's own (its LISTEN,
-// fetches, completer and maintenance).
+// write with River's completion) and four for River's fetches, completer
+// and maintenance. River's LISTEN takes one more, out of the pool (pgx's
+// Hijack): a process opens up to PoolConns + 1 connections.
 func PoolConns(maxWorkers int, w *Worker) int32 {
 	maxWorkers = max(maxWorkers, 1)
-	return int32(maxWorkers + w.prefetch(maxWorkers) + 4)
+	return int32(maxWorkers + w.Ahead(maxWorkers) + 4)
 }

@@ -54,7 +54,12 @@ type Worker struct {
 	// (until Close: then the claim reads Unknown), and River is told what
 	// it says.
 	SettleFor time.Duration
-	// Logger, when set, gets a line per job outcome (no secret).
+	// Logger, when set, gets a warning for each job refused or left
+	// unknown by this worker (its key, state and cause: no secret, no
+	// reason text), and for what keeps the worker from its work (the
+	// lease, the database's clock, outages, the account's pause). Placed
+	// and unsent jobs are not logged: the journal, River's job errors and
+	// the Observer's metrics have them.
 	Logger *slog.Logger
 	// Observer, when set, is told of each job's end (by its state) and
 	// of the journal's claims and settles (github.com/autocallvn/
@@ -139,8 +144,9 @@ func (w *Worker) RunID() string {
 	return w.run
 }
 
-// prefetch is the jobs River holds beyond maxWorkers (Prefetch's rule).
-func (w *Worker) prefetch(maxWorkers int) int {
+// Ahead is how many jobs NewClient(…, w, maxWorkers, …) lets River hold
+// beyond maxWorkers, fetched ahead: Prefetch's rule.
+func (w *Worker) Ahead(maxWorkers int) int {
 	switch {
 	case w.Prefetch == 0:
 		return maxWorkers
@@ -423,6 +429,9 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 		}
 	}
 	jo.report(ctx)
+	if !out.Skipped && (out.State == batch.Refused || out.State == batch.Unknown) {
+		w.log("job "+string(out.State), "key", bj.Key, "cause", out.Record.Cause)
+	}
 	return w.river(ctx, bj.Key, out, err)
 }
 

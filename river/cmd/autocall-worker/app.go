@@ -209,9 +209,10 @@ func (a *app) run(ctx context.Context) error {
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "autocall-worker: working queue %s with %d workers (run %s)\n", autocallriver.Queue, a.workers, w.RunID())
+	fmt.Fprintf(a.stdout, "autocall-worker: working queue %s with %d workers, %d fetched ahead, a pool of %d connections (run %s)\n",
+		autocallriver.Queue, a.workers, w.Ahead(a.workers), pool.Config().MaxConns, w.RunID())
 	<-ctx.Done()
-	a.log.Info("stopping: the jobs in flight finish and are settled")
+	a.log.Info("stopping: the calls in flight finish and are settled; the jobs not yet claimed go back to River unsent (River's hard stop below cancels only those)")
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.jobTimeout+30*time.Second)
 	defer cancel()
 	// The jobs' contexts are cancelled: a job not yet claimed (one fetched

@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -91,10 +92,12 @@ func (s *service) postOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	// The order and its call, in one transaction: rolled back, nobody is
 	// called; committed, the call job exists once (its key is the order's).
+	existed := false
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(r.Context(), `INSERT INTO orders (id, phone, customer_name, amount, due_date)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, o.OrderID, phone, o.CustomerName, o.Amount, due)
 		if err != nil || tag.RowsAffected() == 0 {
+			existed = err == nil
 			return err // an order posted again: its job exists already
 		}
 		_, err = autocallriver.InsertTx(r.Context(), s.river, tx, autocallriver.TTSArgs{
@@ -117,6 +120,11 @@ func (s *service) postOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if existed {
+		// Nothing new: GET /orders/{id} says where its call is.
+		_ = json.NewEncoder(w).Encode(map[string]any{"order_id": o.OrderID, "call": "exists"})
+		return
+	}
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(map[string]any{"order_id": o.OrderID, "call": "queued"})
 }
@@ -176,11 +184,14 @@ func serve(ctx context.Context, log *slog.Logger, getenv func(string) string) er
 	}
 	addr := env("ADDR", "127.0.0.1:8080")
 	const workers = 16
-	pcfg, err := pgxpool.ParseConfig(env("DATABASE_URL", "postgres://localhost:5432/postgres"))
+	dbURL := env("DATABASE_URL", "postgres://localhost:5432/postgres")
+	pcfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return err
 	}
-	pcfg.MaxConns = max(pcfg.MaxConns, autocallriver.PoolConns(workers, &autocallriver.Worker{}))
+	if !strings.Contains(dbURL, "pool_max_conns") { // the URL's own size stands
+		pcfg.MaxConns = max(pcfg.MaxConns, autocallriver.PoolConns(workers, &autocallriver.Worker{}))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return err

@@ -56,8 +56,17 @@ func TestOrderIsCalledOnce(t *testing.T) {
 		t.Fatalf("POST /orders: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	resp, _ = http.Post("http://"+addr+"/orders", "application/json", strings.NewReader(body))
+	// Posted again: nothing new, and said so.
+	resp, err = http.Post("http://"+addr+"/orders", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&again)
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || again["call"] != "exists" {
+		t.Fatalf("POST /orders again: %d %v, want 200 exists", resp.StatusCode, again)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/orders/A1")
