@@ -23,6 +23,7 @@ import (
 	promexporter "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
 
 	autocall "github.com/autocallvn/autocall-go"
 	autocallotel "github.com/autocallvn/autocall-go/otel"
@@ -60,7 +61,16 @@ func (a *app) serveMetrics() (*telemetry, error) {
 		ln.Close()
 		return nil, err
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp),
+	// service.name says whose metrics these are (OTel's default reads
+	// unknown_service); OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES,
+	// read after it, still win.
+	res, err := resource.New(context.Background(), resource.WithAttributes(attribute.String("service.name", "autocall-worker")),
+		resource.WithFromEnv(), resource.WithTelemetrySDK())
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(res),
 		// A job's tags are the inserter's words, unbounded (an order id,
 		// a phone): kept out of River's labels.
 		sdkmetric.WithView(sdkmetric.NewView(

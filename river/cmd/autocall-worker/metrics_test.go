@@ -228,6 +228,19 @@ func TestMetricsScrapedDuringAWorkerRun(t *testing.T) {
 	if last.samples["autocall_journal_duration_seconds_count{autocall_journal_operation=claim}"] < n {
 		t.Errorf("journal claims not timed:\n%s", last.text)
 	}
+	if !strings.Contains(last.text, `service_name="autocall-worker"`) {
+		t.Errorf("the metrics do not say whose they are (service.name):\n%s", last.text)
+	}
+	// Each HTTP attempt, under the HTTP client conventions' name.
+	attempts := 0.0
+	for k, v := range last.samples {
+		if strings.HasPrefix(k, "http_client_request_duration_seconds_count{") {
+			attempts += v
+		}
+	}
+	if attempts < float64(counts[batch.Placed]) {
+		t.Errorf("HTTP attempts timed: %v, placed %d\n%s", attempts, counts[batch.Placed], last.text)
+	}
 	// River's own, through otelriver.
 	if last.samples["river_work_count_total{attempt=1,kind=autocall_otp,priority=1,queue="+autocallriver.Queue+",status=ok}"] == 0 {
 		t.Errorf("no River work count:\n%s", last.text)
