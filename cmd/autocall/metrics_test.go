@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/autocallvn/autocall-go/autocalltest"
+	"github.com/autocallvn/autocall-go/internal/promtext"
 )
 
 func freeAddr(t *testing.T) string {
@@ -42,21 +43,7 @@ func scrape(url string) (map[string]float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("status %d", resp.StatusCode)
 	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %v", line, err)
-		}
-		out[line[:i]] = v
-	}
-	return out, sc.Err()
+	return promtext.Samples(resp.Body)
 }
 
 func jobsIn(m map[string]float64, state string) float64 {

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/autocallvn/autocall-go/autocalltest"
 	"github.com/autocallvn/autocall-go/batch"
+	"github.com/autocallvn/autocall-go/internal/promtext"
 	"github.com/autocallvn/autocall-go/internal/secretforms"
 	autocallriver "github.com/autocallvn/autocall-go/river"
 )
@@ -61,38 +61,23 @@ func scrapeMetrics(url string) (*scrape, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw, err := promtext.Samples(strings.NewReader(string(b)))
+	if err != nil {
+		return nil, err
+	}
+	// Keyed with the labels sorted and unquoted: an order of the
+	// exporter's own is not the test's business.
 	s := &scrape{text: string(b), samples: map[string]float64{}}
-	sc := bufio.NewScanner(strings.NewReader(s.text))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %v", line, err)
-		}
-		name, labels, _ := strings.Cut(line[:i], "{")
+	for line, v := range raw {
+		name, labels, _ := strings.Cut(line, "{")
 		var kv []string
 		for _, m := range labelRE.FindAllStringSubmatch(labels, -1) {
 			kv = append(kv, m[1]+"="+m[2])
 		}
-		s.samples[name+"{"+strings.Join(sortedCopy(kv), ",")+"}"] = v
+		slices.Sort(kv)
+		s.samples[name+"{"+strings.Join(kv, ",")+"}"] = v
 	}
-	return s, sc.Err()
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
+	return s, nil
 }
 
 // jobs is autocall_batch_jobs_total for a state, of jobs this worker sent
