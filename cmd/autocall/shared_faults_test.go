@@ -81,13 +81,7 @@ func TestSharedJournalLostMidRun(t *testing.T) {
 // and are recorded, the run's lease ends (no claim of it is left in
 // flight), and the next run sends the rest, nobody twice.
 func TestSharedJournalBatchTerminated(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		spec func(t *testing.T) string
-	}{
-		{"redis", startRedisJournal},
-		{"postgres", startPostgresJournal},
-	} {
+	for _, c := range sharedJournals {
 		t.Run(c.name, func(t *testing.T) {
 			spec := c.spec(t)
 			srv := sandbox(t)

@@ -18,17 +18,21 @@ import (
 	"github.com/autocallvn/autocall-go/river/pgtest"
 )
 
+// sharedJournals are the journals several processes share, each started
+// for a test, as a --journal spec.
+var sharedJournals = []struct {
+	name string
+	spec func(t *testing.T) string
+}{
+	{"redis", startRedisJournal},
+	{"postgres", startPostgresJournal},
+}
+
 // A cron CSV and an order service share one truth: the command's
 // --journal takes the Redis journal and the PostgreSQL journal (the River
 // worker's), and a second run through either phones nobody.
 func TestSharedJournals(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		spec func(t *testing.T) string
-	}{
-		{"redis", startRedisJournal},
-		{"postgres", startPostgresJournal},
-	} {
+	for _, c := range sharedJournals {
 		t.Run(c.name, func(t *testing.T) {
 			spec := c.spec(t)
 			srv := sandbox(t)
