@@ -2,7 +2,6 @@ package autocall
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -457,8 +456,9 @@ func (discardLogger) Debugf(string, ...any) {}
 
 // Authenticate makes sure the Client holds a usable token, fetching one if
 // needed: a start-up check that the credential works. Other methods do
-// this by themselves. During the back-off after a failed fetch it returns
-// that failure as a *TokenError with Cached set (and asks nobody).
+// this by themselves. A failure is a *TokenError (ErrNotSent), as a
+// method's is, wrapping the cause; during the back-off after a failed
+// fetch it is that failure, with Cached set (and nobody is asked).
 func (c *Client) Authenticate(ctx context.Context) error {
 	if c == nil || c.tokens == nil {
 		return errZeroClient()
@@ -466,10 +466,12 @@ func (c *Client) Authenticate(ctx context.Context) error {
 	if ctx == nil {
 		return errNilContext()
 	}
-	_, err := c.tokens.token(ctx)
-	var ef *earlierFailure
-	if errors.As(err, &ef) {
-		return tokenError("", "", err) // says it is the earlier failure
+	if _, err := c.tokens.token(ctx); err != nil {
+		// Typed as a method's token failure is (request.go): a batch that
+		// authenticates before a send tells a create that never left.
+		te := tokenError("", "", err)
+		te.Err = c.redact.error(te.Err)
+		return te
 	}
-	return err
+	return nil
 }

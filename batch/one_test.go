@@ -107,3 +107,20 @@ func TestRunOneChecksTheCallersLease(t *testing.T) {
 		})
 	}
 }
+
+// An advertising job authenticates before its create (the hours are
+// checked with the token in hand): a token that cannot be had leaves the
+// job Unsent with CauseToken, not Unknown, since no create left.
+func TestRunOneAdvertisingWithoutATokenIsUnsent(t *testing.T) {
+	srv, tel, _ := sandbox(t)
+	srv.FailNext("/api/v1/users/generate_access_token", 20, autocalltest.Fault{Status: 503, Body: `{"error":"down"}`})
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, Vietnam())
+	r := &Runner{TEL4VN: tel, Journal: NewMemJournal(), RunID: "one", Now: func() time.Time { return at }}
+	job := otpJobs(1)[0]
+	job.Purpose = Advertising
+	out, err := r.RunOne(context.Background(), job)
+	require.NoError(t, err)
+	assert.Equal(t, Unsent, out.State, "no create left: %+v", out.Record)
+	assert.Equal(t, CauseToken, out.Record.Cause)
+	assert.Zero(t, srv.Count("/api/v2/campaigns/1/otp"))
+}
