@@ -508,16 +508,19 @@ func (w *Worker) river(ctx context.Context, key string, out batch.Outcome, err e
 			out.Err = fmt.Errorf("autocallriver: job %q left unsent (%s)", key, rec.Cause)
 		}
 		return out.Err // network, token, auth: River retries with backoff
+	case "":
+		// Nothing recorded: ctx ended before the claim, or the
+		// Do-Not-Call list failed.
+		if ctx.Err() != nil {
+			return river.JobSnooze(0)
+		}
+		if out.Err != nil {
+			return out.Err
+		}
+		return fmt.Errorf("autocallriver: job %q: nothing was recorded", key)
 	}
-	// Nothing recorded: ctx ended before the claim, or the Do-Not-Call
-	// list failed.
-	if ctx.Err() != nil {
-		return river.JobSnooze(0)
-	}
-	if out.Err != nil {
-		return out.Err
-	}
-	return fmt.Errorf("autocallriver: job %q: nothing was recorded", key)
+	// A state this table does not know may have called: never retried.
+	return river.JobCancel(&JobError{Key: key, State: batch.Unknown, Reason: "unexpected state " + string(out.State)})
 }
 
 // hostNow is this host's clock (a variable for the tests: a host whose
