@@ -184,8 +184,7 @@ func (j *Journal) claimUnpaused(ctx context.Context, req batch.ClaimRequest, acc
 // claimNewSQL writes the claim of a key the journal has no record of, no
 // tombstone for ($16 when not zero), while the account ($17, when not
 // empty) is not paused (pausedSQL's test); else nothing.
-const claimNewSQL = `INSERT INTO autocall_job (key, state, time_ns, claimed_ns, kind, campaign, phones,
-		call_ids, session_id, code, reason, cause, run, purpose, not_before_ns)
+const claimNewSQL = `INSERT INTO autocall_job (` + jobColumns + `)
 	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
 	WHERE ($16::bigint = 0 OR NOT EXISTS (SELECT 1 FROM autocall_forgotten WHERE hash = $16))
 		AND ($17::text = '' OR NOT EXISTS (SELECT 1 FROM autocall_account
@@ -197,11 +196,6 @@ const claimNewSQL = `INSERT INTO autocall_job (key, state, time_ns, claimed_ns, 
 // if nothing is in its way, and COMMIT. Not claimed, with no error, it
 // wrote nothing: claim's two round trips find what is in the way.
 func (j *Journal) claimNew(ctx context.Context, req batch.ClaimRequest, rec batch.Record, account string) (bool, error) {
-	p, err := j.begin(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer p.release()
 	var tomb int64
 	if !req.Resend.Forgotten {
 		tomb = keyHash(rec.Key)
@@ -209,12 +203,15 @@ func (j *Journal) claimNew(ctx context.Context, req batch.ClaimRequest, rec batc
 			return false, nil // the hash that means "no check": the long way
 		}
 	}
+	p, err := j.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer p.release()
 	rec.State, rec.ClaimedAt = batch.Claimed, rec.Time
 	var claimed bool
 	queueLockKey(p.b, rec.Key)
-	p.b.Queue(claimNewSQL, rec.Key, string(rec.State), rec.Time.UnixNano(), nsOf(rec.ClaimedAt), rec.Kind, rec.Campaign, rec.Phones,
-		rec.CallIDs, rec.SessionID, rec.Code, rec.Reason, rec.Cause, rec.Run, string(rec.Purpose), nsOf(rec.NotBefore),
-		tomb, account).Exec(func(ct pgconn.CommandTag) error {
+	p.b.Queue(claimNewSQL, append(recordArgs(rec), tomb, account)...).Exec(func(ct pgconn.CommandTag) error {
 		claimed = ct.RowsAffected() == 1
 		return nil
 	})

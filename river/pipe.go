@@ -127,17 +127,25 @@ func queueGet(b *pgx.Batch, key string, s *stored, had *bool) {
 	})
 }
 
+// jobColumns are autocall_job's columns a record is written to, in
+// recordArgs's order ($1 to $15).
+const jobColumns = `key, state, time_ns, claimed_ns, kind, campaign, phones,
+	call_ids, session_id, code, reason, cause, run, purpose, not_before_ns`
+
+// recordArgs are rec's values for jobColumns.
+func recordArgs(rec batch.Record) []any {
+	return []any{rec.Key, string(rec.State), rec.Time.UnixNano(), nsOf(rec.ClaimedAt), rec.Kind, rec.Campaign, rec.Phones,
+		rec.CallIDs, rec.SessionID, rec.Code, rec.Reason, rec.Cause, rec.Run, string(rec.Purpose), nsOf(rec.NotBefore)}
+}
+
 // queuePut writes rec as the key's record and brings the index up to
 // date (the locks are held).
 func queuePut(b *pgx.Batch, rec batch.Record) {
-	b.Queue(`INSERT INTO autocall_job (key, state, time_ns, claimed_ns, kind, campaign, phones,
-			call_ids, session_id, code, reason, cause, run, purpose, not_before_ns)
+	b.Queue(`INSERT INTO autocall_job (`+jobColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (key) DO UPDATE SET state = $2, time_ns = $3, claimed_ns = $4, kind = $5, campaign = $6,
 			phones = $7, call_ids = $8, session_id = $9, code = $10, reason = $11, cause = $12, run = $13,
-			purpose = $14, not_before_ns = $15`,
-		rec.Key, string(rec.State), rec.Time.UnixNano(), nsOf(rec.ClaimedAt), rec.Kind, rec.Campaign, rec.Phones,
-		rec.CallIDs, rec.SessionID, rec.Code, rec.Reason, rec.Cause, rec.Run, string(rec.Purpose), nsOf(rec.NotBefore))
+			purpose = $14, not_before_ns = $15`, recordArgs(rec)...)
 	if rec.Purpose != batch.Advertising || len(rec.Phones) == 0 {
 		return
 	}
