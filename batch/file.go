@@ -186,7 +186,7 @@ type lastLine struct {
 
 // ReadFile reads the journal at path without writing to it or taking its
 // lock, so that it can be looked at while a run holds it (inUse). A claim
-// without its outcome then reads as ClaimedAt: that run has it in flight.
+// without its outcome then reads as Claimed: that run has it in flight.
 // When no process holds the journal, a claim reads as Unknown, as OpenFile
 // reads it. Nothing is repaired: a cut last line is read as OpenFile would
 // read it, or, in use, as a claim being written. Records are in the order
@@ -369,9 +369,12 @@ func (j *FileJournal) Claim(ctx context.Context, req ClaimRequest) (bool, Record
 		j.mu.Unlock()
 		return false, cur, nil
 	}
-	if f, ok := j.tombs.forgottenOrNone(rec.Key, req.Resend); !had && ok {
-		j.mu.Unlock()
-		return false, f, nil
+	if !had {
+		// Only a key with no record can be a forgotten one.
+		if f, ok := j.tombs.forgottenOrNone(rec.Key, req.Resend); ok {
+			j.mu.Unlock()
+			return false, f, nil
+		}
 	}
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()

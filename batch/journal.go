@@ -11,7 +11,7 @@ import (
 type State string
 
 const (
-	// ClaimedAt: the job's request may be leaving or have left; no outcome is
+	// Claimed: the job's request may be leaving or have left; no outcome is
 	// recorded yet. A job found claimed when a run starts was in flight when
 	// its process died: it reads as Unknown.
 	Claimed State = "claimed"

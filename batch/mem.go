@@ -86,8 +86,10 @@ func (m *MemJournal) Claim(_ context.Context, req ClaimRequest) (bool, Record, e
 	if had && !req.Resend.Claimable(cur) {
 		return false, m.view(cur), nil
 	}
-	if f, ok := m.s.tombs.forgottenOrNone(rec.Key, req.Resend); !had && ok {
-		return false, f, nil
+	if !had {
+		if f, ok := m.s.tombs.forgottenOrNone(rec.Key, req.Resend); ok {
+			return false, f, nil
+		}
 	}
 	if rec.Purpose == Advertising && req.Interval > 0 {
 		if d := m.s.ads.holds(rec.Key, rec.Phones, rec.Time, req.Interval); d != nil {

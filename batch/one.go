@@ -78,7 +78,7 @@ func (r *Runner) RunOne(ctx context.Context, j Job) (Outcome, error) {
 	rr := *r
 	rr.Journal = one
 	if r.Observer != nil {
-		rr.Journal = observedJournal{Journal: one, o: r.Observer}
+		rr = *rr.observed()
 	}
 	st := &runState{r: &rr, start: time.Now(), total: 1, runID: r.RunID, policy: policy,
 		maxPause: math.MaxInt64, stopCtx: stopCtx, stop: stop}

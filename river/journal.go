@@ -256,8 +256,10 @@ func (j *Journal) claim(ctx context.Context, req batch.ClaimRequest, rec batch.R
 	if had && !req.Resend.Claimable(cur.Record) {
 		return false, j.view(cur), p.commit(ctx)
 	}
-	if f, ok := j.forgottenBy(rec.Key, ts); !had && ok {
-		return false, f, p.commit(ctx) // a forgotten key (Retention): nothing stored
+	if !had {
+		if f, ok := j.forgottenBy(rec.Key, ts); ok {
+			return false, f, p.commit(ctx) // a forgotten key (Retention): nothing stored
+		}
 	}
 	if pausedFor > 0 {
 		wait := time.Duration(pausedFor * float64(time.Second))
