@@ -150,7 +150,11 @@ func (a *app) pool(ctx context.Context) (*pgxpool.Pool, error) {
 		if err == nil {
 			return pool, nil
 		}
-		if ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
+		if ctx.Err() != nil {
+			pool.Close()
+			return nil, errStopped // SIGTERM while waiting: nothing was worked
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
 			pool.Close()
 			return nil, fmt.Errorf("the database is unreachable: %w", err)
 		}

@@ -37,3 +37,23 @@ func TestCredentialWithoutBaseURLIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// SIGTERM while the worker waits for an unreachable database is a stop
+// asked for: exit 0; a database still unreachable after --wait-db is a
+// failure: exit 1.
+func TestStopWhileWaitingForTheDatabaseExitsZero(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"}
+	getenv := func(k string) string { return env[k] }
+	var stdout, stderr bytes.Buffer
+	runCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond) // the signal
+	code := execute(runCtx, []string{"run"}, &stdout, &stderr, getenv)
+	cancel()
+	if code != 0 {
+		t.Errorf("stopped while waiting: exit %d, %q", code, stderr.String())
+	}
+	stderr.Reset()
+	code = execute(ctx, []string{"run", "--wait-db", "300ms"}, &stdout, &stderr, getenv)
+	if code != 1 || !strings.Contains(stderr.String(), "unreachable") {
+		t.Errorf("--wait-db spent: exit %d, %q", code, stderr.String())
+	}
+}

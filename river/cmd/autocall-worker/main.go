@@ -26,6 +26,10 @@
 // --key-retention (365d); a job whose key is remembered but whose record
 // is gone is refused as forgotten (batch.Retention).
 //
+// Exit codes: 0 when it stopped as asked (SIGTERM or SIGINT, before or
+// after it started working), 1 for anything else (bad configuration, a
+// database that stayed unreachable for --wait-db, a failed migration).
+//
 // With --metrics-addr ADDR the worker serves Prometheus metrics at
 // http://ADDR/metrics (package autocallotel's, through OpenTelemetry's
 // Prometheus exporter): calls by operation and outcome, jobs by state,
@@ -35,6 +39,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,9 +56,17 @@ func main() {
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	cmd := rootCommand(ctx, stdout, stderr, getenv)
 	cmd.SetArgs(args)
-	if err := cmd.ExecuteContext(ctx); err != nil {
+	switch err := cmd.ExecuteContext(ctx); {
+	case err == nil:
+		return 0
+	case errors.Is(err, errStopped):
+		fmt.Fprintln(stderr, "autocall-worker: stopped before the database was reached")
+		return 0
+	default:
 		fmt.Fprintln(stderr, "autocall-worker:", err)
 		return 1
 	}
-	return 0
 }
+
+// errStopped: the worker was told to stop before it started working.
+var errStopped = errors.New("stopped before starting")
