@@ -42,7 +42,6 @@ func (w *Worker) refuseArgs(ctx context.Context, job *rivertype.JobRow, c Common
 		return river.JobCancel(fmt.Errorf("autocallriver: job %d (%s): %w", job.ID, job.Kind, e))
 	}
 	if strings.TrimSpace(c.Key) == "" {
-		w.scrub(ctx, job)
 		return cancel(why)
 	}
 	now := w.now
@@ -63,14 +62,12 @@ func (w *Worker) refuseArgs(ctx context.Context, job *rivertype.JobRow, c Common
 		if cur.State != batch.Claimed { // in flight elsewhere: its worker tells
 			w.jobEnd(ctx, batch.JobEnd{State: cur.State, Skipped: true})
 		}
-		w.scrub(ctx, job) // cancelled, whatever the key's state
 		return cancel(fmt.Errorf("%w (the journal holds %q %s)", why, c.Key, cur.State))
 	}
 	rec.State, rec.Cause, rec.Reason, rec.Time = batch.Refused, batch.CauseInvalid, why.Error(), now()
 	start = time.Now()
 	err = w.Journal.Settle(context.WithoutCancel(ctx), rec)
 	w.journalOp(ctx, "settle", start, err)
-	w.scrub(ctx, job) // cancelled, written or not
 	if err != nil {
 		// The claim holds: the job reads Unknown, though nothing was sent.
 		w.jobEnd(ctx, batch.JobEnd{State: batch.Unknown, JournalFailed: true})

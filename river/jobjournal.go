@@ -22,7 +22,10 @@ type jobJournal struct {
 	w *Worker
 	// job is the River job worked: an OTP job's code leaves its args once
 	// the job has ended for good (scrub).
-	job      *rivertype.JobRow
+	job *rivertype.JobRow
+	// blanked is set when the code left in the placed outcome's
+	// transaction (finish): work need not blank it again.
+	blanked  *bool
 	complete func(ctx context.Context, tx pgx.Tx) error
 	// answered is called when the job's outcome is known, before it is
 	// written: it frees the worker's place (NewClient) for the next job.
@@ -47,6 +50,7 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 			}
 			if err == nil {
 				jj.Settled(rec.Key)
+				*jj.blanked = holdsSecret(jj.job) // in that transaction (finish)
 				return nil
 			}
 			if !isConnErr(err) {
@@ -59,9 +63,6 @@ func (jj *jobJournal) Settle(ctx context.Context, rec batch.Record) error {
 		} else {
 			err = jj.Journal.Settle(ctx, rec)
 			if err == nil {
-				if ended(rec.State) {
-					jj.w.scrub(ctx, jj.job)
-				}
 				return nil
 			}
 		}
@@ -151,15 +152,13 @@ func (w *Worker) writeLater(rec batch.Record, job *rivertype.JobRow) {
 		defer w.wg.Done()
 		for wait := time.Second; ; wait = min(wait*2, 15*time.Second) {
 			err := w.Journal.Settle(context.Background(), rec)
-			if err == nil {
-				w.log("an outcome held while the database was unreachable is written", "key", rec.Key, "state", rec.State)
-				if ended(rec.State) {
-					w.scrub(context.Background(), job)
+			if err == nil || !isConnErr(err) {
+				if err == nil {
+					w.log("an outcome held while the database was unreachable is written", "key", rec.Key, "state", rec.State)
+				} else {
+					w.log("an outcome held while the database was unreachable could not be written; the job reads Unknown once this worker stops", "key", rec.Key, "err", err)
 				}
-				return
-			}
-			if !isConnErr(err) {
-				w.log("an outcome held while the database was unreachable could not be written; the job reads Unknown once this worker stops", "key", rec.Key, "err", err)
+				// work's blanking met the outage: the database is back.
 				if ended(rec.State) {
 					w.scrub(context.Background(), job)
 				}
@@ -190,11 +189,6 @@ func (jj *jobJournal) Claim(ctx context.Context, req batch.ClaimRequest) (bool, 
 	ok, cur, err := jj.Journal.claimUnpaused(ctx, req, account)
 	if err != nil && isConnErr(err) && !req.Record.Time.IsZero() {
 		jj.unclaim(context.WithoutCancel(ctx), req.Record)
-	}
-	if err == nil && !ok && ended(cur.State) {
-		// The key is settled already (another job of the key, a delivery
-		// River repeats): this job ends with that state, never sending.
-		jj.w.scrub(ctx, jj.job)
 	}
 	return ok, cur, err
 }

@@ -340,7 +340,14 @@ func (e *JobError) Is(target error) bool {
 }
 
 func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
-	err := attempt(ctx, w, job)
+	var blanked bool
+	err := attempt(ctx, w, job, &blanked)
+	if !blanked && holdsSecret(job.JobRow) && (err == nil || errors.As(err, new(*rivertype.JobCancelError))) {
+		// River is told the job is over (completed or cancelled: never
+		// tried again): its OTP code leaves the args now, whatever ended
+		// it (refused, unknown, a key settled already, args refused).
+		w.scrub(ctx, job.JobRow)
+	}
 	if err != nil && !errors.As(err, new(*rivertype.JobCancelError)) && !errors.As(err, new(*rivertype.JobSnoozeError)) {
 		// Every other error River retries ends an attempt that sent
 		// nothing and refused nothing (see river): say so in the job's
@@ -351,7 +358,7 @@ func work[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
 }
 
 // attempt is one attempt at job: the package doc's table.
-func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) error {
+func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T], blanked *bool) error {
 	w.start()
 	free := func() {}
 	if w.places != nil {
@@ -392,7 +399,7 @@ func attempt[T callArgs](ctx context.Context, w *Worker, job *river.Job[T]) erro
 			return river.JobSnooze(rest)
 		}
 	}
-	jj := &jobJournal{Journal: w.Journal, w: w, answered: free, job: job.JobRow, complete: func(ctx context.Context, tx pgx.Tx) error {
+	jj := &jobJournal{Journal: w.Journal, w: w, answered: free, job: job.JobRow, blanked: blanked, complete: func(ctx context.Context, tx pgx.Tx) error {
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	}}
