@@ -124,3 +124,23 @@ func TestRunOneAdvertisingWithoutATokenIsUnsent(t *testing.T) {
 	assert.Equal(t, CauseToken, out.Record.Cause)
 	assert.Zero(t, srv.Count("/api/v2/campaigns/1/otp"))
 }
+
+// vanishing is a journal whose records read as gone (compacted away).
+type vanishing struct{ Journal }
+
+func (vanishing) Get(context.Context, string) (Record, bool, error) { return Record{}, false, nil }
+
+// A lapsed lease found the claim's record gone: nothing was sent, and the
+// job reads Unsent by a written rule, not as a skip of an empty record.
+func TestRunOneLeaseLapsedRecordGoneIsUnsent(t *testing.T) {
+	srv, tel, _ := sandbox(t)
+	j := NewMemJournal()
+	require.NoError(t, j.Lease(context.Background(), "one", time.Minute))
+	r := &Runner{TEL4VN: tel, Journal: vanishing{j}, RunID: "one", LeaseTTL: time.Second, ClaimDirectly: true,
+		LeaseRenewed: func() time.Time { return time.Now().Add(-time.Hour) }}
+	out, err := r.RunOne(context.Background(), otpJobs(1)[0])
+	require.NoError(t, err)
+	assert.Equal(t, Unsent, out.State)
+	assert.False(t, out.Skipped)
+	assert.Empty(t, srv.Calls())
+}

@@ -498,11 +498,16 @@ func (st *runState) leaseLapsed(ctx context.Context, key string, since time.Dura
 	st.halt(why)
 	res.err = why
 	cur, ok, err := st.r.Journal.Get(ctx, key)
-	if err != nil || !ok || cur.State != Claimed || cur.Run != st.runID {
-		if err != nil {
-			res.journalErr, res.state = err, Unknown // the claim holds
-			return res
-		}
+	switch {
+	case err != nil:
+		res.journalErr, res.state = err, Unknown // the claim holds
+		return res
+	case !ok:
+		// The record is gone (compacted away under us): this run sent
+		// nothing, and nothing stands in the journal to report.
+		res.state = Unsent
+		return res
+	case cur.State != Claimed || cur.Run != st.runID:
 		return st.skip(res, cur) // changed since the claim: no longer ours
 	}
 	back := Record{Key: key, State: Unsent, Time: st.r.now(), Reason: "not sent: " + why.Error()}
