@@ -3,6 +3,7 @@ package autocallriver
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -92,4 +93,18 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 func PoolConns(maxWorkers int, w *Worker) int32 {
 	maxWorkers = max(maxWorkers, 1)
 	return int32(maxWorkers + w.Ahead(maxWorkers) + 4)
+}
+
+// PoolConfig parses url (pgxpool's form) into a pool's configuration for
+// NewClient(pool, w, maxWorkers, …): PoolConns connections, unless url
+// sets pool_max_conns itself, which stands.
+func PoolConfig(url string, maxWorkers int, w *Worker) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, PoolConns(maxWorkers, w))
+	}
+	return cfg, nil
 }

@@ -153,3 +153,16 @@ func TestWaitingForAPlaceCancelledSendsNothing(t *testing.T) {
 		t.Errorf("%d creates reached the sandbox, want at most 3", n)
 	}
 }
+
+// PoolConfig sizes a pool for NewClient, unless the URL sizes it.
+func TestPoolConfig(t *testing.T) {
+	w := &Worker{}
+	cfg, err := PoolConfig("postgres://u@localhost/db", 16, w)
+	if err != nil || cfg.MaxConns != 36 {
+		t.Fatalf("%v %v, want 36 connections", cfg.MaxConns, err)
+	}
+	cfg, err = PoolConfig("postgres://u@localhost/db?pool_max_conns=5", 16, w)
+	if err != nil || cfg.MaxConns != 5 {
+		t.Fatalf("%v %v, want the URL's 5", cfg.MaxConns, err)
+	}
+}

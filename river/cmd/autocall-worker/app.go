@@ -128,14 +128,9 @@ func (a *app) pool(ctx context.Context) (*pgxpool.Pool, error) {
 	if url == "" {
 		return nil, errors.New("DATABASE_URL is not set (postgres://user@host/db)")
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := autocallriver.PoolConfig(url, a.workers, &autocallriver.Worker{Prefetch: a.prefetch})
 	if err != nil {
 		return nil, err
-	}
-	if !strings.Contains(url, "pool_max_conns") {
-		// A connection for each job River holds (NewClient's places and
-		// those fetched ahead), and River's own.
-		cfg.MaxConns = max(cfg.MaxConns, autocallriver.PoolConns(a.workers, &autocallriver.Worker{Prefetch: a.prefetch}))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -185,12 +184,9 @@ func serve(ctx context.Context, log *slog.Logger, getenv func(string) string) er
 	addr := env("ADDR", "127.0.0.1:8080")
 	const workers = 16
 	dbURL := env("DATABASE_URL", "postgres://localhost:5432/postgres")
-	pcfg, err := pgxpool.ParseConfig(dbURL)
+	pcfg, err := autocallriver.PoolConfig(dbURL, workers, &autocallriver.Worker{})
 	if err != nil {
 		return err
-	}
-	if !strings.Contains(dbURL, "pool_max_conns") { // the URL's own size stands
-		pcfg.MaxConns = max(pcfg.MaxConns, autocallriver.PoolConns(workers, &autocallriver.Worker{}))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
