@@ -60,8 +60,9 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 	}
 	maxWorkers = max(maxWorkers, 1)
 	ahead := w.Ahead(maxWorkers)
-	if w.riverSet && w.riverSchema != c.Schema {
-		return nil, fmt.Errorf("autocallriver: the Worker works River's schema %q from an earlier NewClient, not %q", w.riverSchema, c.Schema)
+	stmt := scrubSQL(c.Schema)
+	if w.scrubStmt != "" && w.scrubStmt != stmt {
+		return nil, fmt.Errorf("autocallriver: the Worker works another River schema from an earlier NewClient, not %q", c.Schema)
 	}
 	// Made once, never replaced: a job of an earlier client gives its place
 	// back to w.places as it reads it then, and would wait for ever on
@@ -72,8 +73,8 @@ func NewClient(pool *pgxpool.Pool, w *Worker, maxWorkers int, cfg *river.Config)
 	case w.places != nil && (ahead == 0 || cap(w.places) != maxWorkers):
 		return nil, fmt.Errorf("autocallriver: the Worker has %d places from an earlier NewClient: give each NewClient of one Worker the same maxWorkers and Prefetch", cap(w.places))
 	}
-	if !w.riverSet {
-		w.riverSchema, w.riverSet = c.Schema, true
+	if w.scrubStmt == "" {
+		w.scrubStmt = stmt // set once, like places: jobs read it
 	}
 	c.Workers = workers
 	queues := map[string]river.QueueConfig{}

@@ -85,7 +85,7 @@ func (jj *jobJournal) finish(ctx context.Context, p *pipe) error {
 		return err
 	}
 	if holdsSecret(jj.job) {
-		p.b.Queue(jj.w.scrubSQL(), jj.job.ID)
+		p.b.Queue(jj.w.blankSQL(), jj.job.ID)
 	}
 	return nil
 }
@@ -97,15 +97,24 @@ func (jj *jobJournal) finish(ctx context.Context, p *pipe) error {
 // rescue) is refused by batch's check before anything is sent, as an
 // empty code always was; its key is settled, so that refusal claims and
 // writes nothing (TestScrubbedJobWorkedAgainSendsNothing). River's table
-// is in NewClient's Config.Schema, or where the search path finds it (a
+// is in schema (NewClient's Config.Schema), or where the search path finds it (a
 // Worker registered on a client of your own).
-func (w *Worker) scrubSQL() string {
+func scrubSQL(schema string) string {
 	table := "river_job"
-	if w.riverSchema != "" {
-		table = pgx.Identifier{w.riverSchema, "river_job"}.Sanitize()
+	if schema != "" {
+		table = pgx.Identifier{schema, "river_job"}.Sanitize()
 	}
 	return `UPDATE ` + table + ` SET args = jsonb_set(args, '{code}', '""')
 	WHERE id = $1 AND kind = 'autocall_otp' AND args->>'code' <> ''`
+}
+
+// blankSQL is the Worker's scrubSQL: NewClient's schema's, or the search
+// path's for a Worker registered on a client of its own.
+func (w *Worker) blankSQL() string {
+	if w.scrubStmt != "" {
+		return w.scrubStmt
+	}
+	return scrubSQL("")
 }
 
 // holdsSecret: job's args carry a secret, an OTP's code (TTS and OMICall
@@ -127,7 +136,7 @@ func (w *Worker) scrub(ctx context.Context, job *rivertype.JobRow) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := w.Journal.pool.Exec(ctx, w.scrubSQL(), job.ID); err != nil {
+	if _, err := w.Journal.pool.Exec(ctx, w.blankSQL(), job.ID); err != nil {
 		// The error is the database's (a statement or connection error),
 		// which never quotes the args.
 		w.log("blanking an ended OTP job's code in River's args", "job", job.ID, "err", err)

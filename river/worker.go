@@ -77,14 +77,13 @@ type Worker struct {
 
 	// places, when not nil, holds a token per job being worked (NewClient).
 	places chan struct{}
-	// riverSchema is NewClient's Config.Schema: where river_job is (set
-	// once, riverSet, like places).
-	riverSchema string
-	riverSet    bool
-	once        sync.Once
-	run         string
-	stopped     chan struct{}
-	wg          sync.WaitGroup
+	// scrubStmt blanks an OTP code in NewClient's Config.Schema's
+	// river_job, built once (set once, like places).
+	scrubStmt string
+	once      sync.Once
+	run       string
+	stopped   chan struct{}
+	wg        sync.WaitGroup
 	// closing: Close has begun; no background writer starts after it
 	// (a job still running past River's Stop may give up its settle).
 	closeMu sync.Mutex
